@@ -1,0 +1,46 @@
+import { z } from "zod";
+
+const bool = z
+  .enum(["true", "false", "1", "0", "yes", "no"])
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  PORT: int(0, 65535).default(4000),
+  HOST: z.string().min(1).default("0.0.0.0"),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(file:|postgres:\/\/|postgresql:\/\/)/, "must start with file:, postgres:// or postgresql://")
+    .default("file:./data/shop.db"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  MIGRATE_ON_START: bool.default(true),
+  SEED_ON_START: bool.default(true),
+  JSON_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
+  SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
+  SQLITE_BUSY_TIMEOUT_MS: int(0, 60_000).default(5_000),
+  DB_TRANSACTION_MAX_WAIT_MS: int(10, 60_000).default(2_000),
+  DB_TRANSACTION_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  DEFAULT_PAGE_SIZE: int(1, 200).default(50),
+  MAX_PAGE_SIZE: int(1, 1000).default(200),
+});
+
+export type Config = Readonly<z.infer<typeof envSchema>>;
+export type ConfigOverrides = Partial<Config>;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment once; tests pass overrides instead of touching process.env. */
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  overrides: ConfigOverrides = {},
+): Config {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
+  }
+  return Object.freeze({ ...parsed.data, ...overrides });
+}

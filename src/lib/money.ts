@@ -1,0 +1,68 @@
+/**
+ * Money is integer cents (USD) everywhere. This module is the only place that
+ * converts between cents and decimal text, so no float ever enters a total.
+ */
+declare const centsBrand: unique symbol;
+export type Cents = number & { readonly [centsBrand]: true };
+
+/** $1,000,000.00: larger amounts are rejected at the boundary (and fit a 32-bit column). */
+export const MAX_CENTS = 100_000_000;
+
+const DECIMAL = /^(0|[1-9]\d{0,8})(?:\.(\d{1,2}))?$/;
+
+export class MoneyFormatError extends Error {}
+
+export function cents(value: number): Cents {
+  if (!Number.isSafeInteger(value)) throw new MoneyFormatError(`not an integer amount of cents: ${value}`);
+  return value as Cents;
+}
+
+/**
+ * Parses a non-negative decimal amount ("19.99", 19.99, "20", "0.5") to cents exactly.
+ * A JSON number is read through its shortest decimal form, which is exact for
+ * every value with at most two decimals; anything else is refused, never rounded.
+ */
+export function parseMoney(input: string | number): Cents {
+  const text = typeof input === "number" ? numberToPlainText(input) : input.trim();
+  const match = DECIMAL.exec(text);
+  if (!match) throw new MoneyFormatError("must be a non-negative decimal amount with at most 2 decimals");
+  const whole = Number(match[1]);
+  const fraction = Number((match[2] ?? "").padEnd(2, "0"));
+  const value = whole * 100 + fraction;
+  if (value > MAX_CENTS) throw new MoneyFormatError(`must be at most ${formatMoney(MAX_CENTS as Cents)}`);
+  return value as Cents;
+}
+
+function numberToPlainText(n: number): string {
+  if (!Number.isFinite(n)) return "NaN";
+  return String(n); // exponent forms ("1e+21", "1e-7") fail the pattern
+}
+
+/** "1999" cents -> "19.99". */
+export function formatMoney(amount: Cents): string {
+  const sign = amount < 0 ? "-" : "";
+  const abs = Math.abs(amount);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
+}
+
+/** Cents as the decimal number the storefront reads (199.99); exact once serialised to JSON. */
+export function toDecimalNumber(amount: Cents): number {
+  return Number(formatMoney(amount));
+}
+
+/** basisPoints / 10000 of amount, rounded half-up to the cent (15% of 5997 = 899.55 -> 900). */
+export function percentOf(amount: Cents, basisPoints: number): Cents {
+  if (!Number.isSafeInteger(basisPoints) || basisPoints < 0) throw new MoneyFormatError("invalid basis points");
+  return Math.floor((amount * basisPoints + 5_000) / 10_000) as Cents;
+}
+
+export function sumCents(values: readonly Cents[]): Cents {
+  let total = 0;
+  for (const v of values) total += v;
+  return total as Cents;
+}
+
+export function multiplyCents(amount: Cents, quantity: number): Cents {
+  if (!Number.isSafeInteger(quantity)) throw new MoneyFormatError("quantity must be an integer");
+  return (amount * quantity) as Cents;
+}
