@@ -13,8 +13,8 @@ import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
  */
 export function unrefLongTimers(thresholdMs = 5_000): void {
   const original = globalThis.setTimeout;
-  const patched = ((handler: () => void, ms?: number, ...args: unknown[]) => {
-    const timer = original(handler, ms, ...args);
+  const patched = ((handler: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const timer = original(() => handler(...args), ms);
     if ((ms ?? 0) >= thresholdMs) timer.unref();
     return timer;
   }) as typeof setTimeout;

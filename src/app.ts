@@ -1,0 +1,130 @@
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import express, { type Express, type RequestHandler } from "express";
+import type { Registry } from "prom-client";
+import type { Config } from "./config.js";
+import { onQuery, pingDatabase } from "./db/index.js";
+import { DomainError } from "./errors.js";
+import { createGraphQLServer } from "./graphql.js";
+import type { Logger } from "./lib/logger.js";
+import { createMetricsRegistry } from "./lib/metrics.js";
+import { requestContext, runWithRequestContext } from "./lib/request-context.js";
+import { errorHandler } from "./rest/errors.js";
+import { restApi } from "./rest/index.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  name: string;
+  version: string;
+};
+
+onQuery((event) => {
+  const context = requestContext();
+  if (!context) return;
+  context.dbQueries += 1;
+  context.dbTimeMs += event.durationMs;
+});
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+const HEALTH_TIMEOUT_MS = 1_000;
+
+export interface AppDeps {
+  logger: Logger;
+  metrics?: Registry;
+}
+
+/** Builds the whole HTTP app (GraphQL, REST shim, health, metrics) without listening. */
+export function createApp(config: Config, deps: AppDeps): Express {
+  const { logger } = deps;
+  const metrics = deps.metrics ?? createMetricsRegistry();
+  const yoga = createGraphQLServer(logger);
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.use(requestScope(logger));
+
+  app.get("/", (_req, res) => {
+    res.json({
+      name: pkg.name,
+      version: pkg.version,
+      description: "E-commerce API gateway: GraphQL with a REST shim for the storefront",
+      links: { graphql: "/graphql", health: "/health", metrics: "/metrics" },
+      endpoints: ENDPOINTS,
+    });
+  });
+
+  app.get("/health", async (_req, res) => {
+    const started = performance.now();
+    try {
+      await withTimeout(pingDatabase(), HEALTH_TIMEOUT_MS);
+      const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+      res.json({ status: "ok", version: pkg.version, checks: { database: { status: "ok", latencyMs } } });
+    } catch (error) {
+      requestContext()?.logger.warn({ err: error }, "health check failed");
+      res.status(503).json({ status: "unavailable", version: pkg.version, checks: { database: { status: "error" } } });
+    }
+  });
+
+  app.get("/metrics", async (_req, res) => {
+    res.setHeader("Content-Type", metrics.contentType);
+    res.send(await metrics.metrics());
+  });
+
+  app.all("/graphql", (req, res) => yoga.handle(req, res));
+  app.use("/api", restApi(config));
+
+  app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
+  app.use(errorHandler);
+  return app;
+}
+
+/**
+ * Gives every request an id (a sane incoming x-request-id is kept), a child
+ * logger, and one summary line when it ends, with the database time it used.
+ */
+function requestScope(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get("x-request-id");
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader("x-request-id", requestId);
+    const context = { requestId, logger: logger.child({ requestId }), dbQueries: 0, dbTimeMs: 0 };
+    const started = performance.now();
+    res.on("finish", () => {
+      context.logger.info(
+        {
+          method: req.method,
+          route: req.route?.path ? `${req.baseUrl}${req.route.path}` : req.path,
+          status: res.statusCode,
+          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          dbQueries: context.dbQueries,
+          dbTimeMs: context.dbTimeMs,
+          code: res.locals.errorCode,
+        },
+        "request completed",
+      );
+    });
+    runWithRequestContext(context, next);
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+const ENDPOINTS = [
+  "GET /health",
+  "GET /metrics",
+  "POST /graphql",
+  "GET /api/products",
+  "GET /api/products/:productId",
+  "POST /api/products",
+  "GET /api/products/bulk-upload/:jobId",
+  "GET /api/products/sample-csv/:rows",
+  "GET /api/orders/:orderId",
+  "GET /api/orders/user/:userId",
+  "GET /api/payments/:paymentId",
+  "GET /api/checkout/coupons",
+];

@@ -1,0 +1,104 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import { PrismaClient, Prisma } from "../generated/sqlite/client.js";
+import type { Config } from "../config.js";
+import { SerializedSqliteAdapterFactory } from "./sqlite-adapter.js";
+
+export type Db = PrismaClient;
+export type Tx = Prisma.TransactionClient;
+export type DbClient = Db | Tx;
+export { Prisma };
+
+export type DatabaseProvider = "sqlite" | "postgresql";
+
+export interface QueryEvent {
+  query: string;
+  durationMs: number;
+}
+
+interface Database {
+  client: Db;
+  provider: DatabaseProvider;
+  transactionOptions: { maxWait: number; timeout: number };
+}
+
+let current: Database | undefined;
+const queryListeners = new Set<(event: QueryEvent) => void>();
+const openTransaction = new AsyncLocalStorage<{ startedAt: number }>();
+
+export function databaseProvider(url: string): DatabaseProvider {
+  return url.startsWith("file:") ? "sqlite" : "postgresql";
+}
+
+/** The file an SQLite `file:` URL points at, resolved against the working directory. */
+export function sqliteFilePath(url: string): string {
+  return resolve(url.slice("file:".length).replace(/\?.*$/, ""));
+}
+
+/** Opens the process-wide client. Everything else reaches it through `db()`. */
+export function openDatabase(config: Config): Db {
+  if (current) throw new Error("database already open");
+  const provider = databaseProvider(config.DATABASE_URL);
+  if (provider !== "sqlite") {
+    throw new Error("PostgreSQL is not supported yet: set DATABASE_URL to a file: URL");
+  }
+  const file = sqliteFilePath(config.DATABASE_URL);
+  mkdirSync(dirname(file), { recursive: true });
+  const client = new PrismaClient({
+    adapter: new SerializedSqliteAdapterFactory(`file:${file}`, config.SQLITE_BUSY_TIMEOUT_MS),
+    log: [{ emit: "event", level: "query" }],
+  });
+  client.$on("query", (e) => {
+    if (queryListeners.size === 0) return;
+    const event = { query: e.query, durationMs: e.duration };
+    for (const listener of queryListeners) listener(event);
+  });
+  current = {
+    client,
+    provider,
+    transactionOptions: {
+      maxWait: config.DB_TRANSACTION_MAX_WAIT_MS,
+      timeout: config.DB_TRANSACTION_TIMEOUT_MS,
+    },
+  };
+  return client;
+}
+
+export function db(): Db {
+  if (!current) throw new Error("database not open: call openDatabase(config) first");
+  return current.client;
+}
+
+export async function closeDatabase(): Promise<void> {
+  const closing = current;
+  current = undefined;
+  await closing?.client.$disconnect();
+}
+
+/** Subscribes to every SQL statement the client runs; returns the unsubscribe function. */
+export function onQuery(listener: (event: QueryEvent) => void): () => void {
+  queryListeners.add(listener);
+  return () => queryListeners.delete(listener);
+}
+
+/**
+ * Runs fn in one short database transaction. Network calls must never happen
+ * inside: the external clients check `isInTransaction()` and refuse to run
+ * (docs/postmortems). Limits come from DB_TRANSACTION_MAX_WAIT_MS / _TIMEOUT_MS.
+ */
+export function transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+  const { client, transactionOptions } = current ?? { client: db(), transactionOptions: {} };
+  return client.$transaction(
+    (tx) => openTransaction.run({ startedAt: performance.now() }, () => fn(tx)),
+    transactionOptions,
+  );
+}
+
+export function isInTransaction(): boolean {
+  return openTransaction.getStore() !== undefined;
+}
+
+export async function pingDatabase(): Promise<void> {
+  await db().$queryRawUnsafe("SELECT 1");
+}

@@ -1,0 +1,82 @@
+import { createHash, randomUUID } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import { sqliteFilePath } from "./index.js";
+
+/**
+ * Applies the committed Prisma migrations at start, without the Prisma CLI (its
+ * engine is large and slow to boot). It keeps Prisma's own bookkeeping table and
+ * checksums, so `prisma migrate status` and `migrate deploy` agree with it.
+ */
+const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    TEXT PRIMARY KEY NOT NULL,
+    "checksum"              TEXT NOT NULL,
+    "finished_at"           DATETIME,
+    "migration_name"        TEXT NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        DATETIME,
+    "started_at"            DATETIME NOT NULL DEFAULT current_timestamp,
+    "applied_steps_count"   INTEGER UNSIGNED NOT NULL DEFAULT 0
+)`;
+
+export interface Migration {
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+export function migrationsDir(provider: "sqlite" | "postgresql"): string {
+  const folder = provider === "sqlite" ? "sqlite" : "postgres";
+  return fileURLToPath(new URL(`../../prisma/${folder}/migrations/`, import.meta.url));
+}
+
+export function readMigrations(dir: string): Migration[] {
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(`${dir}/${entry.name}/migration.sql`))
+    .map((entry) => entry.name)
+    .sort()
+    .map((name) => {
+      const sql = readFileSync(`${dir}/${name}/migration.sql`, "utf8");
+      return { name, sql, checksum: createHash("sha256").update(sql).digest("hex") };
+    });
+}
+
+export class MigrationError extends Error {}
+
+/** Applies pending migrations to an SQLite file; returns the names applied. */
+export function migrateSqlite(url: string, dir = migrationsDir("sqlite")): string[] {
+  const file = sqliteFilePath(url);
+  mkdirSync(dirname(file), { recursive: true });
+  const conn = new Database(file);
+  try {
+    conn.pragma("journal_mode = WAL");
+    conn.exec(MIGRATIONS_TABLE);
+    const rows = conn
+      .prepare(`SELECT migration_name, finished_at, rolled_back_at FROM "_prisma_migrations"`)
+      .all() as { migration_name: string; finished_at: string | null; rolled_back_at: string | null }[];
+    const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
+    if (failed) {
+      throw new MigrationError(
+        `migration ${failed.migration_name} failed earlier; resolve it (prisma migrate resolve) before starting`,
+      );
+    }
+    const done = new Set(rows.filter((r) => r.rolled_back_at === null).map((r) => r.migration_name));
+    const pending = readMigrations(dir).filter((m) => !done.has(m.name));
+    const record = conn.prepare(
+      `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
+       VALUES (?, ?, ?, ?, ?, 1)`,
+    );
+    for (const migration of pending) {
+      const startedAt = Date.now();
+      conn.transaction(() => {
+        conn.exec(migration.sql);
+        record.run(randomUUID(), migration.checksum, Date.now(), migration.name, startedAt);
+      })();
+    }
+    return pending.map((m) => m.name);
+  } finally {
+    conn.close();
+  }
+}

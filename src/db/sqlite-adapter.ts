@@ -1,0 +1,85 @@
+import type {
+  SqlDriverAdapter,
+  SqlDriverAdapterFactory,
+  Transaction,
+} from "@prisma/driver-adapter-utils";
+import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
+import { Mutex } from "../lib/mutex.js";
+
+/**
+ * The better-sqlite3 adapter runs everything on one connection and only
+ * serialises transactions against each other: a plain query issued while an
+ * interactive transaction is open would run *inside* it (and vanish with its
+ * rollback). Every statement outside a transaction therefore waits for the
+ * open transaction to finish, which is what SQLite's single writer means anyway.
+ */
+export class SerializedSqliteAdapterFactory implements SqlDriverAdapterFactory {
+  readonly provider = "sqlite" as const;
+  readonly adapterName: string;
+  readonly #inner: PrismaBetterSQLite3;
+  readonly #pragmas: string;
+
+  constructor(url: string, busyTimeoutMs: number) {
+    this.#inner = new PrismaBetterSQLite3({ url, timeout: busyTimeoutMs });
+    this.adapterName = this.#inner.adapterName;
+    // WAL lets readers in other processes (bulk import, backups) run beside the
+    // writer; foreign keys are per connection and off by default in SQLite.
+    this.#pragmas = [
+      "PRAGMA journal_mode = WAL",
+      "PRAGMA synchronous = NORMAL",
+      "PRAGMA foreign_keys = ON",
+      `PRAGMA busy_timeout = ${busyTimeoutMs}`,
+    ].join(";\n");
+  }
+
+  async connect(): Promise<SqlDriverAdapter> {
+    const adapter = await this.#inner.connect();
+    await adapter.executeScript(this.#pragmas);
+    return serialize(adapter);
+  }
+}
+
+function serialize(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  const lock = new Mutex();
+  return {
+    provider: adapter.provider,
+    adapterName: adapter.adapterName,
+    queryRaw: (query) => lock.run(() => adapter.queryRaw(query)),
+    executeRaw: (query) => lock.run(() => adapter.executeRaw(query)),
+    executeScript: (script) => lock.run(() => adapter.executeScript(script)),
+    dispose: () => lock.run(() => adapter.dispose()),
+    async startTransaction(isolationLevel): Promise<Transaction> {
+      const release = await lock.acquire();
+      try {
+        const tx = await adapter.startTransaction(isolationLevel);
+        return releasingOnEnd(tx, release);
+      } catch (error) {
+        release();
+        throw error;
+      }
+    },
+  };
+}
+
+function releasingOnEnd(tx: Transaction, release: () => void): Transaction {
+  let released = false;
+  const end = async (finish: () => Promise<void>) => {
+    try {
+      await finish();
+    } finally {
+      if (!released) {
+        released = true;
+        release();
+      }
+    }
+  };
+  return {
+    provider: tx.provider,
+    adapterName: tx.adapterName,
+    options: tx.options,
+    queryRaw: (query) => tx.queryRaw(query),
+    executeRaw: (query) => tx.executeRaw(query),
+    commit: () => end(() => tx.commit()),
+    rollback: () => end(() => tx.rollback()),
+  };
+}

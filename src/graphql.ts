@@ -1,0 +1,72 @@
+import { GraphQLError } from "graphql";
+import { createYoga, type YogaServerInstance } from "graphql-yoga";
+import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import { TransientError } from "./errors.js";
+import type { Logger } from "./lib/logger.js";
+import { requestContext } from "./lib/request-context.js";
+import { toDomainError } from "./rest/errors.js";
+import { schema } from "./schema/index.js";
+import { createLoaders } from "./schema/loaders.js";
+import type { GraphQLContext } from "./schema/builder.js";
+
+const DEFAULT_QUERY = `# Welcome to the shop gateway. Try:
+query ShopOverview {
+  products(first: 5) {
+    edges { node { id name priceCents priceFormatted stockQuantity } }
+    pageInfo { hasNextPage endCursor }
+  }
+  users(first: 3) {
+    edges {
+      node {
+        email
+        orders(first: 5) {
+          edges { node { id status totalCents items { quantity product { name } } } }
+        }
+      }
+    }
+  }
+  coupons { code type percentOff expiresAt }
+}
+`;
+
+/**
+ * Expected failures reach clients with their code in extensions; anything else
+ * is logged with the request id and answered as a generic INTERNAL error.
+ */
+export function maskError(logger: Logger) {
+  return (error: unknown): Error => {
+    const original = error instanceof GraphQLError ? (error.originalError ?? undefined) : error;
+    const gqlError = error instanceof GraphQLError ? error : undefined;
+    if (gqlError && !original) return gqlError;
+    const known = toDomainError(original);
+    const requestId = requestContext()?.requestId;
+    if (known) {
+      const extensions: Record<string, unknown> = { code: known.code };
+      if (known.details) extensions.details = known.details;
+      if (known instanceof TransientError) extensions.retryAfterSeconds = known.retryAfterSeconds;
+      return new GraphQLError(known.message, { nodes: gqlError?.nodes, path: gqlError?.path, extensions });
+    }
+    (requestContext()?.logger ?? logger).error({ err: original }, "unexpected GraphQL error");
+    return new GraphQLError("Unexpected error.", {
+      nodes: gqlError?.nodes,
+      path: gqlError?.path,
+      extensions: { code: "INTERNAL", requestId },
+    });
+  };
+}
+
+export function createGraphQLServer(logger: Logger): YogaServerInstance<object, GraphQLContext> {
+  return createYoga<object, GraphQLContext>({
+    schema,
+    graphqlEndpoint: "/graphql",
+    landingPage: false,
+    graphiql: { title: "Shop gateway", defaultQuery: DEFAULT_QUERY },
+    renderGraphiQL,
+    maskedErrors: { maskError: maskError(logger) },
+    logging: logger.child({ component: "graphql" }),
+    context: () => ({
+      requestId: requestContext()?.requestId ?? "",
+      loaders: createLoaders(),
+    }),
+  });
+}

@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { ValidationError } from "../errors.js";
+import { MoneyFormatError, parseMoney } from "./money.js";
+
+/** Parses input with a zod schema; every problem becomes a named field issue (400 VALIDATION_FAILED). */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefix = ""): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  throw new ValidationError(
+    result.error.issues.map((issue) => ({
+      field: [prefix, ...issue.path.map(String)].filter(Boolean).join("."),
+      message: issue.message,
+    })),
+  );
+}
+
+/** Free text: trimmed, no control characters, bounded. */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .max(max, `must be at most ${max} characters`)
+    // eslint-disable-next-line no-control-regex
+    .refine((s) => !/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(s), "must not contain control characters");
+
+export const requiredText = (max: number) => text(max).pipe(z.string().min(1, "is required"));
+
+export const id = z.coerce
+  .number({ error: "must be a positive integer id" })
+  .int("must be a positive integer id")
+  .positive("must be a positive integer id")
+  .max(2_147_483_647, "is out of range");
+
+/** A decimal money amount as JSON number or string ("19.99", 19.99) parsed exactly to cents. */
+export const decimalMoney = z
+  .union([z.number(), z.string()], { error: "must be a decimal amount (number or string)" })
+  .transform((value, ctx) => {
+    try {
+      return parseMoney(value);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: error instanceof MoneyFormatError ? error.message : "is invalid" });
+      return z.NEVER;
+    }
+  });

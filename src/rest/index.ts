@@ -1,0 +1,23 @@
+import express, { Router } from "express";
+import type { Config } from "../config.js";
+import { DomainError } from "../errors.js";
+import { checkoutRoutes } from "./checkout.js";
+import { errorHandler } from "./errors.js";
+import { orderRoutes } from "./orders.js";
+import { paymentRoutes } from "./payments.js";
+import { productRoutes } from "./products.js";
+
+/** The storefront's documented endpoints under /api: thin translation to services. */
+export function restApi(config: Config): Router {
+  const api = Router();
+  api.use(express.json({ limit: config.JSON_BODY_LIMIT_BYTES, strict: true }));
+  api.use("/products", productRoutes(config));
+  api.use("/orders", orderRoutes(config));
+  api.use("/payments", paymentRoutes());
+  api.use("/checkout", checkoutRoutes());
+  api.use((req, _res, next) => {
+    next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.baseUrl}${req.path}`));
+  });
+  api.use(errorHandler);
+  return api;
+}

@@ -1,0 +1,24 @@
+import { Router } from "express";
+import type { Config } from "../config.js";
+import { id, parseInput } from "../lib/validation.js";
+import { pageRequestSchema } from "../services/pagination.js";
+import { getOrder, listOrdersForUser } from "../services/orders.js";
+import { orderJson } from "./serializers.js";
+import { sendPage } from "./http.js";
+
+export function orderRoutes(config: Config): Router {
+  const router = Router();
+  const pageRequest = pageRequestSchema(config.DEFAULT_PAGE_SIZE, config.MAX_PAGE_SIZE);
+
+  router.get("/user/:userId", async (req, res) => {
+    const userId = parseInput(id, req.params.userId, "userId");
+    const page = await listOrdersForUser(userId, parseInput(pageRequest, req.query));
+    sendPage(req, res, page, orderJson);
+  });
+
+  router.get("/:orderId", async (req, res) => {
+    res.json(orderJson(await getOrder(parseInput(id, req.params.orderId, "orderId"))));
+  });
+
+  return router;
+}

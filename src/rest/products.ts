@@ -1,0 +1,56 @@
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { Router } from "express";
+import { z } from "zod";
+import type { Config } from "../config.js";
+import { decimalMoney, id, parseInput } from "../lib/validation.js";
+import { pageRequestSchema } from "../services/pagination.js";
+import { createProduct, getProduct, listProducts, productInputSchema } from "../services/products.js";
+import { getBulkUploadJob } from "../services/bulk-import/jobs.js";
+import { SAMPLE_CSV_MAX_ROWS, sampleCsvLines } from "../services/bulk-import/sample-csv.js";
+import { bulkUploadJobJson, productJson } from "./serializers.js";
+import { requireJson, sendPage } from "./http.js";
+
+const createProductBody = productInputSchema.omit({ priceCents: true }).extend({ price: decimalMoney });
+
+const sampleCsvParams = z.object({
+  rows: z.coerce.number().int("must be an integer").min(0, "must not be negative").max(SAMPLE_CSV_MAX_ROWS, `must be at most ${SAMPLE_CSV_MAX_ROWS}`),
+});
+const sampleCsvQuery = z.object({
+  invalidFraction: z.coerce.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(0),
+});
+
+export function productRoutes(config: Config): Router {
+  const router = Router();
+  const pageRequest = pageRequestSchema(config.DEFAULT_PAGE_SIZE, config.MAX_PAGE_SIZE);
+
+  router.get("/", async (req, res) => {
+    const page = await listProducts(parseInput(pageRequest, req.query));
+    sendPage(req, res, page, productJson);
+  });
+
+  router.post("/", requireJson, async (req, res) => {
+    const { price, ...rest } = parseInput(createProductBody, req.body);
+    const product = await createProduct({ ...rest, priceCents: price });
+    res.status(201).location(`/api/products/${product.id}`).json(productJson(product));
+  });
+
+  router.get("/bulk-upload/:jobId", async (req, res) => {
+    const jobId = parseInput(id, req.params.jobId, "jobId");
+    res.json(bulkUploadJobJson(await getBulkUploadJob(jobId)));
+  });
+
+  router.get("/sample-csv/:rows", async (req, res) => {
+    const { rows } = parseInput(sampleCsvParams, req.params);
+    const { invalidFraction } = parseInput(sampleCsvQuery, req.query);
+    res.setHeader("Content-Type", "text/csv; charset=utf-8");
+    res.setHeader("Content-Disposition", `attachment; filename="products-sample-${rows}.csv"`);
+    await pipeline(Readable.from(sampleCsvLines(rows, invalidFraction)), res);
+  });
+
+  router.get("/:productId", async (req, res) => {
+    res.json(productJson(await getProduct(parseInput(id, req.params.productId, "productId"))));
+  });
+
+  return router;
+}

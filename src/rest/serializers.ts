@@ -1,0 +1,130 @@
+import { toDecimalNumber, type Cents } from "../lib/money.js";
+import type { Product } from "../services/products.js";
+import type { OrderDetails } from "../services/orders.js";
+import type { PaymentDetails } from "../services/payments.js";
+import type { Coupon } from "../services/coupons.js";
+import type { BulkUploadJob } from "../services/bulk-import/jobs.js";
+import { jobProgress } from "../services/bulk-import/jobs.js";
+
+/** The storefront reads decimal amounts; each has its exact integer twin beside it. */
+const money = (cents: number) => toDecimalNumber(cents as Cents);
+
+export function productJson(p: Product) {
+  return {
+    id: p.id,
+    sku: p.sku,
+    name: p.name,
+    description: p.description,
+    price: money(p.priceCents),
+    priceCents: p.priceCents,
+    stockQuantity: p.stockQuantity,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+  };
+}
+
+type Payment = Omit<PaymentDetails, "order">;
+
+export function paymentJson(p: Payment) {
+  return {
+    id: p.id,
+    orderId: p.orderId,
+    status: p.status,
+    amount: money(p.amountCents),
+    amountCents: p.amountCents,
+    paymentMethod: p.paymentMethod,
+    cardLast4: p.cardLast4,
+    fraudScore: p.fraudScore,
+    failureCode: p.failureCode,
+    failureMessage: p.failureMessage,
+    createdAt: p.createdAt,
+    updatedAt: p.updatedAt,
+  };
+}
+
+export function orderJson(o: OrderDetails) {
+  return {
+    id: o.id,
+    userId: o.userId,
+    status: o.status,
+    subtotal: money(o.subtotalCents),
+    subtotalCents: o.subtotalCents,
+    discountAmount: money(o.discountCents),
+    discountCents: o.discountCents,
+    total: money(o.totalCents),
+    totalCents: o.totalCents,
+    couponCode: o.coupon?.code ?? null,
+    reservedUntil: o.reservedUntil,
+    failureReason: o.failureReason,
+    createdAt: o.createdAt,
+    updatedAt: o.updatedAt,
+    items: o.items.map((i) => ({
+      id: i.id,
+      productId: i.productId,
+      quantity: i.quantity,
+      unitPrice: money(i.unitPriceCents),
+      unitPriceCents: i.unitPriceCents,
+      lineTotal: money(i.lineTotalCents),
+      lineTotalCents: i.lineTotalCents,
+      product: productJson(i.product),
+    })),
+    payments: o.payments.map(paymentJson),
+    shipment: o.shipment && {
+      id: o.shipment.id,
+      carrier: o.shipment.carrier,
+      trackingNumber: o.shipment.trackingNumber,
+      createdAt: o.shipment.createdAt,
+    },
+  };
+}
+
+export function paymentWithOrderJson(p: PaymentDetails) {
+  const { order } = p;
+  return {
+    ...paymentJson(p),
+    order: {
+      id: order.id,
+      userId: order.userId,
+      status: order.status,
+      total: money(order.totalCents),
+      totalCents: order.totalCents,
+      createdAt: order.createdAt,
+    },
+  };
+}
+
+export function couponJson(c: Coupon) {
+  return {
+    id: c.id,
+    code: c.code,
+    type: c.type,
+    percentOff: c.percentOffBps === null ? null : c.percentOffBps / 100,
+    amountOff: c.amountOffCents === null ? null : money(c.amountOffCents),
+    amountOffCents: c.amountOffCents,
+    description: c.description,
+    expiresAt: c.expiresAt,
+    maxRedemptions: c.maxRedemptions,
+    redemptionCount: c.redemptionCount,
+    minSubtotal: c.minSubtotalCents === null ? null : money(c.minSubtotalCents),
+    minSubtotalCents: c.minSubtotalCents,
+  };
+}
+
+export function bulkUploadJobJson(job: BulkUploadJob) {
+  return {
+    id: job.id,
+    status: job.status,
+    fileName: job.fileName,
+    dryRun: job.dryRun,
+    totalRows: job.totalRows,
+    processedRows: job.processedRows,
+    succeededRows: job.succeededRows,
+    failedRows: job.failedRows,
+    progress: jobProgress(job),
+    errorMessage: job.errorMessage,
+    errors: job.errors.map((e) => ({ row: e.row, line: e.line, column: e.column, message: e.message })),
+    createdAt: job.createdAt,
+    startedAt: job.startedAt,
+    finishedAt: job.finishedAt,
+  };
+}

@@ -1,0 +1,54 @@
+import { builder } from "./builder.js";
+import { formatUsd, parseId } from "./scalars.js";
+import { OrderStatus } from "../generated/sqlite/enums.js";
+import { findOrder } from "../services/orders.js";
+
+builder.enumType(OrderStatus, { name: "OrderStatus" });
+
+builder.prismaObject("Order", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    status: t.expose("status", { type: OrderStatus }),
+    user: t.relation("user"),
+    items: t.relation("items", { query: { orderBy: { id: "asc" } } }),
+    payments: t.relation("payments", { query: { orderBy: { id: "asc" } } }),
+    shipment: t.relation("shipment", { nullable: true }),
+    coupon: t.relation("coupon", { nullable: true }),
+    subtotalCents: t.exposeInt("subtotalCents"),
+    discountCents: t.exposeInt("discountCents"),
+    totalCents: t.exposeInt("totalCents"),
+    totalFormatted: t.string({ resolve: (o) => formatUsd(o.totalCents) }),
+    reservedUntil: t.expose("reservedUntil", { type: "DateTime", nullable: true }),
+    failureReason: t.exposeString("failureReason", { nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+builder.prismaObject("OrderItem", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    product: t.relation("product"),
+    quantity: t.exposeInt("quantity"),
+    unitPriceCents: t.exposeInt("unitPriceCents", { description: "The price when the order was placed" }),
+    lineTotalCents: t.exposeInt("lineTotalCents"),
+  }),
+});
+
+builder.prismaObject("Shipment", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    carrier: t.exposeString("carrier"),
+    trackingNumber: t.exposeString("trackingNumber"),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  order: t.prismaField({
+    type: "Order",
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args) => findOrder(query, parseId(args.id)),
+  }),
+}));

@@ -1,0 +1,54 @@
+import { builder } from "./builder.js";
+import { formatUsd, parseId } from "./scalars.js";
+import { createProduct, findProduct, findProducts, type Product } from "../services/products.js";
+
+export const ProductRef = builder.prismaObject("Product", {
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    sku: t.exposeString("sku", { nullable: true }),
+    name: t.exposeString("name"),
+    description: t.exposeString("description", { nullable: true }),
+    priceCents: t.exposeInt("priceCents"),
+    priceFormatted: t.string({ resolve: (p) => formatUsd(p.priceCents) }),
+    stockQuantity: t.exposeInt("stockQuantity", { description: "Units available for sale" }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+  }),
+});
+
+const CreateProductInput = builder.inputType("CreateProductInput", {
+  fields: (t) => ({
+    name: t.string({ required: true }),
+    description: t.string(),
+    priceCents: t.int({ required: true }),
+    stockQuantity: t.int({ required: true }),
+    sku: t.string(),
+  }),
+});
+
+const CreateProductPayload = builder.objectRef<{ product: Product }>("CreateProductPayload").implement({
+  fields: (t) => ({ product: t.field({ type: ProductRef, resolve: (payload) => payload.product }) }),
+});
+
+builder.queryFields((t) => ({
+  products: t.prismaConnection({
+    type: "Product",
+    cursor: "id",
+    description: "Products, newest first",
+    resolve: (query) => findProducts(query),
+  }),
+  product: t.prismaField({
+    type: "Product",
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args) => findProduct(query, parseId(args.id)),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createProduct: t.field({
+    type: CreateProductPayload,
+    args: { input: t.arg({ type: CreateProductInput, required: true }) },
+    resolve: async (_root, { input }) => ({ product: await createProduct(input) }),
+  }),
+}));

@@ -1,0 +1,54 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Config } from "./config.js";
+import { createApp } from "./app.js";
+import { closeDatabase, databaseProvider, db, openDatabase } from "./db/index.js";
+import { migrateSqlite } from "./db/migrate.js";
+import { isEmpty, seedDemoData } from "./db/seed.js";
+import { createLogger, type Logger } from "./lib/logger.js";
+
+export interface RunningServer {
+  server: Server;
+  url: string;
+  logger: Logger;
+  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the database. */
+  stop(): Promise<void>;
+}
+
+/** Migrates, seeds an empty database, and listens: everything `npm start` does. */
+export async function startServer(config: Config, logger = createLogger(config.LOG_LEVEL)): Promise<RunningServer> {
+  if (config.MIGRATE_ON_START) {
+    if (databaseProvider(config.DATABASE_URL) !== "sqlite") throw new Error("only SQLite is supported yet");
+    const applied = migrateSqlite(config.DATABASE_URL);
+    if (applied.length > 0) logger.info({ applied }, "migrations applied");
+  }
+  openDatabase(config);
+  if (config.SEED_ON_START && (await isEmpty(db()))) {
+    await seedDemoData(db());
+    logger.info("empty database seeded with demo data");
+  }
+
+  const server = createServer(createApp(config, { logger }));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.PORT, config.HOST, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
+  const url = `http://${host}:${port}`;
+  logger.info({ url }, "listening");
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
+      await closed;
+      clearTimeout(force);
+      await closeDatabase();
+      logger.info("stopped");
+    })());
+
+  return { server, url, logger, stop };
+}
