@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
-import express, { type Express, type RequestHandler } from "express";
+import express, { type Express, type Request, type RequestHandler } from "express";
 import type { Registry } from "prom-client";
 import type { Config } from "./config.js";
 import { onQuery, pingDatabase } from "./db/index.js";
@@ -92,11 +92,11 @@ function requestScope(logger: Logger): RequestHandler {
       context.logger.info(
         {
           method: req.method,
-          route: req.route?.path ? `${req.baseUrl}${req.route.path}` : req.path,
+          route: routeOf(req),
           status: res.statusCode,
           durationMs: Math.round((performance.now() - started) * 10) / 10,
           dbQueries: context.dbQueries,
-          dbTimeMs: context.dbTimeMs,
+          dbTimeMs: Math.round(context.dbTimeMs * 10) / 10,
           code: res.locals.errorCode,
         },
         "request completed",
@@ -104,6 +104,13 @@ function requestScope(logger: Logger): RequestHandler {
     });
     runWithRequestContext(context, next);
   };
+}
+
+/** The matched route pattern (`/api/orders/:orderId`), so logs and metrics group by route, not by id. */
+export function routeOf(req: Request): string {
+  const pattern = (req.route as { path?: string } | undefined)?.path;
+  if (!pattern) return req.path;
+  return `${req.baseUrl}${pattern === "/" ? "" : pattern}` || "/";
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

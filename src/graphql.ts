@@ -35,8 +35,8 @@ query ShopOverview {
  */
 export function maskError(logger: Logger) {
   return (error: unknown): Error => {
-    const original = error instanceof GraphQLError ? (error.originalError ?? undefined) : error;
-    const gqlError = error instanceof GraphQLError ? error : undefined;
+    const gqlError = isGraphQLError(error) ? error : undefined;
+    const original = gqlError ? (gqlError.originalError ?? undefined) : error;
     if (gqlError && !original) return gqlError;
     const known = toDomainError(original);
     const requestId = requestContext()?.requestId;
@@ -53,6 +53,11 @@ export function maskError(logger: Logger) {
       extensions: { code: "INTERNAL", requestId },
     });
   };
+}
+
+/** Duck-typed: graphql may be loaded twice (ESM and CJS), so instanceof is not reliable. */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof Error && "extensions" in error && "originalError" in error;
 }
 
 export function createGraphQLServer(logger: Logger): YogaServerInstance<object, GraphQLContext> {

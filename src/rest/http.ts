@@ -16,7 +16,8 @@ export function sendPage<T>(req: Request, res: Response, page: Page<T>, render: 
   if (page.nextCursor) {
     const next = new URLSearchParams({ ...(req.query as Record<string, string>), cursor: page.nextCursor });
     res.setHeader("X-Next-Cursor", page.nextCursor);
-    res.setHeader("Link", `<${req.baseUrl}${req.path}?${next}>; rel="next"`);
+    const path = `${req.baseUrl}${req.path === "/" ? "" : req.path}`;
+    res.setHeader("Link", `<${path}?${next}>; rel="next"`);
   }
   res.json(page.items.map(render));
 }

@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { db, startTestServer, type TestServer } from "./helpers/server.js";
+import { createOrder, createProduct, createUser } from "./helpers/factories.js";
+import { onQuery } from "../src/db/index.js";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(() => server.stop());
+
+describe("queries", () => {
+  it("pages products as a Relay connection, newest first", async () => {
+    const first = await server.gql(`query FirstProducts { products(first: 3) { edges { cursor node { id name priceCents priceFormatted } } pageInfo { hasNextPage endCursor } } }`);
+    expect(first.errors).toBeUndefined();
+    const conn = first.data.products;
+    expect(conn.edges.map((e: any) => e.node.name)).toEqual(["Phone Stand", "Mouse Pad", "Desk Lamp"]);
+    expect(conn.edges[0].node).toMatchObject({ priceCents: 1499, priceFormatted: "$14.99" });
+    expect(conn.pageInfo.hasNextPage).toBe(true);
+
+    const rest = await server.gql(
+      `query MoreProducts($after: String) { products(first: 10, after: $after) { edges { node { name } } pageInfo { hasNextPage } } }`,
+      { after: conn.pageInfo.endCursor },
+    );
+    expect(rest.data.products.edges).toHaveLength(5);
+    expect(rest.data.products.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it("reads one product by its raw database id, null when absent, VALIDATION_FAILED when malformed", async () => {
+    const product = await createProduct({ name: "Dock", priceCents: 12345 });
+    const found = await server.gql(`query OneProduct($id: ID!) { product(id: $id) { id name priceCents } }`, { id: product.id });
+    expect(found.data.product).toEqual({ id: String(product.id), name: "Dock", priceCents: 12345 });
+
+    const missing = await server.gql(`query NoProduct { product(id: "999999") { id } }`);
+    expect(missing.errors).toBeUndefined();
+    expect(missing.data.product).toBeNull();
+
+    const malformed = await server.gql(`query BadProduct { product(id: "x1") { id } }`);
+    expect(malformed.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+  });
+
+  it("lists users with their orders, items and products, and an order count", async () => {
+    const res = await server.gql(`query UsersWithOrders {
+      users(first: 10) { edges { node { email orderCount orders(first: 5) { edges { node { status totalCents items { quantity unitPriceCents product { name } } } } } } } }
+    }`);
+    expect(res.errors).toBeUndefined();
+    const byEmail = Object.fromEntries(res.data.users.edges.map((e: any) => [e.node.email, e.node]));
+    expect(byEmail["alice@example.com"].orderCount).toBe(1);
+    const aliceOrder = byEmail["alice@example.com"].orders.edges[0].node;
+    expect(aliceOrder).toMatchObject({ status: "PAID", totalCents: 24998 });
+    expect(byEmail["charlie@example.com"].orders.edges[0].node.totalCents).toBe(9497);
+    expect(byEmail["bob@example.com"].orders.edges[0].node.status).toBe("PENDING");
+  });
+
+  it("reads a user, an order and a payment by id, null when absent", async () => {
+    const payment = await db().payment.findFirstOrThrow({ include: { order: true } });
+    const res = await server.gql(
+      `query Lookups($user: ID!, $order: ID!, $payment: ID!) {
+        user(id: $user) { id email }
+        order(id: $order) { id status totalCents totalFormatted user { email } payments { id amountCents status } shipment { trackingNumber } }
+        payment(id: $payment) { id status amountCents order { id } }
+        missingUser: user(id: "99999") { id }
+        missingOrder: order(id: "99999") { id }
+        missingPayment: payment(id: "99999") { id }
+      }`,
+      { user: payment.order.userId, order: payment.orderId, payment: payment.id },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(res.data.order).toMatchObject({ id: String(payment.orderId), totalFormatted: "$249.98", shipment: null });
+    expect(res.data.payment).toMatchObject({ status: "COMPLETED", amountCents: 24998, order: { id: String(payment.orderId) } });
+    expect(res.data.user.email).toBe("alice@example.com");
+    expect([res.data.missingUser, res.data.missingOrder, res.data.missingPayment]).toEqual([null, null, null]);
+  });
+
+  it("lists active coupons by default and all with activeOnly: false", async () => {
+    const res = await server.gql(`query Coupons { active: coupons { code type percentOff } all: coupons(activeOnly: false) { code } }`);
+    expect(res.data.active.map((c: any) => c.code)).toEqual(["BUGGY", "SAVE10", "SAVE25"]);
+    expect(res.data.active[0]).toEqual({ code: "BUGGY", type: "PERCENTAGE", percentOff: 15 });
+    expect(res.data.all.map((c: any) => c.code)).toContain("EXPIRED");
+  });
+
+  it("reads a bulk upload job, null when absent", async () => {
+    const job = await db().bulkUploadJob.create({ data: { filePath: "/tmp/y.csv", fileSizeBytes: 1 } });
+    const res = await server.gql(`query Job($id: ID!) { bulkUploadJob(id: $id) { id status progress errors { row } } none: bulkUploadJob(id: "424242") { id } }`, { id: job.id });
+    expect(res.data.bulkUploadJob).toEqual({ id: String(job.id), status: "QUEUED", progress: null, errors: [] });
+    expect(res.data.none).toBeNull();
+  });
+});
+
+describe("createProduct", () => {
+  const mutation = `mutation CreateProduct($input: CreateProductInput!) { createProduct(input: $input) { product { id name priceCents stockQuantity sku } } }`;
+
+  it("creates a product", async () => {
+    const res = await server.gql(mutation, { input: { name: "Trackpad", priceCents: 8900, stockQuantity: 4, sku: "TP-1" } });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.createProduct.product).toMatchObject({ name: "Trackpad", priceCents: 8900, sku: "TP-1" });
+    expect(await db().product.count({ where: { sku: "TP-1" } })).toBe(1);
+  });
+
+  it.each([
+    [{ name: "", priceCents: 100, stockQuantity: 1 }, "name"],
+    [{ name: "X", priceCents: -5, stockQuantity: 1 }, "priceCents"],
+    [{ name: "X", priceCents: 100, stockQuantity: -1 }, "stockQuantity"],
+  ])("rejects %o with VALIDATION_FAILED naming the field, writing nothing", async (input, field) => {
+    const before = await db().product.count();
+    const res = await server.gql(mutation, { input });
+    expect(res.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+    expect(res.errors?.[0]?.extensions?.details.fields[0].field).toBe(field);
+    expect(await db().product.count()).toBe(before);
+  });
+
+  it("answers DUPLICATE for a taken sku", async () => {
+    await createProduct({ sku: "TAKEN" });
+    const res = await server.gql(mutation, { input: { name: "X", priceCents: 1, stockQuantity: 1, sku: "TAKEN" } });
+    expect(res.errors?.[0]?.extensions?.code).toBe("DUPLICATE");
+  });
+});
+
+describe("batching", () => {
+  it("loads 50 orders with items, products and payments in a constant number of SQL statements", async () => {
+    const user = await createUser();
+    const products = await Promise.all([1, 2, 3].map(() => createProduct()));
+    for (let i = 0; i < 50; i++) {
+      await createOrder(user.id, products.map((p, k) => ({ productId: p.id, quantity: k + 1, unitPriceCents: p.priceCents })));
+    }
+    const query = `query UserOrders($id: ID!, $first: Int!) {
+      user(id: $id) { orderCount orders(first: $first) { edges { node { id totalCents items { quantity product { name } } payments { status } user { email } } } } }
+    }`;
+    const count = async (first: number) => {
+      let statements = 0;
+      const stop = onQuery(() => statements++);
+      const res = await server.gql(query, { id: user.id, first });
+      stop();
+      expect(res.errors).toBeUndefined();
+      expect(res.data.user.orders.edges).toHaveLength(first);
+      return statements;
+    };
+    const forFive = await count(5);
+    const forFifty = await count(50);
+    expect(forFifty).toBe(forFive);
+    expect(forFifty).toBeLessThanOrEqual(8);
+  });
+});
+
+describe("GraphiQL", () => {
+  it("serves GraphiQL to browsers with its assets inlined (no CDN)", async () => {
+    const res = await server.request("/graphql", { headers: { accept: "text/html" } });
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain("<title>Shop gateway</title>");
+    expect(html).toContain("query ShopOverview");
+    expect(html).not.toMatch(/<script[^>]+src="https?:\/\//);
+    expect(html).not.toMatch(/<link[^>]+href="https?:\/\//);
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { Writable } from "node:stream";
+import { join } from "node:path";
+import { randomUUID } from "node:crypto";
+import { loadConfig, ConfigError } from "../src/config.js";
+import { closeDatabase, db } from "../src/db/index.js";
+import { createLogger } from "../src/lib/logger.js";
+import { startServer } from "../src/server.js";
+import { TMP_DIR } from "./helpers/server.js";
+
+function captureLogs() {
+  const lines: any[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      for (const line of String(chunk).trim().split("\n")) lines.push(JSON.parse(line));
+      done();
+    },
+  });
+  return { lines, logger: createLogger("info", stream) };
+}
+
+const testConfig = (overrides = {}) =>
+  loadConfig({}, { PORT: 0, HOST: "127.0.0.1", DATABASE_URL: `file:${join(TMP_DIR, `life-${randomUUID()}.db`)}`, ...overrides });
+
+describe("config", () => {
+  it("has the documented defaults", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 4000, HOST: "0.0.0.0", DATABASE_URL: "file:./data/shop.db", LOG_LEVEL: "info" });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("refuses a bad environment, naming every bad variable", () => {
+    expect(() => loadConfig({ PORT: "http", DATABASE_URL: "mysql://x" })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: "http", DATABASE_URL: "mysql://x" })).toThrow(/PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/);
+  });
+});
+
+describe("server lifecycle", () => {
+  it("logs one summary line per request carrying the request id", async () => {
+    const { lines, logger } = captureLogs();
+    const running = await startServer(testConfig(), logger);
+    try {
+      await fetch(`${running.url}/api/products?limit=1`, { headers: { "x-request-id": "trace-me-1" } });
+    } finally {
+      await running.stop();
+    }
+    const summary = lines.find((l) => l.msg === "request completed" && l.requestId === "trace-me-1");
+    expect(summary).toMatchObject({ method: "GET", route: "/api/products", status: 200 });
+    expect(summary.dbQueries).toBeGreaterThan(0);
+  });
+
+  it("answers /health with 503 when the database is gone", async () => {
+    const { logger } = captureLogs();
+    const running = await startServer(testConfig(), logger);
+    try {
+      await closeDatabase();
+      const res = await fetch(`${running.url}/health`);
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ status: "unavailable", checks: { database: { status: "error" } } });
+    } finally {
+      await running.stop();
+    }
+  });
+
+  it("finishes in-flight requests on stop and then refuses new connections", async () => {
+    const { logger } = captureLogs();
+    const running = await startServer(testConfig(), logger);
+    // Headers received: the response is streaming when shutdown begins.
+    const res = await fetch(`${running.url}/api/products/sample-csv/200000`);
+    const stopped = running.stop();
+    const body = await res.text();
+    await stopped;
+    expect(body.trimEnd().split("\n")).toHaveLength(200001);
+    await expect(fetch(`${running.url}/health`)).rejects.toThrow();
+    expect(() => db()).toThrow(/not open/);
+  });
+
+  it("does not seed a database that already has data, nor when seeding is off", async () => {
+    const config = testConfig({ SEED_ON_START: false });
+    const { logger } = captureLogs();
+    const running = await startServer(config, logger);
+    try {
+      expect(await db().user.count()).toBe(0);
+    } finally {
+      await running.stop();
+    }
+  });
+});
