@@ -133,5 +133,6 @@ const ENDPOINTS = [
   "GET /api/orders/:orderId",
   "GET /api/orders/user/:userId",
   "GET /api/payments/:paymentId",
+  "POST /api/checkout",
   "GET /api/checkout/coupons",
 ];

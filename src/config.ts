@@ -22,6 +22,13 @@ const envSchema = z.object({
   SQLITE_BUSY_TIMEOUT_MS: int(0, 60_000).default(5_000),
   DB_TRANSACTION_MAX_WAIT_MS: int(10, 60_000).default(2_000),
   DB_TRANSACTION_TIMEOUT_MS: int(100, 120_000).default(5_000),
+  IDEMPOTENCY_KEY_TTL_HOURS: int(1, 24 * 30).default(24),
+  IDEMPOTENCY_LOCK_TIMEOUT_MS: int(1_000, 3_600_000).default(60_000),
+  RESERVATION_TTL_MINUTES: int(1, 7 * 24 * 60).default(30),
+  MAINTENANCE_INTERVAL_MS: int(1_000, 3_600_000).default(60_000),
+  MAX_CHECKOUT_ITEMS: int(1, 1000).default(100),
+  CARD_GATEWAY_LATENCY_MS: int(0, 60_000).default(50),
+  CARD_GATEWAY_TIMEOUT_MS: int(10, 120_000).default(5_000),
   DEFAULT_PAGE_SIZE: int(1, 200).default(50),
   MAX_PAGE_SIZE: int(1, 1000).default(200),
 });

@@ -15,6 +15,7 @@ export const errorStatus = {
   PAYMENT_DECLINED: 402,
   FRAUD_REJECTED: 402,
   FRAUD_CHECK_UNAVAILABLE: 503,
+  PAYMENT_GATEWAY_UNAVAILABLE: 503,
   COUPON_NOT_FOUND: 404,
   COUPON_EXPIRED: 422,
   COUPON_EXHAUSTED: 422,
@@ -70,11 +71,15 @@ export class NotFoundError extends DomainError {
   }
 }
 
-/** A failure the client may retry as is (database busy, pool exhausted, a dependency down). */
+/**
+ * A failure the client may retry as is (database busy, pool exhausted, a
+ * dependency down, the same request still running): answered with Retry-After
+ * and never stored as an idempotent outcome.
+ */
 export class TransientError extends DomainError {
   readonly retryAfterSeconds: number;
 
-  constructor(code: "DATABASE_UNAVAILABLE" | "FRAUD_CHECK_UNAVAILABLE", message: string, retryAfterSeconds = 1) {
+  constructor(code: ErrorCode, message: string, retryAfterSeconds = 1) {
     super(code, message);
     this.retryAfterSeconds = retryAfterSeconds;
   }

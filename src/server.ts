@@ -6,6 +6,8 @@ import { closeDatabase, databaseProvider, db, openDatabase } from "./db/index.js
 import { migrateSqlite } from "./db/migrate.js";
 import { isEmpty, seedDemoData } from "./db/seed.js";
 import { createLogger, type Logger } from "./lib/logger.js";
+import { startMaintenance } from "./services/maintenance.js";
+import { configureServices } from "./services/settings.js";
 
 export interface RunningServer {
   server: Server;
@@ -13,6 +15,8 @@ export interface RunningServer {
   logger: Logger;
   /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the database. */
   stop(): Promise<void>;
+  /** Runs the periodic housekeeping (reservation expiry, key purge) now. */
+  runMaintenance(): Promise<void>;
 }
 
 /** Migrates, seeds an empty database, and listens: everything `npm start` does. */
@@ -23,11 +27,13 @@ export async function startServer(config: Config, logger = createLogger(config.L
     if (applied.length > 0) logger.info({ applied }, "migrations applied");
   }
   openDatabase(config);
+  configureServices(config);
   if (config.SEED_ON_START && (await isEmpty(db()))) {
     await seedDemoData(db());
     logger.info("empty database seeded with demo data");
   }
 
+  const maintenance = startMaintenance(config.MAINTENANCE_INTERVAL_MS, logger);
   const server = createServer(createApp(config, { logger }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -46,9 +52,10 @@ export async function startServer(config: Config, logger = createLogger(config.L
       const force = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
       await closed;
       clearTimeout(force);
+      await maintenance.stop();
       await closeDatabase();
       logger.info("stopped");
     })());
 
-  return { server, url, logger, stop };
+  return { server, url, logger, stop, runMaintenance: maintenance.runOnce };
 }

@@ -66,11 +66,11 @@ describe("server lifecycle", () => {
     const { logger } = captureLogs();
     const running = await startServer(testConfig(), logger);
     // Headers received: the response is streaming when shutdown begins.
-    const res = await fetch(`${running.url}/api/products/sample-csv/200000`);
+    const res = await fetch(`${running.url}/api/products/sample-csv/100000`);
     const stopped = running.stop();
     const body = await res.text();
     await stopped;
-    expect(body.trimEnd().split("\n")).toHaveLength(200001);
+    expect(body.trimEnd().split("\n")).toHaveLength(100001);
     await expect(fetch(`${running.url}/health`)).rejects.toThrow();
     expect(() => db()).toThrow(/not open/);
   });

@@ -102,3 +102,20 @@ export function isInTransaction(): boolean {
 export async function pingDatabase(): Promise<void> {
   await db().$queryRawUnsafe("SELECT 1");
 }
+
+/**
+ * Runs fn inside a savepoint of an open transaction: if it throws, only its
+ * writes are undone and the transaction goes on (to record the failure).
+ */
+export async function withSavepoint<T>(tx: Tx, name: string, fn: () => Promise<T>): Promise<T> {
+  if (!/^[a-z_]+$/.test(name)) throw new Error(`bad savepoint name ${name}`);
+  await tx.$executeRawUnsafe(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn();
+    await tx.$executeRawUnsafe(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (error) {
+    await tx.$executeRawUnsafe(`ROLLBACK TO SAVEPOINT ${name}`);
+    throw error;
+  }
+}

@@ -5,5 +5,6 @@ import "./order.js";
 import "./payment.js";
 import "./coupon.js";
 import "./bulk-upload.js";
+import "./checkout.js";
 
 export const schema = builder.toSchema({ sortSchema: true });

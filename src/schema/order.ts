@@ -5,7 +5,7 @@ import { findOrder } from "../services/orders.js";
 
 builder.enumType(OrderStatus, { name: "OrderStatus" });
 
-builder.prismaObject("Order", {
+export const OrderRef = builder.prismaObject("Order", {
   fields: (t) => ({
     id: t.exposeID("id"),
     status: t.expose("status", { type: OrderStatus }),

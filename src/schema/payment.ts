@@ -5,7 +5,7 @@ import { findPayment } from "../services/payments.js";
 
 builder.enumType(PaymentStatus, { name: "PaymentStatus" });
 
-builder.prismaObject("Payment", {
+export const PaymentRef = builder.prismaObject("Payment", {
   fields: (t) => ({
     id: t.exposeID("id"),
     order: t.relation("order"),

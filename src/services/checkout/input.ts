@@ -1,0 +1,80 @@
+import { z } from "zod";
+import { DomainError, ValidationError } from "../../errors.js";
+import { id, parseInput } from "../../lib/validation.js";
+import { isValidIdempotencyKey } from "../idempotency.js";
+import { settings } from "../settings.js";
+
+export const MAX_QUANTITY = 1_000;
+
+const checkoutSchema = (maxItems: number) =>
+  z.strictObject({
+    userId: id,
+    items: z
+      .array(
+        z.strictObject({
+          productId: id,
+          quantity: z
+            .number({ error: "must be a positive integer" })
+            .int("must be a positive integer")
+            .min(1, "must be at least 1")
+            .max(MAX_QUANTITY, `must be at most ${MAX_QUANTITY}`),
+        }),
+        { error: "must be a list of {productId, quantity}" },
+      )
+      .min(1, "must hold at least one item")
+      .max(maxItems, `must hold at most ${maxItems} items`),
+    paymentMethod: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,31}$/, "must be a payment method name such as credit_card")
+      .nullish(),
+    cardLast4: z.string().regex(/^\d{4}$/, "must be the last 4 digits of the card").nullish(),
+    couponCode: z
+      .string()
+      .trim()
+      .min(1, "must not be empty")
+      .max(64, "must be at most 64 characters")
+      .regex(/^[A-Za-z0-9_-]+$/, "may contain only letters, digits, - and _")
+      .nullish(),
+  });
+
+export interface CheckoutInput {
+  userId: number;
+  items: { productId: number; quantity: number }[];
+  paymentMethod: string | null;
+  cardLast4: string | null;
+  couponCode: string | null;
+}
+
+/**
+ * The canonical input both doors share: lines for the same product are merged,
+ * the coupon code is upper-cased, absent options are null. Its hash is the
+ * idempotency fingerprint, so REST and GraphQL requests compare equal.
+ */
+export function parseCheckoutInput(raw: unknown): CheckoutInput {
+  const input = parseInput(checkoutSchema(settings().maxCheckoutItems), raw);
+  const quantities = new Map<number, number>();
+  for (const item of input.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
+  const items = [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
+  const tooMany = items.find((i) => i.quantity > MAX_QUANTITY);
+  if (tooMany) throw ValidationError.field("items", `product ${tooMany.productId}: at most ${MAX_QUANTITY} in one order`);
+  return {
+    userId: input.userId,
+    items,
+    paymentMethod: input.paymentMethod ?? null,
+    cardLast4: input.cardLast4 ?? null,
+    couponCode: input.couponCode ? input.couponCode.toUpperCase() : null,
+  };
+}
+
+export function requireIdempotencyKey(key: string | null | undefined): string {
+  if (key === undefined || key === null || key === "") {
+    throw new DomainError(
+      "IDEMPOTENCY_KEY_REQUIRED",
+      "This request needs an Idempotency-Key header (1-255 printable characters, e.g. a UUID) so a retry can never charge twice",
+    );
+  }
+  if (!isValidIdempotencyKey(key)) {
+    throw ValidationError.field("idempotencyKey", "must be 1-255 printable ASCII characters");
+  }
+  return key;
+}

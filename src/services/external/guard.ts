@@ -1,0 +1,26 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { isInTransaction } from "../../db/index.js";
+
+export class NetworkCallInTransactionError extends Error {
+  constructor(client: string) {
+    super(
+      `${client} called while a database transaction is open: network calls must run outside transactions ` +
+        "(docs/postmortems/2026-payments-pool-exhaustion.md)",
+    );
+    this.name = "NetworkCallInTransactionError";
+  }
+}
+
+/**
+ * Every external client calls this first. Holding a transaction (on SQLite, the
+ * only write lock) across a network call is how one slow dependency hangs the
+ * whole API, so it fails loudly in tests instead of quietly in production.
+ */
+export function assertOutsideTransaction(client: string): void {
+  if (isInTransaction()) throw new NetworkCallInTransactionError(client);
+}
+
+/** Simulated network latency that an AbortSignal (the client's timeout) cuts short. */
+export function simulatedLatency(ms: number, signal: AbortSignal): Promise<void> {
+  return sleep(ms, undefined, { signal });
+}

@@ -1,0 +1,160 @@
+import { createHash } from "node:crypto";
+import { db, type Tx } from "../db/index.js";
+import { isUniqueViolation } from "../db/errors.js";
+import { DomainError, TransientError, type ErrorCode } from "../errors.js";
+import { settings } from "./settings.js";
+
+/**
+ * Stripe-style idempotency keys (docs/idempotency.md). A key is unique per
+ * (scope, operation, key) by a database constraint; its row moves
+ * IN_PROGRESS -> COMPLETED and stores the outcome, which every retry replays.
+ */
+export interface IdempotentRequest {
+  scope: string;
+  operation: string;
+  key: string;
+  fingerprint: string;
+}
+
+export type Outcome<T> =
+  | { ok: true; status: number; value: T }
+  | { ok: false; status: number; error: DomainError };
+
+export interface IdempotentResult<T> {
+  replayed: boolean;
+  outcome: Outcome<T>;
+}
+
+export type Claim =
+  | { kind: "new"; id: number }
+  | { kind: "resume"; id: number; recoveryPoint: string | null; resourceId: number | null }
+  | { kind: "replay"; status: number; body: string };
+
+const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
+
+export function isValidIdempotencyKey(key: string): boolean {
+  return KEY_PATTERN.test(key) && key.trim().length > 0;
+}
+
+/** Canonical JSON (sorted keys) hashed: the same logical input through either door hashes the same. */
+export function fingerprint(input: unknown): string {
+  return createHash("sha256").update(canonicalJson(input)).digest("hex");
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function keyInUse(): DomainError {
+  return new TransientError(
+    "IDEMPOTENCY_KEY_IN_USE",
+    "A request with this Idempotency-Key is still being processed; retry after a moment",
+    1,
+  );
+}
+
+/**
+ * Claims the key inside the caller's transaction, so the claim commits (or
+ * vanishes) together with the work it guards.
+ */
+export async function claimIdempotencyKey(tx: Tx, request: IdempotentRequest, now = new Date()): Promise<Claim> {
+  const { idempotencyKeyTtlMs, idempotencyLockTimeoutMs } = settings();
+  const where = { scope_operation_key: { scope: request.scope, operation: request.operation, key: request.key } };
+  const lockedUntil = new Date(now.getTime() + idempotencyLockTimeoutMs);
+  const fresh = {
+    fingerprint: request.fingerprint,
+    status: "IN_PROGRESS" as const,
+    lockedUntil,
+    expiresAt: new Date(now.getTime() + idempotencyKeyTtlMs),
+    recoveryPoint: null,
+    resourceId: null,
+    responseStatus: null,
+    responseBody: null,
+  };
+  const existing = await tx.idempotencyKey.findUnique({ where });
+  if (!existing) {
+    try {
+      const created = await tx.idempotencyKey.create({
+        data: { scope: request.scope, operation: request.operation, key: request.key, ...fresh },
+      });
+      return { kind: "new", id: created.id };
+    } catch (error) {
+      if (isUniqueViolation(error)) throw keyInUse();
+      throw error;
+    }
+  }
+  if (existing.expiresAt <= now) {
+    // Past its lifetime the key names nothing any more: it starts over.
+    await tx.idempotencyKey.update({ where: { id: existing.id }, data: fresh });
+    return { kind: "new", id: existing.id };
+  }
+  if (existing.fingerprint !== request.fingerprint) {
+    throw new DomainError(
+      "IDEMPOTENCY_KEY_REUSED",
+      "This Idempotency-Key was already used with a different request; use a new key for a new request",
+    );
+  }
+  if (existing.status === "COMPLETED") {
+    return { kind: "replay", status: existing.responseStatus ?? 200, body: existing.responseBody ?? "null" };
+  }
+  if (existing.lockedUntil && existing.lockedUntil > now) throw keyInUse();
+  // The previous attempt crashed or gave up: take it over, at most one taker.
+  const taken = await tx.idempotencyKey.updateMany({
+    where: { id: existing.id, status: "IN_PROGRESS", lockedUntil: existing.lockedUntil },
+    data: { lockedUntil },
+  });
+  if (taken.count !== 1) throw keyInUse();
+  return { kind: "resume", id: existing.id, recoveryPoint: existing.recoveryPoint, resourceId: existing.resourceId };
+}
+
+export function saveRecoveryPoint(tx: Tx, id: number, recoveryPoint: string, resourceId: number) {
+  return tx.idempotencyKey.update({ where: { id }, data: { recoveryPoint, resourceId } });
+}
+
+/** Stores the outcome every retry will replay and ends the key's lock. */
+export async function completeIdempotencyKey<T>(tx: Tx, id: number, outcome: Outcome<T>): Promise<void> {
+  await tx.idempotencyKey.update({
+    where: { id },
+    data: { status: "COMPLETED", lockedUntil: null, responseStatus: outcome.status, responseBody: serialize(outcome) },
+  });
+}
+
+/** After a transient failure: the key stays IN_PROGRESS with its recovery point, retryable at once. */
+export async function unlockIdempotencyKey(id: number, now = new Date()): Promise<void> {
+  await db().idempotencyKey.updateMany({ where: { id, status: "IN_PROGRESS" }, data: { lockedUntil: now } });
+}
+
+export function replayOutcome<T>(claim: Extract<Claim, { kind: "replay" }>): Outcome<T> {
+  const stored = JSON.parse(claim.body) as
+    | { ok: true; value: T }
+    | { ok: false; code: ErrorCode; message: string; details?: Record<string, unknown> };
+  if (stored.ok) return { ok: true, status: claim.status, value: stored.value };
+  return { ok: false, status: claim.status, error: new DomainError(stored.code, stored.message, stored.details) };
+}
+
+function serialize<T>(outcome: Outcome<T>): string {
+  if (outcome.ok) return JSON.stringify({ ok: true, value: outcome.value });
+  const { code, message, details } = outcome.error;
+  return JSON.stringify({ ok: false, code, message, details });
+}
+
+/** Deterministic failures are stored and replayed; transient ones (busy, unavailable, unknown) are not. */
+export function isDeterministic(error: unknown): error is DomainError {
+  return error instanceof DomainError && !(error instanceof TransientError);
+}
+
+export function failure(error: DomainError): Outcome<never> {
+  return { ok: false, status: error.status, error };
+}
+
+export async function purgeExpiredIdempotencyKeys(now = new Date()): Promise<number> {
+  const { count } = await db().idempotencyKey.deleteMany({ where: { expiresAt: { lt: now } } });
+  return count;
+}

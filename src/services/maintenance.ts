@@ -1,0 +1,37 @@
+import type { Logger } from "../lib/logger.js";
+import { purgeExpiredIdempotencyKeys } from "./idempotency.js";
+import { expireReservations } from "./reservations.js";
+
+export interface Maintenance {
+  /** One pass now (also what the timer runs). */
+  runOnce(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The periodic housekeeping: lapsed stock reservations are released and expired
+ * idempotency keys purged. Each task is a conditional database update, so
+ * several processes may run it at once without doing anything twice.
+ */
+export function startMaintenance(intervalMs: number, logger: Logger): Maintenance {
+  let running: Promise<void> = Promise.resolve();
+  const runOnce = () =>
+    (running = running.then(async () => {
+      try {
+        const cancelled = await expireReservations();
+        const purged = await purgeExpiredIdempotencyKeys();
+        if (cancelled || purged) logger.info({ cancelled, purged }, "maintenance pass");
+      } catch (error) {
+        logger.error({ err: error }, "maintenance pass failed");
+      }
+    }));
+  const timer = setInterval(() => void runOnce(), intervalMs);
+  timer.unref();
+  return {
+    runOnce,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

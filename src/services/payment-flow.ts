@@ -1,0 +1,64 @@
+import type { Tx } from "../db/index.js";
+import { DomainError } from "../errors.js";
+import type { Cents } from "../lib/money.js";
+import { chargeCard, type Charge } from "./external/card-gateway.js";
+import { transitionOrder } from "./order-state.js";
+
+export interface PaymentAttempt {
+  orderId: number;
+  amountCents: Cents;
+  paymentMethod: string;
+  cardLast4: string | null;
+  /** Derived from the client's idempotency key: the gateway charges once per attempt, whatever happens here. */
+  gatewayKey: string;
+  fraudScore?: number | null;
+}
+
+export interface RecordedPayment {
+  paymentId: number;
+  status: "COMPLETED" | "FAILED";
+  charge: Charge;
+}
+
+/** Charges the card. A network call: never inside a transaction (the gateway client refuses). */
+export function chargeForAttempt(attempt: PaymentAttempt): Promise<Charge> {
+  return chargeCard({ idempotencyKey: attempt.gatewayKey, amountCents: attempt.amountCents, cardLast4: attempt.cardLast4 });
+}
+
+/**
+ * Records the gateway's answer in one short transaction: a success marks the
+ * order PAID and commits its stock reservations; a decline leaves the order
+ * PENDING (payable again) with a FAILED payment.
+ */
+export async function recordCharge(tx: Tx, attempt: PaymentAttempt, charge: Charge, now = new Date()): Promise<RecordedPayment> {
+  const succeeded = charge.status === "succeeded";
+  const payment = await tx.payment.create({
+    data: {
+      orderId: attempt.orderId,
+      status: succeeded ? "COMPLETED" : "FAILED",
+      amountCents: attempt.amountCents,
+      paymentMethod: attempt.paymentMethod,
+      cardLast4: attempt.cardLast4,
+      fraudScore: attempt.fraudScore ?? null,
+      gatewayChargeId: charge.chargeId,
+      failureCode: succeeded ? null : (charge.declineCode ?? "card_declined"),
+      failureMessage: succeeded ? null : "The card was declined",
+    },
+  });
+  if (succeeded) {
+    const paid = await transitionOrder(tx, attempt.orderId, "PENDING", "PAID", { paidAt: now, reservedUntil: null });
+    if (!paid) throw new DomainError("ORDER_NOT_PENDING", `Order ${attempt.orderId} is no longer payable`);
+    await tx.inventoryReservation.updateMany({
+      where: { orderId: attempt.orderId, status: "ACTIVE" },
+      data: { status: "COMMITTED" },
+    });
+  }
+  return { paymentId: payment.id, status: succeeded ? "COMPLETED" : "FAILED", charge };
+}
+
+export function declined(orderId: number, paymentId: number): DomainError {
+  return new DomainError("PAYMENT_DECLINED", "The card was declined; the order is still open for another payment", {
+    orderId,
+    paymentId,
+  });
+}
