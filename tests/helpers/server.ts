@@ -12,6 +12,8 @@ export interface TestServer {
   url: string;
   config: Config;
   stop(): Promise<void>;
+  /** One pass of the periodic housekeeping (reservation expiry, key purge). */
+  runMaintenance(): Promise<void>;
   /** fetch against the server; JSON bodies are sent with the right content type. */
   request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
   /** A named GraphQL operation; returns the parsed response body. */
@@ -47,6 +49,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     url: running.url,
     config,
     request,
+    runMaintenance: running.runMaintenance,
     async gql(query, variables) {
       const res = await request("/graphql", { method: "POST", json: { query, variables } });
       return res.json();
