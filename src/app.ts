@@ -132,6 +132,8 @@ const ENDPOINTS = [
   "GET /api/products/sample-csv/:rows",
   "GET /api/orders/:orderId",
   "GET /api/orders/user/:userId",
+  "POST /api/payments/process",
+  "POST /api/payments/process-simple",
   "GET /api/payments/:paymentId",
   "POST /api/checkout",
   "GET /api/checkout/coupons",

@@ -2,11 +2,10 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { transaction } from "../src/db/index.js";
-import { gatewayKeyFor } from "../src/services/checkout/index.js";
 import { parseCheckoutInput } from "../src/services/checkout/input.js";
 import { placeOrder } from "../src/services/checkout/place-order.js";
 import { chargeCard, countGatewayCharges } from "../src/services/external/card-gateway.js";
-import { claimIdempotencyKey, fingerprint, saveRecoveryPoint } from "../src/services/idempotency.js";
+import { claimIdempotencyKey, fingerprint, gatewayKeyFor, saveRecoveryPoint } from "../src/services/idempotency.js";
 import { configureServices } from "../src/services/settings.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
 import { createProduct, createUser } from "./helpers/factories.js";
@@ -95,7 +94,7 @@ describe("idempotency keys", () => {
     const orders = await ordersOf(user.id);
     expect(orders).toHaveLength(1);
     expect(orders[0]!.payments.filter((p) => p.status === "COMPLETED")).toHaveLength(1);
-    const gatewayKey = gatewayKeyFor({ scope: `user:${user.id}`, operation: "checkout", key: k, fingerprint: "" });
+    const gatewayKey = gatewayKeyFor({ scope: `user:${user.id}`, operation: "checkout", key: k });
     expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKey })).toBe(1);
     expect((await db().product.findUniqueOrThrow({ where: { id: product.id } })).stockQuantity).toBe(98);
 

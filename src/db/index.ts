@@ -4,6 +4,7 @@ import { dirname, resolve } from "node:path";
 import { PrismaClient, Prisma } from "../generated/sqlite/client.js";
 import type { Config } from "../config.js";
 import { SerializedSqliteAdapterFactory } from "./sqlite-adapter.js";
+import { dbMetrics } from "../lib/metrics.js";
 
 export type Db = PrismaClient;
 export type Tx = Prisma.TransactionClient;
@@ -46,7 +47,11 @@ export function openDatabase(config: Config): Db {
   const file = sqliteFilePath(config.DATABASE_URL);
   mkdirSync(dirname(file), { recursive: true });
   const client = new PrismaClient({
-    adapter: new SerializedSqliteAdapterFactory(`file:${file}`, config.SQLITE_BUSY_TIMEOUT_MS),
+    adapter: new SerializedSqliteAdapterFactory(`file:${file}`, {
+      busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS,
+      // A statement waits for an open transaction at most this long, then fails fast (503).
+      queueTimeoutMs: config.DB_TRANSACTION_MAX_WAIT_MS,
+    }),
     log: [{ emit: "event", level: "query" }],
   });
   client.$on("query", (e) => {
@@ -89,10 +94,18 @@ export function onQuery(listener: (event: QueryEvent) => void): () => void {
  */
 export function transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
   const { client, transactionOptions } = current ?? { client: db(), transactionOptions: {} };
-  return client.$transaction(
-    (tx) => openTransaction.run({ startedAt: performance.now() }, () => fn(tx)),
-    transactionOptions,
-  );
+  const requestedAt = performance.now();
+  return client.$transaction((tx) => {
+    const startedAt = performance.now();
+    dbMetrics.connectionWait.observe((startedAt - requestedAt) / 1000);
+    return openTransaction.run({ startedAt }, async () => {
+      try {
+        return await fn(tx);
+      } finally {
+        dbMetrics.transactionDuration.observe((performance.now() - startedAt) / 1000);
+      }
+    });
+  }, transactionOptions);
 }
 
 export function isInTransaction(): boolean {

@@ -18,8 +18,10 @@ export class SerializedSqliteAdapterFactory implements SqlDriverAdapterFactory {
   readonly adapterName: string;
   readonly #inner: PrismaBetterSQLite3;
   readonly #pragmas: string;
+  readonly #queueTimeoutMs: number;
 
-  constructor(url: string, busyTimeoutMs: number) {
+  constructor(url: string, { busyTimeoutMs, queueTimeoutMs }: { busyTimeoutMs: number; queueTimeoutMs: number }) {
+    this.#queueTimeoutMs = queueTimeoutMs;
     this.#inner = new PrismaBetterSQLite3({ url, timeout: busyTimeoutMs });
     this.adapterName = this.#inner.adapterName;
     // WAL lets readers in other processes (bulk import, backups) run beside the
@@ -35,21 +37,22 @@ export class SerializedSqliteAdapterFactory implements SqlDriverAdapterFactory {
   async connect(): Promise<SqlDriverAdapter> {
     const adapter = await this.#inner.connect();
     await adapter.executeScript(this.#pragmas);
-    return serialize(adapter);
+    return serialize(adapter, this.#queueTimeoutMs);
   }
 }
 
-function serialize(adapter: SqlDriverAdapter): SqlDriverAdapter {
+function serialize(adapter: SqlDriverAdapter, queueTimeoutMs: number): SqlDriverAdapter {
   const lock = new Mutex();
+  const run = <T>(fn: () => Promise<T>) => lock.run(fn, queueTimeoutMs);
   return {
     provider: adapter.provider,
     adapterName: adapter.adapterName,
-    queryRaw: (query) => lock.run(() => adapter.queryRaw(query)),
-    executeRaw: (query) => lock.run(() => adapter.executeRaw(query)),
-    executeScript: (script) => lock.run(() => adapter.executeScript(script)),
+    queryRaw: (query) => run(() => adapter.queryRaw(query)),
+    executeRaw: (query) => run(() => adapter.executeRaw(query)),
+    executeScript: (script) => run(() => adapter.executeScript(script)),
     dispose: () => lock.run(() => adapter.dispose()),
     async startTransaction(isolationLevel): Promise<Transaction> {
-      const release = await lock.acquire();
+      const release = await lock.acquire(queueTimeoutMs);
       try {
         const tx = await adapter.startTransaction(isolationLevel);
         return releasingOnEnd(tx, release);

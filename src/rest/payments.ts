@@ -1,10 +1,37 @@
 import { Router } from "express";
-import { id, parseInput } from "../lib/validation.js";
+import { toDecimalNumber, type Cents } from "../lib/money.js";
+import { decimalMoney, id, parseInput } from "../lib/validation.js";
 import { getPayment } from "../services/payments.js";
+import { paymentInputSchema, processPayment, type PaymentResult } from "../services/payment-processing.js";
 import { paymentWithOrderJson } from "./serializers.js";
+import { requireJson, sendOutcome } from "./http.js";
+
+/** The storefront sends `amount` as a decimal; the service takes cents. */
+const processBody = paymentInputSchema.omit({ amountCents: true }).extend({ amount: decimalMoney.nullish() });
+
+function paymentResultJson(r: PaymentResult) {
+  return {
+    success: true,
+    paymentId: r.paymentId,
+    orderId: r.orderId,
+    status: r.status,
+    amount: toDecimalNumber(r.amountCents as Cents),
+    amountCents: r.amountCents,
+    fraudScore: r.fraudScore,
+    message: r.message,
+  };
+}
 
 export function paymentRoutes(): Router {
   const router = Router();
+
+  for (const [path, fraudCheck] of [["/process", true], ["/process-simple", false]] as const) {
+    router.post(path, requireJson, async (req, res) => {
+      const { amount, ...rest } = parseInput(processBody, req.body);
+      const result = await processPayment({ ...rest, amountCents: amount }, req.get("Idempotency-Key"), { fraudCheck });
+      sendOutcome(res, result, paymentResultJson);
+    });
+  }
 
   router.get("/:paymentId", async (req, res) => {
     res.json(paymentWithOrderJson(await getPayment(parseInput(id, req.params.paymentId, "paymentId"))));

@@ -2,6 +2,8 @@ import { builder } from "./builder.js";
 import { parseId } from "./scalars.js";
 import { PaymentStatus } from "../generated/sqlite/enums.js";
 import { findPayment } from "../services/payments.js";
+import { processPayment, type PaymentResult } from "../services/payment-processing.js";
+import { unwrapOutcome } from "./outcome.js";
 
 builder.enumType(PaymentStatus, { name: "PaymentStatus" });
 
@@ -26,5 +28,36 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args) => findPayment(query, parseId(args.id)),
+  }),
+}));
+
+const ProcessPaymentInput = builder.inputType("ProcessPaymentInput", {
+  fields: (t) => ({
+    orderId: t.id({ required: true }),
+    amountCents: t.int({ description: "Optional check: must equal the order total" }),
+    paymentMethod: t.string({ required: true }),
+    cardLast4: t.string(),
+    skipFraudCheck: t.boolean({ defaultValue: false, description: "Like REST /process-simple" }),
+  }),
+});
+
+const ProcessPaymentPayload = builder.objectRef<PaymentResult & { replayed: boolean }>("ProcessPaymentPayload").implement({
+  fields: (t) => ({
+    payment: t.field({ type: PaymentRef, resolve: (p) => findPayment({}, p.paymentId).then((found) => found!) }),
+    fraudScore: t.exposeFloat("fraudScore", { nullable: true }),
+    replayed: t.exposeBoolean("replayed"),
+    message: t.exposeString("message"),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  processPayment: t.field({
+    type: ProcessPaymentPayload,
+    args: {
+      input: t.arg({ type: ProcessPaymentInput, required: true }),
+      idempotencyKey: t.arg.string({ required: true }),
+    },
+    resolve: async (_root, { input: { skipFraudCheck, ...input }, idempotencyKey }) =>
+      unwrapOutcome(await processPayment(input, idempotencyKey, { fraudCheck: !skipFraudCheck })),
   }),
 }));

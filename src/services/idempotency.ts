@@ -52,6 +52,15 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
+/**
+ * The key an external provider (card gateway) sees for this request: stable for
+ * every retry of it, and unguessable from outside.
+ */
+export function gatewayKeyFor(request: Pick<IdempotentRequest, "scope" | "operation" | "key">): string {
+  const digest = createHash("sha256").update(`${request.scope}\u0000${request.key}`).digest("hex").slice(0, 32);
+  return `${request.operation}_${digest}`;
+}
+
 export function keyInUse(): DomainError {
   return new TransientError(
     "IDEMPOTENCY_KEY_IN_USE",

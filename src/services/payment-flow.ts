@@ -1,8 +1,9 @@
-import type { Tx } from "../db/index.js";
-import { DomainError } from "../errors.js";
+import { db, type Tx } from "../db/index.js";
+import { DomainError, TransientError } from "../errors.js";
 import type { Cents } from "../lib/money.js";
 import { chargeCard, type Charge } from "./external/card-gateway.js";
 import { transitionOrder } from "./order-state.js";
+import { settings } from "./settings.js";
 
 export interface PaymentAttempt {
   orderId: number;
@@ -18,6 +19,40 @@ export interface RecordedPayment {
   paymentId: number;
   status: "COMPLETED" | "FAILED";
   charge: Charge;
+}
+
+/**
+ * Takes the order's payment lease: a conditional update that succeeds for one
+ * caller while the order is PENDING and no other attempt holds a live lease.
+ * Of two concurrent attempts on one order, only one ever reaches the gateway.
+ */
+export async function claimOrderForPayment(tx: Tx, orderId: number, now = new Date()): Promise<void> {
+  const leaseUntil = new Date(now.getTime() + settings().idempotencyLockTimeoutMs);
+  const { count } = await tx.order.updateMany({
+    where: {
+      id: orderId,
+      status: "PENDING",
+      OR: [{ paymentClaimedUntil: null }, { paymentClaimedUntil: { lte: now } }],
+    },
+    data: { paymentClaimedUntil: leaseUntil },
+  });
+  if (count === 1) return;
+  const order = await tx.order.findUnique({ where: { id: orderId }, select: { status: true } });
+  if (!order) throw new DomainError("NOT_FOUND", `Order ${orderId} not found`);
+  if (order.status !== "PENDING") throw orderNotPending(orderId, order.status);
+  throw new TransientError("ORDER_NOT_PENDING", `A payment for order ${orderId} is already in progress; retry shortly`, 1);
+}
+
+/** Ends the lease after an attempt that charged nothing (fraud check down, gateway timeout). */
+export async function releaseOrderClaim(orderId: number): Promise<void> {
+  await db().order.updateMany({ where: { id: orderId }, data: { paymentClaimedUntil: null } });
+}
+
+export function orderNotPending(orderId: number, status: string): DomainError {
+  return new DomainError("ORDER_NOT_PENDING", `Order ${orderId} is ${status}; only PENDING orders can be paid`, {
+    orderId,
+    status,
+  });
 }
 
 /** Charges the card. A network call: never inside a transaction (the gateway client refuses). */
@@ -46,12 +81,18 @@ export async function recordCharge(tx: Tx, attempt: PaymentAttempt, charge: Char
     },
   });
   if (succeeded) {
-    const paid = await transitionOrder(tx, attempt.orderId, "PENDING", "PAID", { paidAt: now, reservedUntil: null });
+    const paid = await transitionOrder(tx, attempt.orderId, "PENDING", "PAID", {
+      paidAt: now,
+      reservedUntil: null,
+      paymentClaimedUntil: null,
+    });
     if (!paid) throw new DomainError("ORDER_NOT_PENDING", `Order ${attempt.orderId} is no longer payable`);
     await tx.inventoryReservation.updateMany({
       where: { orderId: attempt.orderId, status: "ACTIVE" },
       data: { status: "COMMITTED" },
     });
+  } else {
+    await tx.order.update({ where: { id: attempt.orderId }, data: { paymentClaimedUntil: null } });
   }
   return { paymentId: payment.id, status: succeeded ? "COMPLETED" : "FAILED", charge };
 }

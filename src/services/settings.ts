@@ -1,4 +1,5 @@
 import type { Config } from "../config.js";
+import { FraudCheckClient } from "./external/fraud-check.js";
 
 /** The knobs services need, set once at start from the config (tests pass overrides to the config). */
 export interface ServiceSettings {
@@ -7,6 +8,9 @@ export interface ServiceSettings {
   reservationTtlMs: number;
   maxCheckoutItems: number;
   cardGateway: { latencyMs: number; timeoutMs: number };
+  fraudRejectThreshold: number;
+  /** One per process: its circuit breaker is this instance's view of the fraud service. */
+  fraudCheck: FraudCheckClient;
 }
 
 let current: ServiceSettings | undefined;
@@ -18,6 +22,16 @@ export function configureServices(config: Config): ServiceSettings {
     reservationTtlMs: config.RESERVATION_TTL_MINUTES * 60_000,
     maxCheckoutItems: config.MAX_CHECKOUT_ITEMS,
     cardGateway: { latencyMs: config.CARD_GATEWAY_LATENCY_MS, timeoutMs: config.CARD_GATEWAY_TIMEOUT_MS },
+    fraudRejectThreshold: config.FRAUD_SCORE_REJECT_THRESHOLD,
+    fraudCheck: new FraudCheckClient({
+      latencyMs: config.FRAUD_CHECK_LATENCY_MS,
+      jitterMs: config.FRAUD_CHECK_JITTER_MS,
+      slowRate: config.FRAUD_CHECK_SLOW_RATE,
+      failureRate: config.FRAUD_CHECK_FAILURE_RATE,
+      timeoutMs: config.FRAUD_CHECK_TIMEOUT_MS,
+      breakerFailureThreshold: config.FRAUD_BREAKER_FAILURE_THRESHOLD,
+      breakerResetMs: config.FRAUD_BREAKER_RESET_MS,
+    }),
   });
   return current;
 }

@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { db, transaction, withSavepoint } from "../../db/index.js";
 import { DomainError } from "../../errors.js";
 import type { Cents } from "../../lib/money.js";
@@ -8,6 +7,7 @@ import {
   completeIdempotencyKey,
   failure,
   fingerprint,
+  gatewayKeyFor,
   isDeterministic,
   replayOutcome,
   saveRecoveryPoint,
@@ -16,7 +16,14 @@ import {
   type IdempotentResult,
   type Outcome,
 } from "../idempotency.js";
-import { chargeForAttempt, declined, recordCharge, type PaymentAttempt } from "../payment-flow.js";
+import {
+  chargeForAttempt,
+  claimOrderForPayment,
+  declined,
+  recordCharge,
+  releaseOrderClaim,
+  type PaymentAttempt,
+} from "../payment-flow.js";
 import { parseCheckoutInput, requireIdempotencyKey, type CheckoutInput } from "./input.js";
 import { placeOrder } from "./place-order.js";
 
@@ -56,9 +63,20 @@ export async function checkout(rawInput: unknown, idempotencyKey: string | null 
   const step = await transaction(async (tx): Promise<Step> => {
     const claim = await claimIdempotencyKey(tx, request);
     if (claim.kind === "replay") return { kind: "done", outcome: replayOutcome<CheckoutResult>(claim), replayed: true };
-    if (claim.kind === "resume") return { kind: "pay", keyId: claim.id, orderId: claim.resourceId! };
+    if (claim.kind === "resume") {
+      if (claim.resourceId === null) throw new Error(`idempotency key ${claim.id} has no recovery point`);
+      await claimOrderForPayment(tx, claim.resourceId).catch(async (error: unknown) => {
+        if (isDeterministic(error)) return; // no longer PENDING: payForOrder stores ORDER_NOT_PENDING
+        throw error;
+      });
+      return { kind: "pay", keyId: claim.id, orderId: claim.resourceId };
+    }
     try {
-      const order = await withSavepoint(tx, "place_order", () => placeOrder(tx, input));
+      const order = await withSavepoint(tx, "place_order", async () => {
+        const placed = await placeOrder(tx, input);
+        if (input.paymentMethod) await claimOrderForPayment(tx, placed.id);
+        return placed;
+      });
       await saveRecoveryPoint(tx, claim.id, ORDER_PLACED, order.id);
       if (!input.paymentMethod) {
         const outcome = success(order.id, null, "PENDING", order, "Order placed; awaiting payment");
@@ -75,15 +93,25 @@ export async function checkout(rawInput: unknown, idempotencyKey: string | null 
   });
   if (step.kind === "done") return { replayed: step.replayed, outcome: step.outcome };
 
+  const progress = { charged: false };
   try {
-    return { replayed: false, outcome: await payForOrder(step.keyId, step.orderId, input, request) };
+    return { replayed: false, outcome: await payForOrder(step.keyId, step.orderId, input, request, progress) };
   } catch (error) {
+    // Once the gateway charged, the order's lease stays until it times out: no
+    // other attempt may charge again before this key's retry records the charge.
+    if (!progress.charged) await releaseOrderClaim(step.orderId);
     await unlockIdempotencyKey(step.keyId);
     throw error;
   }
 }
 
-async function payForOrder(keyId: number, orderId: number, input: CheckoutInput, request: IdempotentRequest): Promise<Outcome<CheckoutResult>> {
+async function payForOrder(
+  keyId: number,
+  orderId: number,
+  input: CheckoutInput,
+  request: IdempotentRequest,
+  progress: { charged: boolean },
+): Promise<Outcome<CheckoutResult>> {
   const order = await db().order.findUniqueOrThrow({ where: { id: orderId } });
   if (order.status !== "PENDING") {
     // Resumed after the reservation lapsed: nothing left to pay for.
@@ -99,6 +127,7 @@ async function payForOrder(keyId: number, orderId: number, input: CheckoutInput,
     gatewayKey: gatewayKeyFor(request),
   };
   const charge = await chargeForAttempt(attempt);
+  progress.charged = true;
   return transaction(async (tx) => {
     const payment = await recordCharge(tx, attempt, charge);
     const outcome =
@@ -121,8 +150,3 @@ function success(
   return { ok: true, status: 201, value: { orderId, paymentId, status, subtotalCents, discountCents, totalCents, message } };
 }
 
-/** One gateway key per client key: the same checkout retried is the same charge. */
-export function gatewayKeyFor(request: IdempotentRequest): string {
-  const digest = createHash("sha256").update(`${request.scope}\u0000${request.key}`).digest("hex").slice(0, 32);
-  return `${request.operation}_${digest}`;
-}
