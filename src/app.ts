@@ -114,6 +114,7 @@ export function routeOf(req: Request): string {
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  promise.catch(() => {}); // a late failure after the timeout has nobody left to tell
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);

@@ -52,7 +52,9 @@ function serialize(adapter: SqlDriverAdapter, queueTimeoutMs: number): SqlDriver
     executeScript: (script) => run(() => adapter.executeScript(script)),
     dispose: () => lock.run(() => adapter.dispose()),
     async startTransaction(isolationLevel): Promise<Transaction> {
-      const release = await lock.acquire(queueTimeoutMs);
+      // No timeout of our own here: Prisma's maxWait governs transactions, and it
+      // rolls back a transaction that started after the caller gave up.
+      const release = await lock.acquire();
       try {
         const tx = await adapter.startTransaction(isolationLevel);
         return releasingOnEnd(tx, release);

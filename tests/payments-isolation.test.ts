@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { transaction } from "../src/db/index.js";
+import { db, startTestServer, type TestServer } from "./helpers/server.js";
+import { createOrder, createProduct, createUser } from "./helpers/factories.js";
+import { measureReads } from "./helpers/load.js";
+
+/**
+ * The incident, as a test: payments wait on a 2 s fraud service while other
+ * requests run. With network calls outside transactions the reads stay fast;
+ * the pre-incident shape (fraud call inside the transaction) is re-created by
+ * a test double below, and the same measurement catches it.
+ */
+const FRAUD_LATENCY_MS = 2000;
+let server: TestServer;
+
+beforeAll(async () => {
+  server = await startTestServer({
+    FRAUD_CHECK_LATENCY_MS: FRAUD_LATENCY_MS,
+    FRAUD_CHECK_JITTER_MS: 0,
+    FRAUD_CHECK_SLOW_RATE: 0,
+    FRAUD_CHECK_TIMEOUT_MS: 5000,
+  });
+});
+afterAll(() => server.stop());
+
+const reads = () => [
+  () => server.request("/health"),
+  () => server.request("/api/products?limit=20"),
+  () => server.request("/graphql", { method: "POST", json: { query: "query Products { products(first: 20) { edges { node { id name priceCents } } } }" } }),
+];
+
+async function pendingOrders(n: number) {
+  const user = await createUser();
+  const product = await createProduct({ priceCents: 1000, stockQuantity: 1000 });
+  return Promise.all(Array.from({ length: n }, () => createOrder(user.id, [{ productId: product.id, quantity: 1, unitPriceCents: 1000 }])));
+}
+
+/** The old shape: the fraud call awaited while the payment's transaction holds the database. */
+function legacyPayment(orderId: number) {
+  return transaction(async (tx) => {
+    await tx.order.findUniqueOrThrow({ where: { id: orderId } });
+    await sleep(FRAUD_LATENCY_MS); // the fraud check, inside the transaction
+    await tx.order.update({ where: { id: orderId }, data: { status: "PAID", paidAt: new Date() } });
+  });
+}
+
+describe("a slow fraud service only slows payments", () => {
+  it("keeps read p99 under 250 ms while 30 payments wait on a 2 s fraud check", async () => {
+    const orders = await pendingOrders(30);
+    const payments = Promise.all(
+      orders.map((o) =>
+        server.request("/api/payments/process", {
+          method: "POST",
+          json: { orderId: o.id, paymentMethod: "credit_card", cardLast4: "4242" },
+          headers: { "Idempotency-Key": randomUUID() },
+        }),
+      ),
+    );
+    const stats = await measureReads(reads(), payments);
+    const responses = await payments;
+    console.log(`reads during 30 payments: n=${stats.count} p50=${stats.p50.toFixed(1)}ms p99=${stats.p99.toFixed(1)}ms`);
+    expect(responses.map((r) => r.status)).toEqual(Array(30).fill(200));
+    expect(stats.count).toBeGreaterThan(50);
+    expect(stats.statuses.every((s) => s === 200)).toBe(true);
+    expect(stats.p99).toBeLessThan(250);
+    expect(await db().order.count({ where: { id: { in: orders.map((o) => o.id) }, status: "PAID" } })).toBe(30);
+  });
+
+  it("the same measurement catches the old shape: reads stall behind the held transaction", async () => {
+    const orders = await pendingOrders(2);
+    // The second one may fail to even start (P2028) once the wait limit passes: that is the point.
+    const legacy = Promise.allSettled(orders.map((o) => legacyPayment(o.id)));
+    const stats = await measureReads(reads(), legacy);
+    console.log(`reads during 2 legacy payments: n=${stats.count} p50=${stats.p50.toFixed(1)}ms p99=${stats.p99.toFixed(1)}ms`);
+    expect(stats.p99).toBeGreaterThan(1000);
+    // Fail fast: queued requests give up with 503 after DB_TRANSACTION_MAX_WAIT_MS instead of hanging.
+    expect(stats.statuses).toContain(503);
+  });
+});
