@@ -138,4 +138,6 @@ const ENDPOINTS = [
   "GET /api/payments/:paymentId",
   "POST /api/checkout",
   "GET /api/checkout/coupons",
+  "POST /api/checkout/coupons",
+  "POST /api/checkout/:orderId/apply-coupon",
 ];

@@ -1,10 +1,13 @@
 import { builder } from "./builder.js";
 import { CouponType } from "../generated/sqlite/enums.js";
-import { listCoupons } from "../services/coupons.js";
+import { applyCoupon, createCoupon, listCoupons, type AppliedCoupon } from "../services/coupons.js";
+import { OrderRef } from "./order.js";
+import { findOrder } from "../services/orders.js";
+import { dropNulls, parseId } from "./scalars.js";
 
 builder.enumType(CouponType, { name: "CouponType" });
 
-builder.prismaObject("Coupon", {
+export const CouponRef = builder.prismaObject("Coupon", {
   fields: (t) => ({
     id: t.exposeID("id"),
     code: t.exposeString("code"),
@@ -28,5 +31,45 @@ builder.queryFields((t) => ({
     type: ["Coupon"],
     args: { activeOnly: t.arg.boolean({ defaultValue: true, required: true }) },
     resolve: (_query, _root, args) => listCoupons({ activeOnly: args.activeOnly }),
+  }),
+}));
+
+const CreateCouponInput = builder.inputType("CreateCouponInput", {
+  fields: (t) => ({
+    code: t.string({ required: true }),
+    type: t.field({ type: CouponType, required: true }),
+    percentOff: t.float({ description: "PERCENTAGE only: greater than 0, at most 100, at most 2 decimals" }),
+    amountOffCents: t.int({ description: "FIXED_AMOUNT only: positive" }),
+    description: t.string(),
+    expiresAt: t.field({ type: "DateTime" }),
+    maxRedemptions: t.int(),
+    minSubtotalCents: t.int(),
+  }),
+});
+
+const CreateCouponPayload = builder.objectRef<{ coupon: Awaited<ReturnType<typeof createCoupon>> }>("CreateCouponPayload").implement({
+  fields: (t) => ({ coupon: t.field({ type: CouponRef, resolve: (p) => p.coupon }) }),
+});
+
+const ApplyCouponPayload = builder.objectRef<AppliedCoupon>("ApplyCouponPayload").implement({
+  fields: (t) => ({
+    order: t.field({ type: OrderRef, resolve: (p) => findOrder({}, p.orderId).then((o) => o!) }),
+    couponCode: t.exposeString("couponCode"),
+    originalTotalCents: t.exposeInt("originalTotalCents"),
+    discountCents: t.exposeInt("discountCents"),
+    finalTotalCents: t.exposeInt("finalTotalCents"),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  createCoupon: t.field({
+    type: CreateCouponPayload,
+    args: { input: t.arg({ type: CreateCouponInput, required: true }) },
+    resolve: async (_root, { input }) => ({ coupon: await createCoupon(dropNulls(input)) }),
+  }),
+  applyCoupon: t.field({
+    type: ApplyCouponPayload,
+    args: { orderId: t.arg.id({ required: true }), code: t.arg.string({ required: true }) },
+    resolve: (_root, args) => applyCoupon(parseId(args.orderId, "orderId"), args.code),
   }),
 }));

@@ -11,3 +11,8 @@ export function formatUsd(cents: number): string {
 export function parseId(value: string | number, field = "id"): number {
   return parseInput(idSchema, value, field);
 }
+
+/** GraphQL sends omitted and explicit-null optional fields alike; the services' strict validators want them absent. */
+export function dropNulls<T extends object>(input: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
+}

@@ -1,4 +1,5 @@
 import type { Prisma, Tx } from "../db/index.js";
+import { DomainError } from "../errors.js";
 import type { OrderStatus } from "../generated/sqlite/enums.js";
 
 /** The order lifecycle (../shared/api-contract.md). Every status change goes through `transitionOrder`. */
@@ -29,4 +30,11 @@ export async function transitionOrder(
   if (!canTransition(from, to)) throw new Error(`illegal order transition ${from} -> ${to}`);
   const { count } = await tx.order.updateMany({ where: { id: orderId, status: from }, data: { ...data, status: to } });
   return count === 1;
+}
+
+export function orderNotPending(orderId: number, status: string): DomainError {
+  return new DomainError("ORDER_NOT_PENDING", `Order ${orderId} is ${status}; only PENDING orders can be paid`, {
+    orderId,
+    status,
+  });
 }

@@ -2,7 +2,7 @@ import { db, type Tx } from "../db/index.js";
 import { DomainError, TransientError } from "../errors.js";
 import type { Cents } from "../lib/money.js";
 import { chargeCard, type Charge } from "./external/card-gateway.js";
-import { transitionOrder } from "./order-state.js";
+import { orderNotPending, transitionOrder } from "./order-state.js";
 import { settings } from "./settings.js";
 
 export interface PaymentAttempt {
@@ -46,13 +46,6 @@ export async function claimOrderForPayment(tx: Tx, orderId: number, now = new Da
 /** Ends the lease after an attempt that charged nothing (fraud check down, gateway timeout). */
 export async function releaseOrderClaim(orderId: number): Promise<void> {
   await db().order.updateMany({ where: { id: orderId }, data: { paymentClaimedUntil: null } });
-}
-
-export function orderNotPending(orderId: number, status: string): DomainError {
-  return new DomainError("ORDER_NOT_PENDING", `Order ${orderId} is ${status}; only PENDING orders can be paid`, {
-    orderId,
-    status,
-  });
 }
 
 /** Charges the card. A network call: never inside a transaction (the gateway client refuses). */

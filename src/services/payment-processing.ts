@@ -22,11 +22,11 @@ import {
   chargeForAttempt,
   claimOrderForPayment,
   declined,
-  orderNotPending,
   recordCharge,
   releaseOrderClaim,
   type PaymentAttempt,
 } from "./payment-flow.js";
+import { orderNotPending } from "./order-state.js";
 import { settings } from "./settings.js";
 
 export const paymentInputSchema = z.strictObject({
