@@ -1,4 +1,5 @@
 import type { Db } from "./index.js";
+import { parseLegacyDiscount } from "../services/coupon-input.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -101,7 +102,8 @@ export async function seedDemoData(prisma: Db, now = new Date()): Promise<void> 
         { code: "SAVE10", type: "PERCENTAGE", percentOffBps: 1000, description: "10% off", expiresAt: inDays(30) },
         { code: "SAVE25", type: "PERCENTAGE", percentOffBps: 2500, description: "25% off", expiresAt: inDays(7) },
         { code: "EXPIRED", type: "PERCENTAGE", percentOffBps: 5000, description: "50% off (expired)", expiresAt: inDays(-7) },
-        { code: "BUGGY", type: "PERCENTAGE", percentOffBps: 1500, description: "Legacy coupon once stored as \"15%\"" },
+        // The legacy row whose free-form value "15%" became NaN: converted the way the data migration does.
+        { code: "BUGGY", type: "PERCENTAGE", percentOffBps: parseLegacyDiscount("15%"), description: "Legacy coupon once stored as \"15%\"" },
       ],
     });
   });
