@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { db, type Tx } from "../db/index.js";
+import { db, transaction, withSavepoint, type Tx } from "../db/index.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { DomainError, TransientError, type ErrorCode } from "../errors.js";
 import { settings } from "./settings.js";
@@ -166,4 +166,49 @@ export function failure(error: DomainError): Outcome<never> {
 export async function purgeExpiredIdempotencyKeys(now = new Date()): Promise<number> {
   const { count } = await db().idempotencyKey.deleteMany({ where: { expiresAt: { lt: now } } });
   return count;
+}
+
+export type Started<T, S> = { outcome: Outcome<T> } | { state: S };
+export type Begun<T, S> = { kind: "done"; result: IdempotentResult<T> } | { kind: "continue"; keyId: number; state: S };
+
+/**
+ * Step 1 of an idempotent operation, in one transaction: claim the key (or
+ * replay its stored outcome), then run `start` inside a savepoint. A
+ * deterministic failure undoes start's writes and is stored as the outcome, in
+ * the same transaction; so is an outcome start returns. Otherwise the caller
+ * continues outside the transaction with start's state (its network calls).
+ */
+export function beginIdempotent<T, S>(
+  request: IdempotentRequest,
+  start: (tx: Tx, claim: Exclude<Claim, { kind: "replay" }>) => Promise<Started<T, S>>,
+): Promise<Begun<T, S>> {
+  return transaction(async (tx): Promise<Begun<T, S>> => {
+    const claim = await claimIdempotencyKey(tx, request);
+    if (claim.kind === "replay") return { kind: "done", result: { replayed: true, outcome: replayOutcome<T>(claim) } };
+    let started: Started<T, S>;
+    try {
+      started = await withSavepoint(tx, "idempotent_start", () => start(tx, claim));
+    } catch (error) {
+      if (!isDeterministic(error)) throw error;
+      started = { outcome: failure(error) };
+    }
+    if ("state" in started) return { kind: "continue", keyId: claim.id, state: started.state };
+    await completeIdempotencyKey(tx, claim.id, started.outcome);
+    return { kind: "done", result: { replayed: false, outcome: started.outcome } };
+  });
+}
+
+/** The last step: records the result and stores the outcome in one transaction. */
+export function finishIdempotent<T>(keyId: number, record: (tx: Tx) => Promise<Outcome<T>>): Promise<IdempotentResult<T>> {
+  return transaction(async (tx) => {
+    const outcome = await record(tx);
+    await completeIdempotencyKey(tx, keyId, outcome);
+    return { replayed: false, outcome };
+  });
+}
+
+/** The resource a resumed claim had created before its owner stopped. */
+export function recoveredResource(claim: Exclude<Claim, { kind: "replay" }>): number {
+  if (claim.kind !== "resume" || claim.resourceId === null) throw new Error(`idempotency key ${claim.id} has no recovery point`);
+  return claim.resourceId;
 }

@@ -1,17 +1,15 @@
 import { z } from "zod";
-import { db, transaction, withSavepoint } from "../db/index.js";
+import { db } from "../db/index.js";
 import { DomainError, NotFoundError } from "../errors.js";
 import { MAX_CENTS, type Cents } from "../lib/money.js";
 import { id, parseInput } from "../lib/validation.js";
 import { requireIdempotencyKey } from "./checkout/input.js";
 import {
-  claimIdempotencyKey,
-  completeIdempotencyKey,
+  beginIdempotent,
   failure,
+  finishIdempotent,
   fingerprint,
   gatewayKeyFor,
-  isDeterministic,
-  replayOutcome,
   saveRecoveryPoint,
   unlockIdempotencyKey,
   type IdempotentRequest,
@@ -52,7 +50,6 @@ export interface PaymentOptions {
 }
 
 const OPERATION = "payment";
-const ORDER_CLAIMED = "order_claimed";
 
 /**
  * Pays a PENDING order in short steps, no transaction or connection held across
@@ -79,33 +76,21 @@ export async function processPayment(
     fingerprint: fingerprint({ ...input, fraudCheck: options.fraudCheck }),
   };
 
-  type Step = { kind: "done"; outcome: Outcome<PaymentResult>; replayed: boolean } | { kind: "pay"; keyId: number; totalCents: Cents };
-  const step = await transaction(async (tx): Promise<Step> => {
-    const claim = await claimIdempotencyKey(tx, request);
-    if (claim.kind === "replay") return { kind: "done", outcome: replayOutcome<PaymentResult>(claim), replayed: true };
-    try {
-      const totalCents = await withSavepoint(tx, "claim_order", async () => {
-        const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
-        if (order.status !== "PENDING") throw orderNotPending(order.id, order.status);
-        if (input.amountCents !== null && input.amountCents !== order.totalCents) {
-          throw new DomainError("AMOUNT_MISMATCH", `The amount does not match the order total of ${order.totalCents} cents`, {
-            orderTotalCents: order.totalCents,
-            requestedCents: input.amountCents,
-          });
-        }
-        await claimOrderForPayment(tx, order.id);
-        return order.totalCents as Cents;
+  const begun = await beginIdempotent<PaymentResult, { totalCents: Cents }>(request, async (tx, claim) => {
+    const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
+    if (order.status !== "PENDING") throw orderNotPending(order.id, order.status);
+    if (input.amountCents !== null && input.amountCents !== order.totalCents) {
+      throw new DomainError("AMOUNT_MISMATCH", `The amount does not match the order total of ${order.totalCents} cents`, {
+        orderTotalCents: order.totalCents,
+        requestedCents: input.amountCents,
       });
-      if (claim.kind === "new") await saveRecoveryPoint(tx, claim.id, ORDER_CLAIMED, input.orderId);
-      return { kind: "pay", keyId: claim.id, totalCents };
-    } catch (error) {
-      if (!isDeterministic(error)) throw error;
-      const outcome = failure(error);
-      await completeIdempotencyKey(tx, claim.id, outcome);
-      return { kind: "done", outcome, replayed: false };
     }
+    await claimOrderForPayment(tx, order.id);
+    if (claim.kind === "new") await saveRecoveryPoint(tx, claim.id, "order_claimed", order.id);
+    return { state: { totalCents: order.totalCents as Cents } };
   });
-  if (step.kind === "done") return { replayed: step.replayed, outcome: step.outcome };
+  if (begun.kind === "done") return begun.result;
+  const step = { keyId: begun.keyId, totalCents: begun.state.totalCents };
 
   const attempt: PaymentAttempt = {
     orderId: input.orderId,
@@ -120,32 +105,24 @@ export async function processPayment(
       const { score } = await settings().fraudCheck.check(attempt.amountCents);
       attempt.fraudScore = score;
       if (score >= settings().fraudRejectThreshold) {
-        return { replayed: false, outcome: await recordFraudRejection(step.keyId, attempt, score) };
+        return await recordFraudRejection(step.keyId, attempt, score);
       }
     }
     const charge = await chargeForAttempt(attempt);
     charged = true;
-    const outcome = await transaction(async (tx) => {
+    return await finishIdempotent(step.keyId, async (tx): Promise<Outcome<PaymentResult>> => {
       const payment = await recordCharge(tx, attempt, charge);
-      const result: Outcome<PaymentResult> =
-        payment.status === "COMPLETED"
-          ? {
-              ok: true,
-              status: 200,
-              value: {
-                paymentId: payment.paymentId,
-                orderId: attempt.orderId,
-                status: "COMPLETED",
-                amountCents: attempt.amountCents,
-                fraudScore: attempt.fraudScore ?? null,
-                message: "Payment completed",
-              },
-            }
-          : failure(declined(attempt.orderId, payment.paymentId));
-      await completeIdempotencyKey(tx, step.keyId, result);
-      return result;
+      if (payment.status !== "COMPLETED") return failure(declined(attempt.orderId, payment.paymentId));
+      const value: PaymentResult = {
+        paymentId: payment.paymentId,
+        orderId: attempt.orderId,
+        status: "COMPLETED",
+        amountCents: attempt.amountCents,
+        fraudScore: attempt.fraudScore ?? null,
+        message: "Payment completed",
+      };
+      return { ok: true, status: 200, value };
     });
-    return { replayed: false, outcome };
   } catch (error) {
     if (!charged) await releaseOrderClaim(attempt.orderId);
     await unlockIdempotencyKey(step.keyId);
@@ -153,8 +130,8 @@ export async function processPayment(
   }
 }
 
-async function recordFraudRejection(keyId: number, attempt: PaymentAttempt, score: number): Promise<Outcome<PaymentResult>> {
-  return transaction(async (tx) => {
+function recordFraudRejection(keyId: number, attempt: PaymentAttempt, score: number): Promise<IdempotentResult<PaymentResult>> {
+  return finishIdempotent(keyId, async (tx) => {
     const payment = await tx.payment.create({
       data: {
         orderId: attempt.orderId,
@@ -168,15 +145,13 @@ async function recordFraudRejection(keyId: number, attempt: PaymentAttempt, scor
       },
     });
     await tx.order.update({ where: { id: attempt.orderId }, data: { paymentClaimedUntil: null } });
-    const outcome = failure(
+    return failure(
       new DomainError("FRAUD_REJECTED", "The payment was rejected by the fraud check; nothing was charged", {
         orderId: attempt.orderId,
         paymentId: payment.id,
         fraudScore: score,
       }),
     );
-    await completeIdempotencyKey(tx, keyId, outcome);
-    return outcome;
   });
 }
 
