@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { graphqlUploadExpress } from "graphql-upload-minimal";
 import express, { type Express, type Request, type RequestHandler } from "express";
 import type { Registry } from "prom-client";
 import type { Config } from "./config.js";
@@ -69,7 +70,10 @@ export function createApp(config: Config, deps: AppDeps): Express {
     res.send(await metrics.metrics());
   });
 
-  app.all("/graphql", (req, res) => yoga.handle(req, res));
+  // Multipart (file uploads) is parsed here, streaming, before Yoga: Yoga's own
+  // parser would hold every file in memory (docs/stack.md).
+  const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1 });
+  app.all("/graphql", uploads, (req, res) => yoga.handle(req, res));
   app.use("/api", restApi(config));
 
   app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
@@ -129,7 +133,9 @@ const ENDPOINTS = [
   "GET /api/products",
   "GET /api/products/:productId",
   "POST /api/products",
+  "POST /api/products/bulk-upload",
   "GET /api/products/bulk-upload/:jobId",
+  "GET /api/products/bulk-upload/:jobId/errors",
   "GET /api/products/sample-csv/:rows",
   "GET /api/orders/:orderId",
   "GET /api/orders/user/:userId",

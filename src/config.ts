@@ -37,6 +37,12 @@ const envSchema = z.object({
   FRAUD_SCORE_REJECT_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
   FRAUD_BREAKER_FAILURE_THRESHOLD: int(1, 1000).default(5),
   FRAUD_BREAKER_RESET_MS: int(100, 3_600_000).default(30_000),
+  UPLOAD_DIR: z.string().min(1).default("./data/uploads"),
+  BULK_UPLOAD_MAX_BYTES: int(1, 2 * 1024 * 1024 * 1024 - 1).default(1024 * 1024 * 1024),
+  BULK_BATCH_SIZE: int(1, 100_000).default(5_000),
+  BULK_WORKER_ENABLED: bool.default(true),
+  BULK_WORKER_POLL_MS: int(10, 60_000).default(1_000),
+  BULK_JOB_LEASE_MS: int(500, 3_600_000).default(30_000),
   DEFAULT_PAGE_SIZE: int(1, 200).default(50),
   MAX_PAGE_SIZE: int(1, 1000).default(200),
 });

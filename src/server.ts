@@ -7,6 +7,7 @@ import { migrateSqlite } from "./db/migrate.js";
 import { isEmpty, seedDemoData } from "./db/seed.js";
 import { createLogger, type Logger } from "./lib/logger.js";
 import { startMaintenance } from "./services/maintenance.js";
+import { startBulkImportWorker } from "./services/bulk-import/worker.js";
 import { configureServices } from "./services/settings.js";
 
 export interface RunningServer {
@@ -34,6 +35,14 @@ export async function startServer(config: Config, logger = createLogger(config.L
   }
 
   const maintenance = startMaintenance(config.MAINTENANCE_INTERVAL_MS, logger);
+  const bulkWorker = config.BULK_WORKER_ENABLED
+    ? startBulkImportWorker({
+        pollIntervalMs: config.BULK_WORKER_POLL_MS,
+        leaseMs: config.BULK_JOB_LEASE_MS,
+        batchSize: config.BULK_BATCH_SIZE,
+        logger,
+      })
+    : undefined;
   const server = createServer(createApp(config, { logger }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -53,6 +62,7 @@ export async function startServer(config: Config, logger = createLogger(config.L
       await closed;
       clearTimeout(force);
       await maintenance.stop();
+      await bulkWorker?.stop();
       await closeDatabase();
       logger.info("stopped");
     })());

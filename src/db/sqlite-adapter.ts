@@ -19,30 +19,32 @@ export class SerializedSqliteAdapterFactory implements SqlDriverAdapterFactory {
   readonly #inner: PrismaBetterSQLite3;
   readonly #pragmas: string;
   readonly #queueTimeoutMs: number;
+  /** Held by every statement and transaction on this database (and by the bulk writer). */
+  readonly lock = new Mutex();
 
   constructor(url: string, { busyTimeoutMs, queueTimeoutMs }: { busyTimeoutMs: number; queueTimeoutMs: number }) {
     this.#queueTimeoutMs = queueTimeoutMs;
     this.#inner = new PrismaBetterSQLite3({ url, timeout: busyTimeoutMs });
     this.adapterName = this.#inner.adapterName;
-    // WAL lets readers in other processes (bulk import, backups) run beside the
-    // writer; foreign keys are per connection and off by default in SQLite.
-    this.#pragmas = [
-      "PRAGMA journal_mode = WAL",
-      "PRAGMA synchronous = NORMAL",
-      "PRAGMA foreign_keys = ON",
-      `PRAGMA busy_timeout = ${busyTimeoutMs}`,
-    ].join(";\n");
+    this.#pragmas = sqlitePragmas(busyTimeoutMs).join(";\n");
   }
 
   async connect(): Promise<SqlDriverAdapter> {
     const adapter = await this.#inner.connect();
     await adapter.executeScript(this.#pragmas);
-    return serialize(adapter, this.#queueTimeoutMs);
+    return serialize(adapter, this.lock, this.#queueTimeoutMs);
   }
 }
 
-function serialize(adapter: SqlDriverAdapter, queueTimeoutMs: number): SqlDriverAdapter {
-  const lock = new Mutex();
+/**
+ * WAL lets readers in other connections run beside the writer; foreign keys
+ * are per connection and off by default in SQLite.
+ */
+export function sqlitePragmas(busyTimeoutMs: number): string[] {
+  return ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", `PRAGMA busy_timeout = ${busyTimeoutMs}`];
+}
+
+function serialize(adapter: SqlDriverAdapter, lock: Mutex, queueTimeoutMs: number): SqlDriverAdapter {
   const run = <T>(fn: () => Promise<T>) => lock.run(fn, queueTimeoutMs);
   return {
     provider: adapter.provider,

@@ -6,12 +6,18 @@ import type { Config } from "../config.js";
 import { decimalMoney, id, parseInput } from "../lib/validation.js";
 import { pageRequestSchema } from "../services/pagination.js";
 import { createProduct, getProduct, listProducts, productInputSchema } from "../services/products.js";
-import { getBulkUploadJob } from "../services/bulk-import/jobs.js";
+import { getBulkUploadJob, jobErrorsCsv } from "../services/bulk-import/jobs.js";
+import { importCsvUpload } from "../services/bulk-import/uploads.js";
+import { incomingCsv } from "./uploads.js";
 import { SAMPLE_CSV_MAX_ROWS, sampleCsvLines } from "../services/bulk-import/sample-csv.js";
 import { bulkUploadJobJson, productJson } from "./serializers.js";
 import { requireJson, sendPage } from "./http.js";
 
 const createProductBody = productInputSchema.omit({ priceCents: true }).extend({ price: decimalMoney });
+
+const bulkUploadQuery = z.object({
+  dryRun: z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).optional().transform((v) => v === "true" || v === "1"),
+});
 
 const sampleCsvParams = z.object({
   rows: z.coerce.number().int("must be an integer").min(0, "must not be negative").max(SAMPLE_CSV_MAX_ROWS, `must be at most ${SAMPLE_CSV_MAX_ROWS}`),
@@ -33,6 +39,32 @@ export function productRoutes(config: Config): Router {
     const { price, ...rest } = parseInput(createProductBody, req.body);
     const product = await createProduct({ ...rest, priceCents: price });
     res.status(201).location(`/api/products/${product.id}`).json(productJson(product));
+  });
+
+  router.post("/bulk-upload", async (req, res) => {
+    const { dryRun } = parseInput(bulkUploadQuery, req.query);
+    try {
+      const { job, replayed } = await importCsvUpload(await incomingCsv(req), {
+        dryRun,
+        idempotencyKey: req.get("Idempotency-Key"),
+      });
+      if (replayed) res.setHeader("Idempotent-Replayed", "true");
+      res.status(202).location(`/api/products/bulk-upload/${job.id}`).json(bulkUploadJobJson(job));
+    } catch (error) {
+      // Do not read the rest of a refused upload: answer and close the connection.
+      if (!req.complete) res.setHeader("Connection", "close");
+      throw error;
+    }
+  });
+
+  router.get("/bulk-upload/:jobId/errors", async (req, res) => {
+    const jobId = parseInput(id, req.params.jobId, "jobId");
+    const lines = jobErrorsCsv(jobId);
+    const first = await lines.next(); // 404 before any byte is sent
+    res.setHeader("Content-Type", "text/csv; charset=utf-8");
+    res.setHeader("Content-Disposition", `attachment; filename="bulk-upload-${jobId}-errors.csv"`);
+    res.write(first.value);
+    await pipeline(Readable.from(lines), res);
   });
 
   router.get("/bulk-upload/:jobId", async (req, res) => {

@@ -1,6 +1,7 @@
 import SchemaBuilder from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
+import { Upload, type FileUpload } from "graphql-upload-minimal";
 import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
 import { db } from "../db/index.js";
@@ -19,6 +20,7 @@ export const builder = new SchemaBuilder<{
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
+    Upload: { Input: Promise<FileUpload>; Output: never };
     ID: { Input: string; Output: string | number };
   };
 }>({
@@ -48,6 +50,17 @@ builder.scalarType("DateTime", {
     const date = typeof value === "string" ? new Date(value) : new Date(NaN);
     if (Number.isNaN(date.getTime())) throw new TypeError("DateTime must be an ISO 8601 string");
     return date;
+  },
+});
+
+builder.scalarType("Upload", {
+  description: "A file sent per the GraphQL multipart request spec",
+  serialize: () => {
+    throw new TypeError("Upload is an input type");
+  },
+  parseValue: (value) => {
+    if (value instanceof Upload) return value.promise;
+    throw new TypeError("Upload must be a file sent per the GraphQL multipart request spec");
   },
 });
 

@@ -1,6 +1,7 @@
 import { builder } from "./builder.js";
 import { parseId } from "./scalars.js";
 import { BulkUploadJobStatus } from "../generated/sqlite/enums.js";
+import { importCsvUpload } from "../services/bulk-import/uploads.js";
 import { findBulkUploadJob, jobProgress, type BulkUploadJob } from "../services/bulk-import/jobs.js";
 
 builder.enumType(BulkUploadJobStatus, { name: "BulkUploadJobStatus" });
@@ -24,7 +25,7 @@ const Job = builder.objectRef<BulkUploadJob>("BulkUploadJob").implement({
     processedRows: t.exposeInt("processedRows"),
     succeededRows: t.exposeInt("succeededRows"),
     failedRows: t.exposeInt("failedRows"),
-    progress: t.float({ nullable: true, description: "0..1, null until the row count is known", resolve: jobProgress }),
+    progress: t.float({ description: "0..1: rows over the total once known, until then the share of the file read", resolve: jobProgress }),
     errorMessage: t.exposeString("errorMessage", { nullable: true }),
     errors: t.field({ type: [RowError], description: "The first 100 row errors", resolve: (job) => job.errors }),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
@@ -32,6 +33,32 @@ const Job = builder.objectRef<BulkUploadJob>("BulkUploadJob").implement({
     finishedAt: t.expose("finishedAt", { type: "DateTime", nullable: true }),
   }),
 });
+
+const BulkUploadPayload = builder.objectRef<{ job: BulkUploadJob; replayed: boolean }>("BulkUploadPayload").implement({
+  fields: (t) => ({
+    job: t.field({ type: Job, resolve: (p) => p.job }),
+    replayed: t.exposeBoolean("replayed"),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  bulkUploadProducts: t.field({
+    type: BulkUploadPayload,
+    description: "Queues a CSV import (sku,name,description,price,stockQuantity); poll bulkUploadJob(id) for progress",
+    args: {
+      file: t.arg({ type: "Upload", required: true }),
+      idempotencyKey: t.arg.string(),
+      dryRun: t.arg.boolean({ defaultValue: false, required: true }),
+    },
+    resolve: async (_root, { file, idempotencyKey, dryRun }) => {
+      const upload = await file;
+      return importCsvUpload(
+        { stream: upload.createReadStream(), mimeType: upload.mimetype, fileName: upload.filename },
+        { dryRun, idempotencyKey },
+      );
+    },
+  }),
+}));
 
 builder.queryFields((t) => ({
   bulkUploadJob: t.field({

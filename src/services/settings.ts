@@ -9,6 +9,7 @@ export interface ServiceSettings {
   maxCheckoutItems: number;
   cardGateway: { latencyMs: number; timeoutMs: number };
   fraudRejectThreshold: number;
+  uploads: { dir: string; maxBytes: number };
   /** One per process: its circuit breaker is this instance's view of the fraud service. */
   fraudCheck: FraudCheckClient;
 }
@@ -23,6 +24,7 @@ export function configureServices(config: Config): ServiceSettings {
     maxCheckoutItems: config.MAX_CHECKOUT_ITEMS,
     cardGateway: { latencyMs: config.CARD_GATEWAY_LATENCY_MS, timeoutMs: config.CARD_GATEWAY_TIMEOUT_MS },
     fraudRejectThreshold: config.FRAUD_SCORE_REJECT_THRESHOLD,
+    uploads: { dir: config.UPLOAD_DIR, maxBytes: config.BULK_UPLOAD_MAX_BYTES },
     fraudCheck: new FraudCheckClient({
       latencyMs: config.FRAUD_CHECK_LATENCY_MS,
       jitterMs: config.FRAUD_CHECK_JITTER_MS,

@@ -19,10 +19,42 @@ export async function getBulkUploadJob(id: number): Promise<BulkUploadJob> {
   return job;
 }
 
-/** Share of rows processed, 0..1; null until the total is known. */
-export function jobProgress(job: { status: string; totalRows: number | null; processedRows: number }): number | null {
+/**
+ * Progress 0..1: rows over the total once it is known, until then the share of
+ * the file's bytes already committed (the file is read once, not counted first).
+ */
+export function jobProgress(job: {
+  status: string;
+  totalRows: number | null;
+  processedRows: number;
+  checkpointByte: number;
+  fileSizeBytes: number;
+}): number {
   if (job.status === "COMPLETED") return 1;
-  if (job.totalRows === null) return null;
-  if (job.totalRows === 0) return 1;
-  return Math.min(1, job.processedRows / job.totalRows);
+  if (job.totalRows !== null) return job.totalRows === 0 ? 1 : Math.min(1, job.processedRows / job.totalRows);
+  if (job.fileSizeBytes === 0) return 0;
+  return Math.min(1, Math.floor((job.checkpointByte / job.fileSizeBytes) * 10_000) / 10_000);
+}
+
+const ERROR_PAGE = 1_000;
+
+/** Every row error of a job as CSV lines (`row,line,column,message`), read page by page. */
+export async function* jobErrorsCsv(jobId: number): AsyncGenerator<string> {
+  await getBulkUploadJob(jobId);
+  yield "row,line,column,message\n";
+  let after = 0;
+  for (;;) {
+    const page = await db().bulkUploadRowError.findMany({
+      where: { jobId, id: { gt: after } },
+      orderBy: { id: "asc" },
+      take: ERROR_PAGE,
+    });
+    for (const e of page) yield `${e.row},${e.line},${csvField(e.column ?? "")},${csvField(e.message)}\n`;
+    if (page.length < ERROR_PAGE) return;
+    after = page.at(-1)!.id;
+  }
+}
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;
 }

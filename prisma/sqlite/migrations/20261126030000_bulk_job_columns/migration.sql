@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "BulkUploadJob" ADD COLUMN "columns" TEXT;
+

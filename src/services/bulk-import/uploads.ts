@@ -1,0 +1,139 @@
+import { createHash, randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { db } from "../../db/index.js";
+import { DomainError, ValidationError } from "../../errors.js";
+import { beginIdempotent, fingerprint, isValidIdempotencyKey, type IdempotentRequest } from "../idempotency.js";
+import { settings } from "../settings.js";
+import { getBulkUploadJob, type BulkUploadJob } from "./jobs.js";
+import { announceJobQueued } from "./worker.js";
+
+export interface StoredUpload {
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+  fileName: string | null;
+}
+
+export class UploadTooLargeError extends DomainError {
+  constructor(maxBytes: number) {
+    super("PAYLOAD_TOO_LARGE", `The file is larger than the limit of ${maxBytes} bytes`, { maxBytes });
+  }
+}
+
+const CSV_TYPES = new Set(["text/csv", "application/csv", "text/plain", "application/vnd.ms-excel", "application/octet-stream"]);
+
+/** A CSV by its declared type or, for generic types, its name. Anything else is 415. */
+export function assertCsvUpload(mimeType: string | undefined, fileName: string | null): void {
+  const type = (mimeType ?? "").split(";")[0]!.trim().toLowerCase();
+  const generic = type === "application/octet-stream" || type === "text/plain" || type === "";
+  if ((CSV_TYPES.has(type) && !generic) || (generic && (fileName ?? "").toLowerCase().endsWith(".csv"))) return;
+  if (generic && !fileName) return; // a raw text/plain body: the parser decides
+  throw new DomainError("UNSUPPORTED_MEDIA_TYPE", `Expected a CSV file (text/csv), got ${type || "no type"}`);
+}
+
+/**
+ * Streams an upload to disk (constant memory), hashing it on the way, and stops
+ * with 413 as soon as it passes maxBytes. The partial file is removed on any failure.
+ */
+export async function storeUpload(source: Readable, options: { dir: string; maxBytes: number; fileName?: string | null }): Promise<StoredUpload> {
+  await mkdir(options.dir, { recursive: true });
+  const path = resolve(join(options.dir, `${randomUUID()}.csv`));
+  const hash = createHash("sha256");
+  let sizeBytes = 0;
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      sizeBytes += chunk.length;
+      if (sizeBytes > options.maxBytes) return done(new UploadTooLargeError(options.maxBytes));
+      hash.update(chunk);
+      done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(source, meter, createWriteStream(path));
+  } catch (error) {
+    await rm(path, { force: true });
+    throw error;
+  }
+  return { path, sizeBytes, sha256: hash.digest("hex"), fileName: options.fileName ?? null };
+}
+
+/**
+ * Queues a job for a stored upload. With an idempotency key, the same key and
+ * the same file (by hash) return the same job; the same key with another file is 422.
+ */
+export async function createBulkUploadJob(
+  upload: StoredUpload,
+  options: { dryRun: boolean; idempotencyKey?: string | null },
+): Promise<{ job: BulkUploadJob; replayed: boolean }> {
+  const data = {
+    filePath: upload.path,
+    fileName: upload.fileName?.slice(0, 255) ?? null,
+    fileSizeBytes: upload.sizeBytes,
+    dryRun: options.dryRun,
+  };
+  const key = options.idempotencyKey;
+  try {
+    if (key === undefined || key === null || key === "") {
+      return { job: await getBulkUploadJob((await db().bulkUploadJob.create({ data })).id), replayed: false };
+    }
+    return await createOnce(key, upload, data);
+  } catch (error) {
+    await rm(upload.path, { force: true });
+    throw error;
+  }
+}
+
+async function createOnce(
+  key: string,
+  upload: StoredUpload,
+  data: { filePath: string; fileName: string | null; fileSizeBytes: number; dryRun: boolean },
+): Promise<{ job: BulkUploadJob; replayed: boolean }> {
+  if (!isValidIdempotencyKey(key)) throw ValidationError.field("idempotencyKey", "must be 1-255 printable ASCII characters");
+  const request: IdempotentRequest = {
+    scope: "bulk_upload",
+    operation: "bulk_upload",
+    key,
+    fingerprint: fingerprint({ sha256: upload.sha256, dryRun: data.dryRun }),
+  };
+  const begun = await beginIdempotent<{ jobId: number }, never>(request, async (tx) => {
+    const job = await tx.bulkUploadJob.create({ data });
+    return { outcome: { ok: true, status: 202, value: { jobId: job.id } } };
+  });
+  if (begun.kind !== "done") throw new Error("unreachable: a bulk upload completes in its first step");
+  const { outcome, replayed } = begun.result;
+  if (replayed) await rm(upload.path, { force: true }); // the first upload's file is the job's
+  if (!outcome.ok) throw outcome.error;
+  return { job: await getBulkUploadJob(outcome.value.jobId), replayed };
+}
+
+export interface IncomingCsv {
+  stream: Readable;
+  mimeType?: string | undefined;
+  fileName?: string | null;
+}
+
+/**
+ * The whole upload step, for both doors: check the type, stream the file to
+ * disk under the size limit, queue the job (idempotently), wake a worker.
+ */
+export async function importCsvUpload(
+  incoming: IncomingCsv,
+  options: { dryRun: boolean; idempotencyKey?: string | null },
+): Promise<{ job: BulkUploadJob; replayed: boolean }> {
+  const fileName = incoming.fileName ?? null;
+  try {
+    assertCsvUpload(incoming.mimeType, fileName);
+  } catch (error) {
+    incoming.stream.resume(); // drain what the client still sends
+    throw error;
+  }
+  const { dir, maxBytes } = settings().uploads;
+  const stored = await storeUpload(incoming.stream, { dir, maxBytes, fileName });
+  const result = await createBulkUploadJob(stored, options);
+  if (!result.replayed) announceJobQueued();
+  return result;
+}

@@ -1,0 +1,102 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { db } from "../../db/index.js";
+import type { Logger } from "../../lib/logger.js";
+import { processJob } from "./processor.js";
+
+const idleWorkers = new Set<() => void>();
+
+/** Wakes this process's workers: a job was just queued. */
+export function announceJobQueued(): void {
+  for (const wake of idleWorkers) wake();
+}
+
+export interface WorkerOptions {
+  pollIntervalMs: number;
+  leaseMs: number;
+  batchSize: number;
+  logger: Logger;
+}
+
+export interface BulkImportWorker {
+  readonly workerId: string;
+  /** Looks for work now instead of at the next poll (a job was just queued). */
+  notify(): void;
+  /** Stops after the current batch; the job keeps its checkpoint and lease expiry for the next taker. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Claims the oldest QUEUED job, or a PROCESSING job whose lease lapsed (its
+ * worker died), with a conditional update: one taker, even across processes.
+ */
+export async function claimNextJob(workerId: string, leaseMs: number, now = new Date()): Promise<number | null> {
+  const claimable = {
+    OR: [{ status: "QUEUED" as const }, { status: "PROCESSING" as const, leaseExpiresAt: { lt: now } }],
+  };
+  for (;;) {
+    const candidate = await db().bulkUploadJob.findFirst({ where: claimable, orderBy: { id: "asc" }, select: { id: true, startedAt: true } });
+    if (!candidate) return null;
+    const { count } = await db().bulkUploadJob.updateMany({
+      where: { id: candidate.id, ...claimable },
+      data: {
+        status: "PROCESSING",
+        workerId,
+        leaseExpiresAt: new Date(now.getTime() + leaseMs),
+        startedAt: candidate.startedAt ?? now,
+      },
+    });
+    if (count === 1) return candidate.id;
+  }
+}
+
+export function startBulkImportWorker(options: WorkerOptions): BulkImportWorker {
+  const workerId = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  const log = options.logger.child({ component: "bulk-import", workerId });
+  const abort = new AbortController();
+  let wake: (() => void) | undefined;
+
+  const notify = () => wake?.();
+  idleWorkers.add(notify);
+  const loop = (async () => {
+    while (!abort.signal.aborted) {
+      try {
+        const jobId = await claimNextJob(workerId, options.leaseMs);
+        if (jobId !== null) {
+          log.info({ jobId }, "bulk job claimed");
+          const result = await processJob(jobId, { ...options, workerId, logger: log, signal: abort.signal });
+          if (result === "stopped") await releaseLease(jobId, workerId);
+          continue;
+        }
+      } catch (error) {
+        log.error({ err: error }, "bulk worker pass failed");
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, options.pollIntervalMs);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  })();
+
+  return {
+    workerId,
+    notify,
+    async stop() {
+      idleWorkers.delete(notify);
+      abort.abort();
+      wake?.();
+      await loop;
+    },
+  };
+}
+
+/** A job this worker stopped on is immediately claimable by the next worker. */
+async function releaseLease(jobId: number, workerId: string): Promise<void> {
+  await db().bulkUploadJob.updateMany({
+    where: { id: jobId, workerId, status: "PROCESSING" },
+    data: { leaseExpiresAt: new Date(0) },
+  });
+}

@@ -1,0 +1,66 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { TMP_DIR } from "./helpers/server.js";
+import { spawnServer } from "./helpers/process.js";
+
+const ROWS = 150_000;
+
+async function jobStatus(url: string, id: number) {
+  return (await fetch(`${url}/api/products/bulk-upload/${id}`)).json();
+}
+
+describe("a bulk job whose server is killed mid-run", () => {
+  it("is finished by the next server from its last checkpoint, with no row written twice", async () => {
+    const file = join(TMP_DIR, `crash-${randomUUID()}.db`);
+    const env = {
+      DATABASE_URL: `file:${file}`,
+      UPLOAD_DIR: join(TMP_DIR, `crash-uploads-${randomUUID()}`),
+      BULK_BATCH_SIZE: "2000",
+      BULK_JOB_LEASE_MS: "1000",
+      BULK_WORKER_POLL_MS: "100",
+    };
+    // Rows without a sku are plain inserts: a replayed batch would duplicate them.
+    const csv = `name,description,price,stockQuantity\n${Array.from({ length: ROWS }, (_, i) => `Crash item ${i + 1},,1.00,1`).join("\n")}\n`;
+
+    const first = await spawnServer(env);
+    const upload = await fetch(`${first.url}/api/products/bulk-upload`, {
+      method: "POST",
+      headers: { "content-type": "text/csv" },
+      body: csv,
+    });
+    expect(upload.status).toBe(202);
+    const { id } = await upload.json();
+    let seen: any;
+    for (let i = 0; i < 400; i++) {
+      seen = await jobStatus(first.url, id);
+      if (seen.processedRows > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await first.kill("SIGKILL");
+    expect(seen.status).toBe("PROCESSING");
+    expect(seen.processedRows).toBeGreaterThan(0);
+    expect(seen.processedRows).toBeLessThan(ROWS);
+
+    const second = await spawnServer(env);
+    try {
+      let job: any;
+      for (let i = 0; i < 600; i++) {
+        job = await jobStatus(second.url, id);
+        if (job.status === "COMPLETED" || job.status === "FAILED") break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(job).toMatchObject({ status: "COMPLETED", totalRows: ROWS, succeededRows: ROWS, failedRows: 0 });
+    } finally {
+      await second.kill("SIGTERM");
+    }
+    const conn = new Database(file, { readonly: true });
+    const { total, uniqueNames } = conn
+      .prepare(`SELECT COUNT(*) AS total, COUNT(DISTINCT name) AS uniqueNames FROM "Product" WHERE name LIKE 'Crash item %'`)
+      .get() as { total: number; uniqueNames: number };
+    conn.close();
+    expect(uniqueNames).toBe(ROWS);
+    expect(total).toBe(ROWS);
+  }, 60_000);
+});
