@@ -1,6 +1,6 @@
 import { GraphQLError } from "graphql";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
-import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
+import { createRequire } from "node:module";
 import { TransientError } from "./errors.js";
 import type { Logger } from "./lib/logger.js";
 import { requestContext } from "./lib/request-context.js";
@@ -55,6 +55,13 @@ export function maskError(logger: Logger) {
   };
 }
 
+/** GraphiQL's inlined assets cost ~45 MB of memory: loaded on the first browser visit, not at start. */
+let renderer: typeof import("@graphql-yoga/render-graphiql").renderGraphiQL | undefined;
+function graphiqlRenderer() {
+  renderer ??= (createRequire(import.meta.url)("@graphql-yoga/render-graphiql") as typeof import("@graphql-yoga/render-graphiql")).renderGraphiQL;
+  return renderer;
+}
+
 /** Duck-typed: graphql may be loaded twice (ESM and CJS), so instanceof is not reliable. */
 function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && "extensions" in error && "originalError" in error;
@@ -66,7 +73,7 @@ export function createGraphQLServer(logger: Logger): YogaServerInstance<object, 
     graphqlEndpoint: "/graphql",
     landingPage: false,
     graphiql: { title: "Shop gateway", defaultQuery: DEFAULT_QUERY },
-    renderGraphiQL,
+    renderGraphiQL: (options) => graphiqlRenderer()(options),
     maskedErrors: { maskError: maskError(logger) },
     logging: logger.child({ component: "graphql" }),
     context: () => ({

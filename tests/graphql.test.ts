@@ -82,7 +82,7 @@ describe("queries", () => {
   it("reads a bulk upload job, null when absent", async () => {
     const job = await db().bulkUploadJob.create({ data: { filePath: "/tmp/y.csv", fileSizeBytes: 1 } });
     const res = await server.gql(`query Job($id: ID!) { bulkUploadJob(id: $id) { id status progress errors { row } } none: bulkUploadJob(id: "424242") { id } }`, { id: job.id });
-    expect(res.data.bulkUploadJob).toEqual({ id: String(job.id), status: "QUEUED", progress: null, errors: [] });
+    expect(res.data.bulkUploadJob).toEqual({ id: String(job.id), status: "QUEUED", progress: 0, errors: [] });
     expect(res.data.none).toBeNull();
   });
 });

@@ -10,7 +10,7 @@ export function uploadCsv(
   options: { fileName?: string; type?: string; key?: string; query?: string } = {},
 ) {
   const form = new FormData();
-  form.append("file", new Blob([content], { type: options.type ?? "text/csv" }), options.fileName ?? "products.csv");
+  form.append("file", new Blob([typeof content === "string" ? content : new Uint8Array(content)], { type: options.type ?? "text/csv" }), options.fileName ?? "products.csv");
   return server.request(`/api/products/bulk-upload${options.query ?? ""}`, {
     method: "POST",
     body: form,
