@@ -1,8 +1,8 @@
 import { rm } from "node:fs/promises";
 import { db } from "../../db/index.js";
 import type { Logger } from "../../lib/logger.js";
-import { readCsv, type Checkpoint } from "./parser.js";
-import { checkHeader, parseProductRow, type ProductRow } from "./rows.js";
+import { CsvFormatError, readCsvRecords } from "./csv-reader.js";
+import { checkHeader, rowParser, type ProductRow, type RowParser } from "./rows.js";
 import { LeaseLostError, writeBatchSqlite, type Batch } from "./sqlite-writer.js";
 
 export interface ProcessOptions {
@@ -13,6 +13,12 @@ export interface ProcessOptions {
   /** Aborting stops at the next batch boundary; the job stays resumable. */
   signal?: AbortSignal;
   onBatch?: (counts: Batch["counts"]) => void;
+}
+
+export interface Checkpoint {
+  byte: number;
+  line: number;
+  row: number;
 }
 
 type Job = NonNullable<Awaited<ReturnType<typeof loadJob>>>;
@@ -30,9 +36,10 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
   const job = await loadJob(jobId);
   if (!job || job.status !== "PROCESSING" || job.workerId !== options.workerId) return "stopped";
   const log = options.logger.child({ jobId });
-  let columns: string[] | null = job.columns ? (JSON.parse(job.columns) as string[]) : null;
+  let parseRow: RowParser | null = job.columns ? rowParser(JSON.parse(job.columns) as string[]) : null;
   const counts = { processed: job.processedRows, succeeded: job.succeededRows, failed: job.failedRows };
   let position: Checkpoint = { byte: job.checkpointByte, line: job.checkpointLine, row: job.processedRows };
+  let row = job.processedRows;
   let rows: ProductRow[] = [];
   let errors: Batch["errors"] = [];
   let pending = 0;
@@ -55,36 +62,38 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
   };
 
   try {
-    for await (const record of readCsv(job.filePath, position)) {
-      if (record.kind === "header") {
-        const header = checkHeader(record.fields);
-        if ("error" in header) return await fail(job, header.error, log);
-        columns = header.columns;
-        await db().bulkUploadJob.update({ where: { id: jobId }, data: { columns: JSON.stringify(columns) } });
-        position = record.next;
-        continue;
-      }
-      if (!columns) return await fail(job, "The file has no header line", log);
-      const parsed = parseProductRow(columns, record.fields);
-      counts.processed++;
-      if ("row" in parsed) {
-        rows.push(parsed.row);
-        counts.succeeded++;
-      } else {
-        for (const e of parsed.errors) errors.push({ ...e, row: record.row, line: record.line });
-        counts.failed++;
-      }
-      position = record.next;
-      if (++pending >= options.batchSize) {
-        await flush();
-        if (options.signal?.aborted) return "stopped";
+    for await (const records of readCsvRecords(job.filePath, position)) {
+      for (const record of records) {
+        if (!parseRow) {
+          const header = checkHeader(record.fields);
+          if ("error" in header) return await fail(job, header.error, log);
+          parseRow = rowParser(header.columns);
+          await db().bulkUploadJob.update({ where: { id: jobId }, data: { columns: JSON.stringify(header.columns) } });
+          position = { byte: record.endByte, line: record.nextLine, row };
+          continue;
+        }
+        row++;
+        const parsed = parseRow(record.fields);
+        counts.processed++;
+        if ("row" in parsed) {
+          rows.push(parsed.row);
+          counts.succeeded++;
+        } else {
+          for (const e of parsed.errors) errors.push({ ...e, row, line: record.line });
+          counts.failed++;
+        }
+        position = { byte: record.endByte, line: record.nextLine, row };
+        if (++pending >= options.batchSize) {
+          await flush();
+          if (options.signal?.aborted) return "stopped";
+        }
       }
     }
-    if (!columns) return await fail(job, "The file is empty: expected a header line", log);
+    if (!parseRow) return await fail(job, "The file is empty: expected a header line", log);
     await flush();
   } catch (error) {
     if (error instanceof LeaseLostError) return "stopped";
-    if (isCsvError(error)) return await fail(job, `Unreadable CSV at line ${error.lines ?? "?"}: ${error.message}`, log);
+    if (error instanceof CsvFormatError) return await fail(job, `Unreadable CSV: ${error.message}`, log);
     throw error;
   }
 
@@ -105,8 +114,4 @@ async function fail(job: Job, message: string, log: Logger): Promise<"failed"> {
   log.warn({ reason: message }, "bulk job failed");
   await rm(job.filePath, { force: true });
   return "failed";
-}
-
-function isCsvError(error: unknown): error is Error & { code: string; lines?: number } {
-  return error instanceof Error && typeof (error as { code?: unknown }).code === "string" && error.name === "CsvError";
 }

@@ -36,41 +36,44 @@ export function checkHeader(fields: string[]): { columns: string[] } | { error: 
   return { error: `Bad header (${problems.join("; ")}). Expected columns: sku,name,description,price,stockQuantity` };
 }
 
-/** Validates one data record against the header; every bad field is reported. */
-export function parseProductRow(columns: string[], fields: string[]): { row: ProductRow } | { errors: FieldError[] } {
-  if (fields.length !== columns.length) {
-    return { errors: [{ column: null, message: `has ${fields.length} fields, the header has ${columns.length}` }] };
-  }
-  const value = (name: string) => {
-    const index = columns.indexOf(name);
-    return index < 0 ? "" : fields[index]!.trim();
+export type RowParser = (fields: string[]) => { row: ProductRow } | { errors: FieldError[] };
+
+/** A validator for data records under this header; every bad field of a row is reported. */
+export function rowParser(columns: string[]): RowParser {
+  const at = (name: string) => columns.indexOf(name);
+  const [iSku, iName, iDescription, iPrice, iStock] = [at("sku"), at("name"), at("description"), at("price"), at("stockQuantity")];
+  return (fields) => {
+    if (fields.length !== columns.length) {
+      return { errors: [{ column: null, message: `has ${fields.length} fields, the header has ${columns.length}` }] };
+    }
+    const value = (index: number) => (index < 0 ? "" : fields[index]!.trim());
+    let errors: FieldError[] | undefined;
+    const fail = (column: string, message: string) => (errors ??= []).push({ column, message });
+
+    const name = value(iName);
+    if (!name) fail("name", "is required");
+    else if (name.length > 200) fail("name", "must be at most 200 characters");
+    else if (CONTROL.test(name)) fail("name", "must not contain control characters");
+
+    const description = value(iDescription);
+    if (description.length > 2000) fail("description", "must be at most 2000 characters");
+
+    let priceCents = 0 as Cents;
+    const price = value(iPrice);
+    try {
+      priceCents = parseMoney(price);
+    } catch (error) {
+      fail("price", `${JSON.stringify(price)}: ${error instanceof MoneyFormatError ? error.message : "is invalid"}`);
+    }
+
+    const stock = value(iStock);
+    const stockQuantity = /^\d{1,10}$/.test(stock) ? Number(stock) : NaN;
+    if (!(stockQuantity <= MAX_STOCK)) fail("stockQuantity", `${JSON.stringify(stock)}: must be a non-negative integer`);
+
+    const sku = value(iSku);
+    if (sku && !SKU.test(sku)) fail("sku", `${JSON.stringify(sku)}: may contain only letters, digits and . _ - / (at most 64)`);
+
+    if (errors) return { errors };
+    return { row: { sku: sku || null, name, description: description || null, priceCents, stockQuantity } };
   };
-  const errors: FieldError[] = [];
-  const name = value("name");
-  if (!name) errors.push({ column: "name", message: "is required" });
-  else if (name.length > 200) errors.push({ column: "name", message: "must be at most 200 characters" });
-  else if (CONTROL.test(name)) errors.push({ column: "name", message: "must not contain control characters" });
-
-  const description = value("description");
-  if (description.length > 2000) errors.push({ column: "description", message: "must be at most 2000 characters" });
-
-  let priceCents = 0 as Cents;
-  try {
-    priceCents = parseMoney(value("price"));
-  } catch (error) {
-    const detail = error instanceof MoneyFormatError ? error.message : "is invalid";
-    errors.push({ column: "price", message: `${JSON.stringify(value("price"))}: ${detail}` });
-  }
-
-  const stock = value("stockQuantity");
-  const stockQuantity = /^\d{1,10}$/.test(stock) ? Number(stock) : NaN;
-  if (!(stockQuantity <= MAX_STOCK)) {
-    errors.push({ column: "stockQuantity", message: `${JSON.stringify(stock)}: must be a non-negative integer` });
-  }
-
-  const sku = value("sku");
-  if (sku && !SKU.test(sku)) errors.push({ column: "sku", message: `${JSON.stringify(sku)}: may contain only letters, digits and . _ - / (at most 64)` });
-
-  if (errors.length) return { errors };
-  return { row: { sku: sku || null, name, description: description || null, priceCents, stockQuantity } };
 }

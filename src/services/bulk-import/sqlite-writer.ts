@@ -1,7 +1,7 @@
 import type BetterSqlite3 from "better-sqlite3";
 import { withSqliteConnection } from "../../db/index.js";
 import type { FieldError, ProductRow } from "./rows.js";
-import type { Checkpoint } from "./parser.js";
+import type { Checkpoint } from "./processor.js";
 
 export interface Batch {
   jobId: number;
@@ -26,18 +26,19 @@ const timestamp = (d: Date) => d.toISOString().replace("Z", "+00:00");
 
 const statements = new WeakMap<BetterSqlite3.Database, ReturnType<typeof prepare>>();
 
+/** Rows per multi-row INSERT: far fewer statement executions, well under SQLite's parameter limit. */
+const ROWS_PER_STATEMENT = 100;
+const COLUMNS = `INSERT INTO "Product" (sku, name, description, priceCents, stockQuantity, createdAt, updatedAt) VALUES `;
+const UPSERT = ` ON CONFLICT(sku) DO UPDATE SET name = excluded.name, description = excluded.description,
+  priceCents = excluded.priceCents, stockQuantity = excluded.stockQuantity, updatedAt = excluded.updatedAt`;
+const values = (rows: number) => Array.from({ length: rows }, () => "(?, ?, ?, ?, ?, ?, ?)").join(", ");
+
 function prepare(conn: BetterSqlite3.Database) {
   return {
-    upsert: conn.prepare(
-      `INSERT INTO "Product" (sku, name, description, priceCents, stockQuantity, createdAt, updatedAt)
-       VALUES (?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT(sku) DO UPDATE SET name = excluded.name, description = excluded.description,
-         priceCents = excluded.priceCents, stockQuantity = excluded.stockQuantity, updatedAt = excluded.updatedAt`,
-    ),
-    insert: conn.prepare(
-      `INSERT INTO "Product" (sku, name, description, priceCents, stockQuantity, createdAt, updatedAt)
-       VALUES (NULL, ?, ?, ?, ?, ?, ?)`,
-    ),
+    upsert: conn.prepare(COLUMNS + values(1) + UPSERT),
+    upsertMany: conn.prepare(COLUMNS + values(ROWS_PER_STATEMENT) + UPSERT),
+    insert: conn.prepare(COLUMNS + values(1)),
+    insertMany: conn.prepare(COLUMNS + values(ROWS_PER_STATEMENT)),
     error: conn.prepare(`INSERT INTO "BulkUploadRowError" (jobId, row, line, "column", message) VALUES (?, ?, ?, ?, ?)`),
     checkpoint: conn.prepare(
       `UPDATE "BulkUploadJob" SET processedRows = ?, succeededRows = ?, failedRows = ?, checkpointByte = ?,
@@ -49,7 +50,7 @@ function prepare(conn: BetterSqlite3.Database) {
 
 /**
  * Writes one batch and its checkpoint in one SQLite transaction with prepared
- * statements: rows with a sku upsert by sku, rows without insert, row errors
+ * multi-row statements: rows with a sku upsert by sku, rows without insert, row errors
  * are stored, and the job's progress moves, all or nothing. A crash before the
  * commit leaves the previous checkpoint, so no row is ever written twice.
  */
@@ -60,10 +61,9 @@ export function writeBatchSqlite(batch: Batch): Promise<void> {
     const now = timestamp(new Date());
     conn.transaction(() => {
       if (!batch.dryRun) {
-        for (const r of batch.rows) {
-          if (r.sku) s.upsert.run(r.sku, r.name, r.description, r.priceCents, r.stockQuantity, now, now);
-          else s.insert.run(r.name, r.description, r.priceCents, r.stockQuantity, now, now);
-        }
+        // Rows with a sku upsert (a later row for the same sku wins); rows without insert.
+        writeRows(batch.rows.filter((r) => r.sku), s.upsertMany, s.upsert, now);
+        writeRows(batch.rows.filter((r) => !r.sku), s.insertMany, s.insert, now);
       }
       for (const e of batch.errors) s.error.run(batch.jobId, e.row, e.line, e.column, e.message);
       const { processed, succeeded, failed } = batch.counts;
@@ -72,4 +72,13 @@ export function writeBatchSqlite(batch: Batch): Promise<void> {
       if (moved.changes !== 1) throw new LeaseLostError(batch.jobId);
     })();
   });
+}
+
+function writeRows(rows: Batch["rows"], many: BetterSqlite3.Statement, one: BetterSqlite3.Statement, now: string): void {
+  const params = (r: Batch["rows"][number]) => [r.sku, r.name, r.description, r.priceCents, r.stockQuantity, now, now];
+  let i = 0;
+  for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT) {
+    many.run(rows.slice(i, i + ROWS_PER_STATEMENT).flatMap(params));
+  }
+  for (; i < rows.length; i++) one.run(params(rows[i]!));
 }
