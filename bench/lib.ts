@@ -13,7 +13,9 @@ export interface BenchServer {
 /** The real server, compiled (`dist/main.js`, what `npm start` runs), in its own process on loopback, quiet. */
 export async function startServer(env: Record<string, string>): Promise<BenchServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["dist/main.js"], {
+  // The same heap limit `npm start` sets (README: NODE_HEAP_MB).
+  const nodeArgs = [`--max-old-space-size=${process.env.NODE_HEAP_MB ?? 256}`, ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
+  const child = spawn(process.execPath, [...nodeArgs, "dist/main.js"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", NODE_ENV: "production", ...env },
     stdio: ["ignore", "inherit", "inherit"],
   });

@@ -79,3 +79,24 @@ describe("money properties", () => {
     );
   });
 });
+
+describe("money parser grammar", () => {
+  const DECIMAL = /^(0|[1-9]\d{0,8})(?:\.(\d{1,2}))?$/;
+  it("accepts exactly the strings of the decimal grammar, with their exact value", () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9.]{0,13}$/), (text) => {
+        const match = DECIMAL.exec(text);
+        let parsed: number | undefined;
+        try {
+          parsed = parseMoney(text);
+        } catch {
+          parsed = undefined;
+        }
+        if (!match) return parsed === undefined;
+        const expected = Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0"));
+        return expected > MAX_CENTS ? parsed === undefined : parsed === expected;
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+});

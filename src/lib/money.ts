@@ -8,8 +8,6 @@ export type Cents = number & { readonly [centsBrand]: true };
 /** $1,000,000.00: larger amounts are rejected at the boundary (and fit a 32-bit column). */
 export const MAX_CENTS = 100_000_000;
 
-const DECIMAL = /^(0|[1-9]\d{0,8})(?:\.(\d{1,2}))?$/;
-
 export class MoneyFormatError extends Error {}
 
 export function cents(value: number): Cents {
@@ -24,13 +22,37 @@ export function cents(value: number): Cents {
  */
 export function parseMoney(input: string | number): Cents {
   const text = typeof input === "number" ? numberToPlainText(input) : input.trim();
-  const match = DECIMAL.exec(text);
-  if (!match) throw new MoneyFormatError("must be a non-negative decimal amount with at most 2 decimals");
-  const whole = Number(match[1]);
-  const fraction = Number((match[2] ?? "").padEnd(2, "0"));
-  const value = whole * 100 + fraction;
+  const value = decimalToCents(text);
+  if (value < 0) throw new MoneyFormatError("must be a non-negative decimal amount with at most 2 decimals");
   if (value > MAX_CENTS) throw new MoneyFormatError(`must be at most ${formatMoney(MAX_CENTS as Cents)}`);
   return value as Cents;
+}
+
+/**
+ * The grammar `(0|[1-9][0-9]{0,8})(.[0-9]{1,2})?`, read character by character (the bulk import calls this
+ * a million times per file): cents, or -1 when the text does not match.
+ */
+function decimalToCents(text: string): number {
+  const n = text.length;
+  let i = 0;
+  let whole = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    if (i > 0 && whole === 0) return -1; // a leading zero ("01")
+    whole = whole * 10 + c;
+    if (++i > 9) return -1;
+  }
+  if (i === 0) return -1;
+  if (i === n) return whole * 100;
+  if (text.charCodeAt(i) !== 46 || n - i - 1 < 1 || n - i - 1 > 2) return -1; // "." and 1-2 digits
+  let fraction = 0;
+  for (let j = i + 1; j < n; j++) {
+    const c = text.charCodeAt(j) - 48;
+    if (c < 0 || c > 9) return -1;
+    fraction = fraction * 10 + c;
+  }
+  return whole * 100 + (n - i - 1 === 1 ? fraction * 10 : fraction);
 }
 
 function numberToPlainText(n: number): string {

@@ -62,8 +62,8 @@ export function writeBatchSqlite(batch: Batch): Promise<void> {
     conn.transaction(() => {
       if (!batch.dryRun) {
         // Rows with a sku upsert (a later row for the same sku wins); rows without insert.
-        writeRows(batch.rows.filter((r) => r.sku), s.upsertMany, s.upsert, now);
-        writeRows(batch.rows.filter((r) => !r.sku), s.insertMany, s.insert, now);
+        writeRows(batch.rows, true, s.upsertMany, s.upsert, now);
+        writeRows(batch.rows, false, s.insertMany, s.insert, now);
       }
       for (const e of batch.errors) s.error.run(batch.jobId, e.row, e.line, e.column, e.message);
       const { processed, succeeded, failed } = batch.counts;
@@ -74,11 +74,26 @@ export function writeBatchSqlite(batch: Batch): Promise<void> {
   });
 }
 
-function writeRows(rows: Batch["rows"], many: BetterSqlite3.Statement, one: BetterSqlite3.Statement, now: string): void {
-  const params = (r: Batch["rows"][number]) => [r.sku, r.name, r.description, r.priceCents, r.stockQuantity, now, now];
-  let i = 0;
-  for (; i + ROWS_PER_STATEMENT <= rows.length; i += ROWS_PER_STATEMENT) {
-    many.run(rows.slice(i, i + ROWS_PER_STATEMENT).flatMap(params));
+const FIELDS = 7;
+const params = new Array<unknown>(ROWS_PER_STATEMENT * FIELDS);
+
+/** Writes the rows with (or without) a sku, 100 per statement, through one reused parameter array (no garbage per row). */
+function writeRows(rows: Batch["rows"], withSku: boolean, many: BetterSqlite3.Statement, one: BetterSqlite3.Statement, now: string): void {
+  let filled = 0;
+  for (const r of rows) {
+    if ((r.sku !== null) !== withSku) continue;
+    const at = filled * FIELDS;
+    params[at] = r.sku;
+    params[at + 1] = r.name;
+    params[at + 2] = r.description;
+    params[at + 3] = r.priceCents;
+    params[at + 4] = r.stockQuantity;
+    params[at + 5] = now;
+    params[at + 6] = now;
+    if (++filled === ROWS_PER_STATEMENT) {
+      many.run(params);
+      filled = 0;
+    }
   }
-  for (; i < rows.length; i++) one.run(params(rows[i]!));
+  for (let i = 0; i < filled; i++) one.run(params.slice(i * FIELDS, (i + 1) * FIELDS));
 }
