@@ -8,8 +8,9 @@ import { onQuery, pingDatabase } from "./db/index.js";
 import { DomainError } from "./errors.js";
 import { createGraphQLServer } from "./graphql.js";
 import type { Logger } from "./lib/logger.js";
-import { createMetricsRegistry } from "./lib/metrics.js";
-import { requestContext, runWithRequestContext } from "./lib/request-context.js";
+import { createMetricsRegistry, httpMetrics } from "./lib/metrics.js";
+import { databaseGauges } from "./services/ops-gauges.js";
+import { requestContext, runWithRequestContext, type RequestContext } from "./lib/request-context.js";
 import { errorHandler } from "./rest/errors.js";
 import { restApi } from "./rest/index.js";
 
@@ -36,8 +37,8 @@ export interface AppDeps {
 /** Builds the whole HTTP app (GraphQL, REST shim, health, metrics) without listening. */
 export function createApp(config: Config, deps: AppDeps): Express {
   const { logger } = deps;
-  const metrics = deps.metrics ?? createMetricsRegistry();
-  const yoga = createGraphQLServer(logger);
+  const metrics = deps.metrics ?? createMetricsRegistry(databaseGauges());
+  const yoga = createGraphQLServer(logger, metrics);
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
@@ -74,7 +75,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // parser would hold every file in memory (docs/stack.md).
   const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1 });
   app.all("/graphql", uploads, (req, res) => yoga.handle(req, res));
-  app.use("/api", restApi(config));
+  app.use("/api", restApi(config, logger));
 
   app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
   app.use(errorHandler);
@@ -90,15 +91,22 @@ function requestScope(logger: Logger): RequestHandler {
     const incoming = req.get("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader("x-request-id", requestId);
-    const context = { requestId, logger: logger.child({ requestId }), dbQueries: 0, dbTimeMs: 0 };
+    const context: RequestContext = { requestId, logger: logger.child({ requestId }), dbQueries: 0, dbTimeMs: 0 };
     const started = performance.now();
     res.on("finish", () => {
+      const durationMs = performance.now() - started;
+      const route = routeOf(req);
+      httpMetrics.requestDuration.observe({ method: req.method, route, status: String(res.statusCode) }, durationMs / 1000);
       context.logger.info(
         {
           method: req.method,
-          route: routeOf(req),
+          route,
+          operation: context.operation ?? `${req.method} ${route}`,
           status: res.statusCode,
-          durationMs: Math.round((performance.now() - started) * 10) / 10,
+          durationMs: Math.round(durationMs * 10) / 10,
+          userId: context.userId,
+          idempotencyKey: context.idempotencyKey,
+          replayed: context.replayed,
           dbQueries: context.dbQueries,
           dbTimeMs: Math.round(context.dbTimeMs * 10) / 10,
           code: res.locals.errorCode,
@@ -113,7 +121,7 @@ function requestScope(logger: Logger): RequestHandler {
 /** The matched route pattern (`/api/orders/:orderId`), so logs and metrics group by route, not by id. */
 export function routeOf(req: Request): string {
   const pattern = (req.route as { path?: string } | undefined)?.path;
-  if (!pattern) return req.path;
+  if (!pattern) return req.path === "/graphql" ? "/graphql" : "(unmatched)";
   return `${req.baseUrl}${pattern === "/" ? "" : pattern}` || "/";
 }
 
@@ -138,6 +146,7 @@ const ENDPOINTS = [
   "GET /api/products/bulk-upload/:jobId/errors",
   "GET /api/products/sample-csv/:rows",
   "GET /api/orders/:orderId",
+  "POST /api/orders/:orderId/fulfill",
   "GET /api/orders/user/:userId",
   "POST /api/payments/process",
   "POST /api/payments/process-simple",

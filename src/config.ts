@@ -43,6 +43,13 @@ const envSchema = z.object({
   BULK_WORKER_ENABLED: bool.default(true),
   BULK_WORKER_POLL_MS: int(10, 60_000).default(1_000),
   BULK_JOB_LEASE_MS: int(500, 3_600_000).default(30_000),
+  SHIPPING_LATENCY_MS: int(0, 120_000).default(500),
+  SHIPPING_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  SHIPPING_TIMEOUT_MS: int(10, 120_000).default(3_000),
+  FULFILLMENT_MAX_ATTEMPTS: int(1, 100).default(5),
+  EMAIL_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
+  OUTBOX_POLL_MS: int(10, 60_000).default(1_000),
+  OUTBOX_MAX_ATTEMPTS: int(1, 100).default(8),
   DEFAULT_PAGE_SIZE: int(1, 200).default(50),
   MAX_PAGE_SIZE: int(1, 1000).default(200),
 });

@@ -1,9 +1,12 @@
-import { GraphQLError } from "graphql";
+import { GraphQLError, getOperationAST, type DocumentNode } from "graphql";
+import { usePrometheus } from "@envelop/prometheus";
+import type { Registry } from "prom-client";
+import { businessMetrics } from "./lib/metrics.js";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { createRequire } from "node:module";
 import { TransientError } from "./errors.js";
 import type { Logger } from "./lib/logger.js";
-import { requestContext } from "./lib/request-context.js";
+import { annotateRequest, requestContext } from "./lib/request-context.js";
 import { toDomainError } from "./rest/errors.js";
 import { schema } from "./schema/index.js";
 import { createLoaders } from "./schema/loaders.js";
@@ -41,6 +44,7 @@ export function maskError(logger: Logger) {
     const known = toDomainError(original);
     const requestId = requestContext()?.requestId;
     if (known) {
+      businessMetrics.errors.inc({ code: known.code });
       const extensions: Record<string, unknown> = { code: known.code };
       if (known.details) extensions.details = known.details;
       if (known instanceof TransientError) extensions.retryAfterSeconds = known.retryAfterSeconds;
@@ -62,12 +66,16 @@ function graphiqlRenderer() {
   return renderer;
 }
 
+function operationName(document: DocumentNode, name: string | null | undefined): string {
+  return `graphql:${getOperationAST(document, name)?.name?.value ?? "anonymous"}`;
+}
+
 /** Duck-typed: graphql may be loaded twice (ESM and CJS), so instanceof is not reliable. */
 function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && "extensions" in error && "originalError" in error;
 }
 
-export function createGraphQLServer(logger: Logger): YogaServerInstance<object, GraphQLContext> {
+export function createGraphQLServer(logger: Logger, metrics: Registry): YogaServerInstance<object, GraphQLContext> {
   return createYoga<object, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -79,6 +87,26 @@ export function createGraphQLServer(logger: Logger): YogaServerInstance<object, 
     context: () => ({
       requestId: requestContext()?.requestId ?? "",
       loaders: createLoaders(),
+      logger: requestContext()?.logger ?? logger,
     }),
+    plugins: [
+      usePrometheus({
+        registry: metrics,
+        metrics: {
+          graphql_envelop_request: true,
+          graphql_envelop_request_duration: true,
+          graphql_envelop_phase_parse: true,
+          graphql_envelop_phase_validate: true,
+          graphql_envelop_phase_context: true,
+          graphql_envelop_phase_execute: true,
+          graphql_envelop_error_result: true,
+        },
+      }),
+      {
+        onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null } }) {
+          annotateRequest({ operation: operationName(args.document, args.operationName) });
+        },
+      },
+    ],
   });
 }

@@ -8,6 +8,7 @@ import { isEmpty, seedDemoData } from "./db/seed.js";
 import { createLogger, type Logger } from "./lib/logger.js";
 import { startMaintenance } from "./services/maintenance.js";
 import { startBulkImportWorker } from "./services/bulk-import/worker.js";
+import { startOutboxWorker } from "./services/outbox.js";
 import { configureServices } from "./services/settings.js";
 
 export interface RunningServer {
@@ -18,6 +19,8 @@ export interface RunningServer {
   stop(): Promise<void>;
   /** Runs the periodic housekeeping (reservation expiry, key purge) now. */
   runMaintenance(): Promise<void>;
+  /** Delivers due outbox events now; returns how many were delivered. */
+  runOutbox(): Promise<number>;
 }
 
 /** Migrates, seeds an empty database, and listens: everything `npm start` does. */
@@ -43,6 +46,7 @@ export async function startServer(config: Config, logger = createLogger(config.L
         logger,
       })
     : undefined;
+  const outbox = startOutboxWorker({ pollMs: config.OUTBOX_POLL_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, logger });
   const server = createServer(createApp(config, { logger }));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -63,9 +67,10 @@ export async function startServer(config: Config, logger = createLogger(config.L
       clearTimeout(force);
       await maintenance.stop();
       await bulkWorker?.stop();
+      await outbox.stop();
       await closeDatabase();
       logger.info("stopped");
     })());
 
-  return { server, url, logger, stop, runMaintenance: maintenance.runOnce };
+  return { server, url, logger, stop, runMaintenance: maintenance.runOnce, runOutbox: outbox.runOnce };
 }

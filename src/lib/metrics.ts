@@ -1,9 +1,12 @@
-import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from "prom-client";
 
 /**
- * Metrics recorded by modules that exist once per process (the database layer)
- * are created here without a registry and registered into each app's registry.
+ * Every metric the gateway records lives here, created once per process
+ * without a registry and registered into each app's registry. Names follow
+ * Prometheus conventions: base units (seconds), `_total` for counters.
  */
+const seconds = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
 export const dbMetrics = {
   transactionDuration: new Histogram({
     name: "db_transaction_duration_seconds",
@@ -19,10 +22,97 @@ export const dbMetrics = {
   }),
 };
 
-/** One registry per app instance, so tests that build several apps do not collide. */
-export function createMetricsRegistry(): Registry {
+export const httpMetrics = {
+  requestDuration: new Histogram({
+    name: "http_request_duration_seconds",
+    help: "HTTP request duration by method, route pattern and status",
+    labelNames: ["method", "route", "status"] as const,
+    buckets: seconds,
+    registers: [],
+  }),
+};
+
+export const businessMetrics = {
+  errors: new Counter({
+    name: "business_errors_total",
+    help: "Expected failures answered to clients, by code (GraphQL user errors included)",
+    labelNames: ["code"] as const,
+    registers: [],
+  }),
+  idempotency: new Counter({
+    name: "idempotency_requests_total",
+    help: "Requests carrying an idempotency key, by what the key did",
+    labelNames: ["operation", "result"] as const,
+    registers: [],
+  }),
+  payments: new Counter({
+    name: "payments_total",
+    help: "Payment attempts by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [],
+  }),
+  fraudCheckDuration: new Histogram({
+    name: "fraud_check_duration_seconds",
+    help: "Fraud-check calls by outcome (ok, timeout, circuit_open)",
+    labelNames: ["outcome"] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
+    registers: [],
+  }),
+  bulkRows: new Counter({
+    name: "bulk_upload_rows_total",
+    help: "Bulk-import rows processed, by result",
+    labelNames: ["result"] as const,
+    registers: [],
+  }),
+};
+
+export const fulfillmentMetrics = {
+  stageDuration: new Histogram({
+    name: "fulfillment_stage_duration_seconds",
+    help: "Fulfilment stage duration by stage and outcome",
+    labelNames: ["stage", "outcome"] as const,
+    buckets: seconds,
+    registers: [],
+  }),
+  total: new Counter({
+    name: "fulfillments_total",
+    help: "Fulfilment attempts by outcome (success, retryable, failed) and reason",
+    labelNames: ["outcome", "reason"] as const,
+    registers: [],
+  }),
+  inProgress: new Gauge({
+    name: "fulfillments_in_progress",
+    help: "Fulfilments running in this process now",
+    registers: [],
+  }),
+  shippingRequests: new Counter({
+    name: "shipping_requests_total",
+    help: "Calls to the shipping provider by outcome",
+    labelNames: ["outcome"] as const,
+    registers: [],
+  }),
+  outboxDeliveries: new Counter({
+    name: "outbox_deliveries_total",
+    help: "Outbox deliveries by event type and outcome",
+    labelNames: ["type", "outcome"] as const,
+    registers: [],
+  }),
+};
+
+const processMetrics: Metric[] = [
+  ...Object.values(dbMetrics),
+  ...Object.values(httpMetrics),
+  ...Object.values(businessMetrics),
+  ...Object.values(fulfillmentMetrics),
+];
+
+/**
+ * One registry per app instance, so tests that build several apps do not
+ * collide. `extra` are metrics computed at scrape time (database gauges).
+ */
+export function createMetricsRegistry(extra: Metric[] = []): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  for (const metric of Object.values(dbMetrics)) registry.registerMetric(metric);
+  for (const metric of [...processMetrics, ...extra]) registry.registerMetric(metric);
   return registry;
 }

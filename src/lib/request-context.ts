@@ -1,12 +1,17 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Logger } from "./logger.js";
 
-/** What one request carries through its async work: ids, its logger, its database time. */
+/** What one request carries through its async work: ids, its logger, what the summary line reports. */
 export interface RequestContext {
   requestId: string;
   logger: Logger;
   dbQueries: number;
   dbTimeMs: number;
+  /** GraphQL operation name or REST route. */
+  operation?: string;
+  userId?: number;
+  idempotencyKey?: string;
+  replayed?: boolean;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -17,4 +22,15 @@ export function runWithRequestContext<T>(context: RequestContext, fn: () => T): 
 
 export function requestContext(): RequestContext | undefined {
   return storage.getStore();
+}
+
+/** Adds what a service learns (the user, the idempotency key, a replay) to the request's summary line. */
+export function annotateRequest(fields: Pick<RequestContext, "operation" | "userId" | "idempotencyKey" | "replayed">): void {
+  const context = storage.getStore();
+  if (context) Object.assign(context, fields);
+}
+
+/** The current request's logger (with its requestId), or the fallback outside a request. */
+export function contextLogger(fallback: Logger): Logger {
+  return storage.getStore()?.logger ?? fallback;
 }

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from "express";
 import { DomainError, TransientError } from "../errors.js";
 import { mapDatabaseError } from "../db/errors.js";
 import { requestContext } from "../lib/request-context.js";
+import { businessMetrics } from "../lib/metrics.js";
 
 export interface ErrorBody {
   error: string;
@@ -35,6 +36,7 @@ export function sendError(res: Response, error: unknown): void {
     res.status(500).json({ error: "Internal server error", code: "INTERNAL", requestId } satisfies ErrorBody);
     return;
   }
+  businessMetrics.errors.inc({ code: known.code });
   if (known instanceof TransientError) res.setHeader("Retry-After", String(known.retryAfterSeconds));
   res.locals.errorCode = known.code;
   const body: ErrorBody = { error: known.message, code: known.code, requestId };

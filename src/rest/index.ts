@@ -1,5 +1,6 @@
 import express, { Router } from "express";
 import type { Config } from "../config.js";
+import type { Logger } from "../lib/logger.js";
 import { DomainError } from "../errors.js";
 import { checkoutRoutes } from "./checkout.js";
 import { errorHandler } from "./errors.js";
@@ -8,11 +9,11 @@ import { paymentRoutes } from "./payments.js";
 import { productRoutes } from "./products.js";
 
 /** The storefront's documented endpoints under /api: thin translation to services. */
-export function restApi(config: Config): Router {
+export function restApi(config: Config, logger: Logger): Router {
   const api = Router();
   api.use(express.json({ limit: config.JSON_BODY_LIMIT_BYTES, strict: true }));
   api.use("/products", productRoutes(config));
-  api.use("/orders", orderRoutes(config));
+  api.use("/orders", orderRoutes(config, logger));
   api.use("/payments", paymentRoutes());
   api.use("/checkout", checkoutRoutes());
   api.use((req, _res, next) => {

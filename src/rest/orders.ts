@@ -4,9 +4,12 @@ import { id, parseInput } from "../lib/validation.js";
 import { pageRequestSchema } from "../services/pagination.js";
 import { getOrder, listOrdersForUser } from "../services/orders.js";
 import { orderJson } from "./serializers.js";
+import { fulfillOrder } from "../services/fulfillment.js";
+import { contextLogger } from "../lib/request-context.js";
+import type { Logger } from "../lib/logger.js";
 import { sendPage } from "./http.js";
 
-export function orderRoutes(config: Config): Router {
+export function orderRoutes(config: Config, logger: Logger): Router {
   const router = Router();
   const pageRequest = pageRequestSchema(config.DEFAULT_PAGE_SIZE, config.MAX_PAGE_SIZE);
 
@@ -14,6 +17,19 @@ export function orderRoutes(config: Config): Router {
     const userId = parseInput(id, req.params.userId, "userId");
     const page = await listOrdersForUser(userId, parseInput(pageRequest, req.query));
     sendPage(req, res, page, orderJson);
+  });
+
+  router.post("/:orderId/fulfill", async (req, res) => {
+    const orderId = parseInput(id, req.params.orderId, "orderId");
+    const result = await fulfillOrder(orderId, contextLogger(logger));
+    res.json({
+      success: true,
+      orderId: result.orderId,
+      status: result.status,
+      carrier: result.carrier,
+      trackingNumber: result.trackingNumber,
+      message: result.alreadyFulfilled ? "Order was already fulfilled" : "Order fulfilled",
+    });
   });
 
   router.get("/:orderId", async (req, res) => {

@@ -6,10 +6,13 @@ import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
 import { db } from "../db/index.js";
 import type { Loaders } from "./loaders.js";
+import type { Logger } from "../lib/logger.js";
 
 export interface GraphQLContext {
   requestId: string;
   loaders: Loaders;
+  /** The request's logger: carries its requestId into what services log. */
+  logger: Logger;
 }
 
 export const MAX_CONNECTION_SIZE = 100;

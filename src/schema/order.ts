@@ -2,6 +2,7 @@ import { builder } from "./builder.js";
 import { formatUsd, parseId } from "./scalars.js";
 import { OrderStatus } from "../generated/sqlite/enums.js";
 import { findOrder } from "../services/orders.js";
+import { fulfillOrder, type FulfillmentResult } from "../services/fulfillment.js";
 
 builder.enumType(OrderStatus, { name: "OrderStatus" });
 
@@ -50,5 +51,22 @@ builder.queryFields((t) => ({
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
     resolve: (query, _root, args) => findOrder(query, parseId(args.id)),
+  }),
+}));
+
+const FulfillOrderPayload = builder.objectRef<FulfillmentResult>("FulfillOrderPayload").implement({
+  fields: (t) => ({
+    order: t.field({ type: OrderRef, resolve: (p) => findOrder({}, p.orderId).then((o) => o!) }),
+    trackingNumber: t.exposeString("trackingNumber"),
+    carrier: t.exposeString("carrier"),
+    alreadyFulfilled: t.exposeBoolean("alreadyFulfilled"),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  fulfillOrder: t.field({
+    type: FulfillOrderPayload,
+    args: { orderId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => fulfillOrder(parseId(args.orderId, "orderId"), ctx.logger),
   }),
 }));

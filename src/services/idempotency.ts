@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import { db, transaction, withSavepoint, type Tx } from "../db/index.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { DomainError, TransientError, type ErrorCode } from "../errors.js";
+import { businessMetrics } from "../lib/metrics.js";
+import { annotateRequest } from "../lib/request-context.js";
 import { settings } from "./settings.js";
 
 /**
@@ -74,6 +76,20 @@ export function keyInUse(): DomainError {
  * vanishes) together with the work it guards.
  */
 export async function claimIdempotencyKey(tx: Tx, request: IdempotentRequest, now = new Date()): Promise<Claim> {
+  annotateRequest({ idempotencyKey: request.key });
+  const count = (result: string) => businessMetrics.idempotency.inc({ operation: request.operation, result });
+  try {
+    const claim = await claimKey(tx, request, now);
+    count(claim.kind === "new" ? "new" : claim.kind === "replay" ? "replayed" : "resumed");
+    annotateRequest({ replayed: claim.kind === "replay" });
+    return claim;
+  } catch (error) {
+    if (error instanceof DomainError) count(error.code === "IDEMPOTENCY_KEY_REUSED" ? "mismatch" : "conflict");
+    throw error;
+  }
+}
+
+async function claimKey(tx: Tx, request: IdempotentRequest, now: Date): Promise<Claim> {
   const { idempotencyKeyTtlMs, idempotencyLockTimeoutMs } = settings();
   const where = { scope_operation_key: { scope: request.scope, operation: request.operation, key: request.key } };
   const lockedUntil = new Date(now.getTime() + idempotencyLockTimeoutMs);

@@ -3,6 +3,7 @@ import { DomainError, TransientError } from "../errors.js";
 import type { Cents } from "../lib/money.js";
 import { chargeCard, type Charge } from "./external/card-gateway.js";
 import { orderNotPending, transitionOrder } from "./order-state.js";
+import { businessMetrics } from "../lib/metrics.js";
 import { settings } from "./settings.js";
 
 export interface PaymentAttempt {
@@ -60,6 +61,7 @@ export function chargeForAttempt(attempt: PaymentAttempt): Promise<Charge> {
  */
 export async function recordCharge(tx: Tx, attempt: PaymentAttempt, charge: Charge, now = new Date()): Promise<RecordedPayment> {
   const succeeded = charge.status === "succeeded";
+  businessMetrics.payments.inc({ outcome: succeeded ? "completed" : "declined" });
   const payment = await tx.payment.create({
     data: {
       orderId: attempt.orderId,

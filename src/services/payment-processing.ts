@@ -26,6 +26,8 @@ import {
 } from "./payment-flow.js";
 import { orderNotPending } from "./order-state.js";
 import { settings } from "./settings.js";
+import { businessMetrics } from "../lib/metrics.js";
+import { annotateRequest } from "../lib/request-context.js";
 
 export const paymentInputSchema = z.strictObject({
   orderId: id,
@@ -69,6 +71,7 @@ export async function processPayment(
   const input = { ...parsed, amountCents: parsed.amountCents ?? null, cardLast4: parsed.cardLast4 ?? null };
   const owner = await db().order.findUnique({ where: { id: input.orderId }, select: { userId: true } });
   if (!owner) throw new NotFoundError("Order", input.orderId);
+  annotateRequest({ userId: owner.userId });
   const request: IdempotentRequest = {
     scope: `user:${owner.userId}`,
     operation: OPERATION,
@@ -105,6 +108,7 @@ export async function processPayment(
       const { score } = await settings().fraudCheck.check(attempt.amountCents);
       attempt.fraudScore = score;
       if (score >= settings().fraudRejectThreshold) {
+        businessMetrics.payments.inc({ outcome: "fraud_rejected" });
         return await recordFraudRejection(step.keyId, attempt, score);
       }
     }
@@ -124,6 +128,7 @@ export async function processPayment(
       return { ok: true, status: 200, value };
     });
   } catch (error) {
+    businessMetrics.payments.inc({ outcome: error instanceof DomainError ? error.code.toLowerCase() : "error" });
     if (!charged) await releaseOrderClaim(attempt.orderId);
     await unlockIdempotencyKey(step.keyId);
     throw error;

@@ -10,6 +10,9 @@ export interface ServiceSettings {
   cardGateway: { latencyMs: number; timeoutMs: number };
   fraudRejectThreshold: number;
   uploads: { dir: string; maxBytes: number };
+  shipping: { latencyMs: number; failureRate: number; timeoutMs: number };
+  fulfillmentMaxAttempts: number;
+  email: { failureRate: number };
   /** One per process: its circuit breaker is this instance's view of the fraud service. */
   fraudCheck: FraudCheckClient;
 }
@@ -25,6 +28,9 @@ export function configureServices(config: Config): ServiceSettings {
     cardGateway: { latencyMs: config.CARD_GATEWAY_LATENCY_MS, timeoutMs: config.CARD_GATEWAY_TIMEOUT_MS },
     fraudRejectThreshold: config.FRAUD_SCORE_REJECT_THRESHOLD,
     uploads: { dir: config.UPLOAD_DIR, maxBytes: config.BULK_UPLOAD_MAX_BYTES },
+    shipping: { latencyMs: config.SHIPPING_LATENCY_MS, failureRate: config.SHIPPING_FAILURE_RATE, timeoutMs: config.SHIPPING_TIMEOUT_MS },
+    fulfillmentMaxAttempts: config.FULFILLMENT_MAX_ATTEMPTS,
+    email: { failureRate: config.EMAIL_FAILURE_RATE },
     fraudCheck: new FraudCheckClient({
       latencyMs: config.FRAUD_CHECK_LATENCY_MS,
       jitterMs: config.FRAUD_CHECK_JITTER_MS,

@@ -1,5 +1,6 @@
 import { rm } from "node:fs/promises";
 import { db } from "../../db/index.js";
+import { businessMetrics } from "../../lib/metrics.js";
 import type { Logger } from "../../lib/logger.js";
 import { CsvFormatError, readCsvRecords } from "./csv-reader.js";
 import { checkHeader, rowParser, type ProductRow, type RowParser } from "./rows.js";
@@ -35,7 +36,8 @@ function loadJob(id: number) {
 export async function processJob(jobId: number, options: ProcessOptions): Promise<"completed" | "failed" | "stopped"> {
   const job = await loadJob(jobId);
   if (!job || job.status !== "PROCESSING" || job.workerId !== options.workerId) return "stopped";
-  const log = options.logger.child({ jobId });
+  // The upload's request id follows the job into the worker's log lines.
+  const log = options.logger.child({ jobId, requestId: job.requestId ?? undefined });
   let parseRow: RowParser | null = job.columns ? rowParser(JSON.parse(job.columns) as string[]) : null;
   const counts = { processed: job.processedRows, succeeded: job.succeededRows, failed: job.failedRows };
   let position: Checkpoint = { byte: job.checkpointByte, line: job.checkpointLine, row: job.processedRows };
@@ -43,6 +45,7 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
   let rows: ProductRow[] = [];
   let errors: Batch["errors"] = [];
   let pending = 0;
+  let failedInBatch = 0;
 
   const flush = async () => {
     await writeBatchSqlite({
@@ -55,6 +58,9 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
       counts: { ...counts },
       leaseUntil: new Date(Date.now() + options.leaseMs),
     });
+    businessMetrics.bulkRows.inc({ result: job.dryRun ? "validated" : "succeeded" }, rows.length);
+    businessMetrics.bulkRows.inc({ result: "failed" }, failedInBatch);
+    failedInBatch = 0;
     options.onBatch?.({ ...counts });
     rows = [];
     errors = [];
@@ -81,6 +87,7 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
         } else {
           for (const e of parsed.errors) errors.push({ ...e, row, line: record.line });
           counts.failed++;
+          failedInBatch++;
         }
         position = { byte: record.endByte, line: record.nextLine, row };
         if (++pending >= options.batchSize) {

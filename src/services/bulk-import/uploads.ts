@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { db } from "../../db/index.js";
+import { requestContext } from "../../lib/request-context.js";
 import { DomainError, ValidationError } from "../../errors.js";
 import { beginIdempotent, fingerprint, isValidIdempotencyKey, type IdempotentRequest } from "../idempotency.js";
 import { settings } from "../settings.js";
@@ -74,6 +75,7 @@ export async function createBulkUploadJob(
     fileName: upload.fileName?.slice(0, 255) ?? null,
     fileSizeBytes: upload.sizeBytes,
     dryRun: options.dryRun,
+    requestId: requestContext()?.requestId ?? null,
   };
   const key = options.idempotencyKey;
   try {
@@ -90,7 +92,7 @@ export async function createBulkUploadJob(
 async function createOnce(
   key: string,
   upload: StoredUpload,
-  data: { filePath: string; fileName: string | null; fileSizeBytes: number; dryRun: boolean },
+  data: { filePath: string; fileName: string | null; fileSizeBytes: number; dryRun: boolean; requestId: string | null },
 ): Promise<{ job: BulkUploadJob; replayed: boolean }> {
   if (!isValidIdempotencyKey(key)) throw ValidationError.field("idempotencyKey", "must be 1-255 printable ASCII characters");
   const request: IdempotentRequest = {

@@ -1,4 +1,5 @@
 import { db } from "../../db/index.js";
+import { annotateRequest } from "../../lib/request-context.js";
 import type { Cents } from "../../lib/money.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
 import {
@@ -52,6 +53,7 @@ const OPERATION = "checkout";
 export async function checkout(rawInput: unknown, idempotencyKey: string | null | undefined): Promise<IdempotentResult<CheckoutResult>> {
   const key = requireIdempotencyKey(idempotencyKey);
   const input = parseCheckoutInput(rawInput);
+  annotateRequest({ userId: input.userId });
   const request: IdempotentRequest = { scope: `user:${input.userId}`, operation: OPERATION, key, fingerprint: fingerprint(input) };
 
   const begun = await beginIdempotent<CheckoutResult, { orderId: number }>(request, async (tx, claim) => {

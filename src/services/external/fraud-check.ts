@@ -1,6 +1,7 @@
 import { TransientError } from "../../errors.js";
 import { CircuitBreaker, CircuitOpenError, type BreakerState } from "../../lib/circuit-breaker.js";
 import type { Cents } from "../../lib/money.js";
+import { businessMetrics } from "../../lib/metrics.js";
 import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
 
 /**
@@ -45,10 +46,13 @@ export class FraudCheckClient {
   async check(amountCents: Cents): Promise<FraudCheckResult> {
     assertOutsideTransaction("fraud check");
     const started = performance.now();
+    const observe = (outcome: string) => businessMetrics.fraudCheckDuration.observe({ outcome }, (performance.now() - started) / 1000);
     try {
       const score = await this.#breaker.run(() => this.#call(amountCents));
+      observe("ok");
       return { score, durationMs: performance.now() - started };
     } catch (error) {
+      observe(error instanceof CircuitOpenError ? "circuit_open" : "unavailable");
       if (error instanceof CircuitOpenError) {
         throw new TransientError(
           "FRAUD_CHECK_UNAVAILABLE",

@@ -1,0 +1,43 @@
+import { randomBytes } from "node:crypto";
+import { db } from "../../db/index.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import { TransientError } from "../../errors.js";
+import { fulfillmentMetrics } from "../../lib/metrics.js";
+import { settings } from "../settings.js";
+import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
+
+export interface ShippingLabel {
+  carrier: string;
+  trackingNumber: string;
+}
+
+/**
+ * The simulated shipping provider: SHIPPING_LATENCY_MS per call, a share
+ * SHIPPING_FAILURE_RATE of errors, the client's SHIPPING_TIMEOUT_MS. Like a real
+ * provider it is idempotent per key: a repeated request returns the same label.
+ */
+export async function createShippingLabel(idempotencyKey: string): Promise<ShippingLabel> {
+  assertOutsideTransaction("shipping provider");
+  const { latencyMs, failureRate, timeoutMs } = settings().shipping;
+  try {
+    await simulatedLatency(latencyMs, AbortSignal.timeout(timeoutMs));
+  } catch {
+    fulfillmentMetrics.shippingRequests.inc({ outcome: "timeout" });
+    throw new TransientError("SHIPPING_UNAVAILABLE", "The shipping provider did not answer in time; retry the fulfilment", 5);
+  }
+  if (Math.random() < failureRate) {
+    fulfillmentMetrics.shippingRequests.inc({ outcome: "error" });
+    throw new TransientError("SHIPPING_UNAVAILABLE", "The shipping provider answered with an error; retry the fulfilment", 5);
+  }
+  fulfillmentMetrics.shippingRequests.inc({ outcome: "ok" });
+  const existing = await db().simulatedShippingLabel.findUnique({ where: { idempotencyKey } });
+  if (existing) return existing;
+  try {
+    return await db().simulatedShippingLabel.create({
+      data: { idempotencyKey, carrier: "SIMULATED", trackingNumber: `TRK-${randomBytes(6).toString("hex").toUpperCase()}` },
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    return db().simulatedShippingLabel.findUniqueOrThrow({ where: { idempotencyKey } });
+  }
+}

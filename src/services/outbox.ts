@@ -1,0 +1,104 @@
+import { db } from "../db/index.js";
+import type { Logger } from "../lib/logger.js";
+import { fulfillmentMetrics } from "../lib/metrics.js";
+import { sendEmail } from "./external/email.js";
+
+/** How long a claimed event is hidden from other workers while it is delivered. */
+const CLAIM_MS = 30_000;
+const BATCH = 50;
+
+export interface OutboxWorker {
+  runOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+type Event = Awaited<ReturnType<typeof claimDue>>[number];
+
+/**
+ * Delivers outbox events (written in the same transaction as the state change
+ * that caused them) with retries and exponential backoff; after maxAttempts an
+ * event is FAILED (a dead letter, alerted on) instead of retried forever.
+ * A delivery failure never touches the order: fulfilment has already succeeded.
+ */
+export function startOutboxWorker(options: { pollMs: number; maxAttempts: number; logger: Logger }): OutboxWorker {
+  const log = options.logger.child({ component: "outbox" });
+  let running: Promise<number> = Promise.resolve(0);
+  const runOnce = () =>
+    (running = running.then(async () => {
+      let delivered = 0;
+      try {
+        for (const event of await claimDue()) if (await deliver(event, options.maxAttempts, log)) delivered++;
+      } catch (error) {
+        log.error({ err: error }, "outbox pass failed");
+      }
+      return delivered;
+    }));
+  const timer = setInterval(() => void runOnce(), options.pollMs);
+  timer.unref();
+  return {
+    runOnce,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
+/** Claims due events with a conditional update (one taker across processes). */
+async function claimDue(now = new Date()) {
+  const due = await db().outboxEvent.findMany({
+    where: { status: "PENDING", nextAttemptAt: { lte: now } },
+    orderBy: { id: "asc" },
+    take: BATCH,
+  });
+  const claimed = [];
+  for (const event of due) {
+    const { count } = await db().outboxEvent.updateMany({
+      where: { id: event.id, status: "PENDING", nextAttemptAt: event.nextAttemptAt },
+      data: { nextAttemptAt: new Date(now.getTime() + CLAIM_MS) },
+    });
+    if (count === 1) claimed.push(event);
+  }
+  return claimed;
+}
+
+async function deliver(event: Event, maxAttempts: number, logger: Logger): Promise<boolean> {
+  const log = logger.child({ requestId: event.requestId ?? undefined, eventId: event.id, type: event.type });
+  const attempts = event.attempts + 1;
+  try {
+    const handler = handlers[event.type];
+    if (!handler) throw new Error(`no handler for ${event.type}`);
+    await handler(JSON.parse(event.payload) as Record<string, unknown>);
+    await db().outboxEvent.update({ where: { id: event.id }, data: { status: "DELIVERED", attempts, deliveredAt: new Date() } });
+    fulfillmentMetrics.outboxDeliveries.inc({ type: event.type, outcome: "delivered" });
+    log.info({ attempts, outcome: "delivered" }, "outbox event delivered");
+    return true;
+  } catch (error) {
+    const failed = attempts >= maxAttempts;
+    const backoffMs = Math.min(2 ** attempts * 1_000, 15 * 60_000);
+    await db().outboxEvent.update({
+      where: { id: event.id },
+      data: {
+        attempts,
+        status: failed ? "FAILED" : "PENDING",
+        lastError: (error as Error).message.slice(0, 500),
+        nextAttemptAt: new Date(Date.now() + backoffMs),
+      },
+    });
+    fulfillmentMetrics.outboxDeliveries.inc({ type: event.type, outcome: failed ? "dead" : "retry" });
+    log.warn({ attempts, outcome: failed ? "dead" : "retry", err: error }, "outbox delivery failed");
+    return false;
+  }
+}
+
+const handlers: Record<string, (payload: Record<string, unknown>) => Promise<void>> = {
+  "email.order_fulfilled": async (payload) => {
+    const user = await db().user.findUnique({ where: { id: Number(payload.userId) } });
+    if (!user) return;
+    await sendEmail({ to: user.email, template: "order_fulfilled", data: payload });
+  },
+  "analytics.order_fulfilled": async () => {
+    // The analytics sink is simulated: accepting the event is delivering it.
+  },
+};
+
