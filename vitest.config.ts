@@ -1,6 +1,13 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  resolve: {
+    // Node loads graphql's CommonJS build for every import; Vite would pick its
+    // .mjs build for our sources, and two graphql instances refuse each other's
+    // schema objects. One instance, as in production.
+    alias: [{ find: /^graphql$/, replacement: fileURLToPath(new URL("./node_modules/graphql/index.js", import.meta.url)) }],
+  },
   test: {
     include: ["tests/**/*.test.ts"],
     pool: "forks",

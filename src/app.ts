@@ -38,7 +38,7 @@ export interface AppDeps {
 export function createApp(config: Config, deps: AppDeps): Express {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetricsRegistry(databaseGauges());
-  const yoga = createGraphQLServer(logger, metrics);
+  const yoga = createGraphQLServer(config, logger, metrics);
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
@@ -74,7 +74,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // Multipart (file uploads) is parsed here, streaming, before Yoga: Yoga's own
   // parser would hold every file in memory (docs/stack.md).
   const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1 });
-  app.all("/graphql", uploads, (req, res) => yoga.handle(req, res));
+  app.all("/graphql", requirePreflightForUploads, uploads, (req, res) => yoga.handle(req, res));
   app.use("/api", restApi(config, logger));
 
   app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
@@ -117,6 +117,26 @@ function requestScope(logger: Logger): RequestHandler {
     runWithRequestContext(context, next);
   };
 }
+
+/**
+ * CSRF: a browser form on another site can POST multipart/form-data without a
+ * preflight, but cannot add a custom header. Uploads must carry one (the same
+ * headers Yoga's and Apollo's CSRF prevention accept).
+ */
+const PREFLIGHT_HEADERS = ["x-graphql-yoga-csrf", "graphql-require-preflight", "apollo-require-preflight"];
+const requirePreflightForUploads: RequestHandler = (req, res, next) => {
+  if (!req.is("multipart/form-data") || PREFLIGHT_HEADERS.some((h) => req.get(h))) return next();
+  req.resume();
+  res.setHeader("Connection", "close");
+  res.status(400).json({
+    errors: [
+      {
+        message: `Multipart requests need one of the headers ${PREFLIGHT_HEADERS.join(", ")} (CSRF protection)`,
+        extensions: { code: "CSRF_PREFLIGHT_REQUIRED", requestId: requestContext()?.requestId },
+      },
+    ],
+  });
+};
 
 /** The matched route pattern (`/api/orders/:orderId`), so logs and metrics group by route, not by id. */
 export function routeOf(req: Request): string {

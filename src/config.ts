@@ -50,11 +50,31 @@ const envSchema = z.object({
   EMAIL_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   OUTBOX_POLL_MS: int(10, 60_000).default(1_000),
   OUTBOX_MAX_ATTEMPTS: int(1, 100).default(8),
+  GRAPHQL_MAX_DEPTH: int(1, 100).default(12),
+  GRAPHQL_MAX_ALIASES: int(0, 1000).default(15),
+  GRAPHQL_MAX_DIRECTIVES: int(0, 1000).default(10),
+  GRAPHQL_MAX_TOKENS: int(100, 100_000).default(3_000),
+  GRAPHQL_MAX_COST: int(1, 10_000_000).default(10_000),
+  GRAPHQL_MAX_BODY_BYTES: int(1024, 100 * 1024 * 1024).default(1024 * 1024),
+  GRAPHQL_INTROSPECTION: bool.optional(),
+  GRAPHQL_FIELD_SUGGESTIONS: bool.optional(),
+  GRAPHIQL_ENABLED: bool.optional(),
+  HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(300_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   DEFAULT_PAGE_SIZE: int(1, 200).default(50),
   MAX_PAGE_SIZE: int(1, 1000).default(200),
 });
 
-export type Config = Readonly<z.infer<typeof envSchema>>;
+type Parsed = z.infer<typeof envSchema>;
+/** Development conveniences (introspection, suggestions, GraphiQL) default to on outside production. */
+export type Config = Readonly<
+  Omit<Parsed, "GRAPHQL_INTROSPECTION" | "GRAPHQL_FIELD_SUGGESTIONS" | "GRAPHIQL_ENABLED"> & {
+    GRAPHQL_INTROSPECTION: boolean;
+    GRAPHQL_FIELD_SUGGESTIONS: boolean;
+    GRAPHIQL_ENABLED: boolean;
+  }
+>;
 export type ConfigOverrides = Partial<Config>;
 
 export class ConfigError extends Error {}
@@ -70,5 +90,12 @@ export function loadConfig(
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new ConfigError(`Invalid environment:\n${lines.join("\n")}`);
   }
-  return Object.freeze({ ...parsed.data, ...overrides });
+  const data = { ...parsed.data, ...overrides };
+  const devDefault = data.NODE_ENV !== "production";
+  return Object.freeze({
+    ...data,
+    GRAPHQL_INTROSPECTION: data.GRAPHQL_INTROSPECTION ?? devDefault,
+    GRAPHQL_FIELD_SUGGESTIONS: data.GRAPHQL_FIELD_SUGGESTIONS ?? devDefault,
+    GRAPHIQL_ENABLED: data.GRAPHIQL_ENABLED ?? devDefault,
+  });
 }

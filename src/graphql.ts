@@ -1,5 +1,14 @@
 import { GraphQLError, getOperationAST, type DocumentNode } from "graphql";
 import { usePrometheus } from "@envelop/prometheus";
+import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
+import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
+import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
+import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
+import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
+import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
+import type { Config } from "./config.js";
+import { useCostLimit, useErrorCodes } from "./graphql-limits.js";
+import { MAX_CONNECTION_SIZE } from "./schema/builder.js";
 import type { Registry } from "prom-client";
 import { businessMetrics } from "./lib/metrics.js";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
@@ -75,12 +84,14 @@ function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && "extensions" in error && "originalError" in error;
 }
 
-export function createGraphQLServer(logger: Logger, metrics: Registry): YogaServerInstance<object, GraphQLContext> {
+export function createGraphQLServer(config: Config, logger: Logger, metrics: Registry): YogaServerInstance<object, GraphQLContext> {
   return createYoga<object, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
-    graphiql: { title: "Shop gateway", defaultQuery: DEFAULT_QUERY },
+    batching: false,
+    maxRequestBodySize: config.GRAPHQL_MAX_BODY_BYTES,
+    graphiql: config.GRAPHIQL_ENABLED ? { title: "Shop gateway", defaultQuery: DEFAULT_QUERY } : false,
     renderGraphiQL: (options) => graphiqlRenderer()(options),
     maskedErrors: { maskError: maskError(logger) },
     logging: logger.child({ component: "graphql" }),
@@ -90,6 +101,15 @@ export function createGraphQLServer(logger: Logger, metrics: Registry): YogaServ
       logger: requestContext()?.logger ?? logger,
     }),
     plugins: [
+      // Limits (docs: README "GraphQL limits"): refused at parse or validation, before anything runs.
+      maxTokensPlugin({ n: config.GRAPHQL_MAX_TOKENS }),
+      maxDepthPlugin({ n: config.GRAPHQL_MAX_DEPTH, flattenFragments: true }),
+      maxAliasesPlugin({ n: config.GRAPHQL_MAX_ALIASES }),
+      maxDirectivesPlugin({ n: config.GRAPHQL_MAX_DIRECTIVES }),
+      useCostLimit(config.GRAPHQL_MAX_COST, MAX_CONNECTION_SIZE),
+      ...(config.GRAPHQL_FIELD_SUGGESTIONS ? [] : [blockFieldSuggestionsPlugin()]),
+      ...(config.GRAPHQL_INTROSPECTION ? [] : [useDisableIntrospection()]),
+      useErrorCodes(),
       usePrometheus({
         registry: metrics,
         metrics: {

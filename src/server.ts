@@ -48,6 +48,11 @@ export async function startServer(config: Config, logger = createLogger(config.L
     : undefined;
   const outbox = startOutboxWorker({ pollMs: config.OUTBOX_POLL_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, logger });
   const server = createServer(createApp(config, { logger }));
+  // Slow clients cannot hold connections forever (slow-loris): the headers and
+  // the whole request have deadlines, idle keep-alive sockets close.
+  server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
+  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.PORT, config.HOST, () => resolve());

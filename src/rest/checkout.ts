@@ -6,7 +6,7 @@ import { couponInputFromRest } from "../services/coupon-input.js";
 import { id, parseInput } from "../lib/validation.js";
 import { z } from "zod";
 import { couponJson } from "./serializers.js";
-import { requireJson, sendOutcome } from "./http.js";
+import { requireJson, sendOutcome, methodNotAllowed } from "./http.js";
 
 function checkoutJson(r: CheckoutResult) {
   return {
@@ -62,5 +62,6 @@ export function checkoutRoutes(): Router {
     res.json(appliedCouponJson(await applyCoupon(orderId, couponCode)));
   });
 
+  router.use(methodNotAllowed(router));
   return router;
 }

@@ -7,7 +7,7 @@ import { orderJson } from "./serializers.js";
 import { fulfillOrder } from "../services/fulfillment.js";
 import { contextLogger } from "../lib/request-context.js";
 import type { Logger } from "../lib/logger.js";
-import { sendPage } from "./http.js";
+import { sendPage, methodNotAllowed } from "./http.js";
 
 export function orderRoutes(config: Config, logger: Logger): Router {
   const router = Router();
@@ -36,5 +36,6 @@ export function orderRoutes(config: Config, logger: Logger): Router {
     res.json(orderJson(await getOrder(parseInput(id, req.params.orderId, "orderId"))));
   });
 
+  router.use(methodNotAllowed(router));
   return router;
 }

@@ -4,7 +4,7 @@ import { decimalMoney, id, parseInput } from "../lib/validation.js";
 import { getPayment } from "../services/payments.js";
 import { paymentInputSchema, processPayment, type PaymentResult } from "../services/payment-processing.js";
 import { paymentWithOrderJson } from "./serializers.js";
-import { requireJson, sendOutcome } from "./http.js";
+import { requireJson, sendOutcome, methodNotAllowed } from "./http.js";
 
 /** The storefront sends `amount` as a decimal; the service takes cents. */
 const processBody = paymentInputSchema.omit({ amountCents: true }).extend({ amount: decimalMoney.nullish() });
@@ -37,5 +37,6 @@ export function paymentRoutes(): Router {
     res.json(paymentWithOrderJson(await getPayment(parseInput(id, req.params.paymentId, "paymentId"))));
   });
 
+  router.use(methodNotAllowed(router));
   return router;
 }

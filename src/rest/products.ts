@@ -11,7 +11,7 @@ import { importCsvUpload } from "../services/bulk-import/uploads.js";
 import { incomingCsv } from "./uploads.js";
 import { SAMPLE_CSV_MAX_ROWS, sampleCsvLines } from "../services/bulk-import/sample-csv.js";
 import { bulkUploadJobJson, productJson } from "./serializers.js";
-import { requireJson, sendPage } from "./http.js";
+import { requireJson, sendPage, methodNotAllowed } from "./http.js";
 
 const createProductBody = productInputSchema.omit({ priceCents: true }).extend({ price: decimalMoney });
 
@@ -84,5 +84,6 @@ export function productRoutes(config: Config): Router {
     res.json(productJson(await getProduct(parseInput(id, req.params.productId, "productId"))));
   });
 
+  router.use(methodNotAllowed(router));
   return router;
 }

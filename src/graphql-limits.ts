@@ -1,0 +1,134 @@
+import {
+  GraphQLError,
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isInterfaceType,
+  isListType,
+  isObjectType,
+  Kind,
+  type FieldNode,
+  type GraphQLCompositeType,
+  type SelectionSetNode,
+  type ValidationContext,
+  type ValidationRule,
+} from "graphql";
+import type { Plugin } from "@envelop/core";
+
+/** Lists without a `first` argument (order items, payments, coupons) count as this many. */
+const UNPAGED_LIST_SIZE = 10;
+
+/**
+ * Query cost that counts list sizes: every field costs 1 per object it is
+ * resolved for, and a connection's `first` (or a list's assumed size)
+ * multiplies everything below it. `products(first: 100) { edges { node { name } } }`
+ * costs about 300; a nested `users(first: 100) { orders(first: 100) { ... } }`
+ * costs tens of thousands and is refused before anything runs. Connections must
+ * say `first`, at most `maxPage`.
+ */
+export function costLimitRule(maxCost: number, maxPage: number): ValidationRule {
+  return (context: ValidationContext) => ({
+    Field(node) {
+      const type = context.getType();
+      if (!type || !getNamedType(type).name.endsWith("Connection")) return;
+      const first = node.arguments?.find((a) => a.name.value === "first");
+      if (!first) {
+        context.reportError(limitError(`${node.name.value} is a connection: say how many with first (at most ${maxPage})`, node, "VALIDATION_FAILED"));
+      } else if (first.value.kind === Kind.INT && Number(first.value.value) > maxPage) {
+        context.reportError(limitError(`${node.name.value}: first must be at most ${maxPage}`, node, "VALIDATION_FAILED"));
+      }
+    },
+    OperationDefinition(node) {
+      const root = node.operation === "mutation" ? context.getSchema().getMutationType() : context.getSchema().getQueryType();
+      if (!root) return;
+      const cost = selectionCost(context, root, node.selectionSet, 1, maxPage, false, new Set());
+      if (cost > maxCost) {
+        context.reportError(limitError(`Query cost ${cost} is over the limit of ${maxCost}: ask for smaller pages or fewer fields`, node, "QUERY_TOO_COMPLEX"));
+      }
+    },
+  });
+}
+
+function selectionCost(
+  context: ValidationContext,
+  parent: GraphQLCompositeType,
+  selectionSet: SelectionSetNode,
+  multiplier: number,
+  maxPage: number,
+  paged: boolean,
+  fragments: Set<string>,
+): number {
+  let cost = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value.startsWith("__")) continue;
+      const field = isObjectType(parent) || isInterfaceType(parent) ? parent.getFields()[selection.name.value] : undefined;
+      if (!field) continue;
+      cost += multiplier;
+      const named = getNamedType(field.type);
+      if (!selection.selectionSet || !isCompositeType(named)) continue;
+      const first = pageSize(selection, maxPage);
+      const isList = isListType(getNullableType(field.type));
+      // A connection's edges/nodes are the page `first` already counted.
+      const childMultiplier = first !== undefined ? multiplier * first : isList && !paged ? multiplier * UNPAGED_LIST_SIZE : multiplier;
+      cost += selectionCost(context, named, selection.selectionSet, childMultiplier, maxPage, first !== undefined, new Set(fragments));
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      const type = selection.typeCondition ? context.getSchema().getType(selection.typeCondition.name.value) : parent;
+      if (type && isCompositeType(type)) cost += selectionCost(context, type, selection.selectionSet, multiplier, maxPage, paged, fragments);
+    } else {
+      const name = selection.name.value;
+      const fragment = context.getFragment(name);
+      if (!fragment || fragments.has(name)) continue;
+      fragments.add(name);
+      const type = context.getSchema().getType(fragment.typeCondition.name.value);
+      if (type && isCompositeType(type)) cost += selectionCost(context, type, fragment.selectionSet, multiplier, maxPage, paged, fragments);
+    }
+  }
+  return cost;
+}
+
+/** `first: 20` counts 20; `first: $n` counts the worst case, the page cap. */
+function pageSize(field: FieldNode, maxPage: number): number | undefined {
+  const first = field.arguments?.find((a) => a.name.value === "first");
+  if (!first) return undefined;
+  return first.value.kind === Kind.INT ? Math.max(0, Math.min(Number(first.value.value), maxPage)) : maxPage;
+}
+
+function limitError(message: string, node: FieldNode | { loc?: unknown }, code: string): GraphQLError {
+  return new GraphQLError(message, { nodes: node as FieldNode, extensions: { code } });
+}
+
+export function useCostLimit(maxCost: number, maxPage: number): Plugin {
+  return { onValidate: ({ addValidationRule }) => addValidationRule(costLimitRule(maxCost, maxPage)) };
+}
+
+const LIMIT_MESSAGE = /(depth|aliases|directives|token|cost).*(limit|exceed)|limit.*(exceed)/i;
+
+/**
+ * Every error from parsing and validation gets a code, like every other error:
+ * QUERY_TOO_COMPLEX for the limits (depth, aliases, directives, tokens, cost),
+ * GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED for the rest.
+ */
+export function useErrorCodes(): Plugin {
+  const withCode = (error: GraphQLError, fallback: string) =>
+    error.extensions?.code
+      ? error
+      : new GraphQLError(error.message, {
+          nodes: error.nodes,
+          source: error.source,
+          positions: error.positions,
+          extensions: { ...error.extensions, code: LIMIT_MESSAGE.test(error.message) ? "QUERY_TOO_COMPLEX" : fallback },
+        });
+  return {
+    onParse() {
+      return ({ result, replaceParseResult }) => {
+        if (result instanceof Error && "extensions" in result) replaceParseResult(withCode(result as GraphQLError, "GRAPHQL_PARSE_FAILED"));
+      };
+    },
+    onValidate() {
+      return ({ result, setResult }) => {
+        if (result.length) setResult(result.map((e) => withCode(e, "GRAPHQL_VALIDATION_FAILED")));
+      };
+    },
+  };
+}
