@@ -14,6 +14,7 @@ import {
   type ValidationRule,
 } from "graphql";
 import type { Plugin } from "@envelop/core";
+import type { Plugin as YogaPlugin } from "graphql-yoga";
 
 /** Lists without a `first` argument (order items, payments, coupons) count as this many. */
 const UNPAGED_LIST_SIZE = 10;
@@ -102,33 +103,40 @@ export function useCostLimit(maxCost: number, maxPage: number): Plugin {
   return { onValidate: ({ addValidationRule }) => addValidationRule(costLimitRule(maxCost, maxPage)) };
 }
 
-const LIMIT_MESSAGE = /(depth|aliases|directives|token|cost).*(limit|exceed)|limit.*(exceed)/i;
+const LIMIT_MESSAGE = /(depth|aliases|directives|token|cost)\b.*(limit|exceed|over)/i;
+
+/** Yoga's own codes for parse and validation errors: refined when a limit is the cause. */
+const GENERIC = new Set(["GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED"]);
+
+function codeFor(message: string): string {
+  if (LIMIT_MESSAGE.test(message)) return "QUERY_TOO_COMPLEX";
+  return message.startsWith("Syntax Error") ? "GRAPHQL_PARSE_FAILED" : "GRAPHQL_VALIDATION_FAILED";
+}
 
 /**
- * Every error from parsing and validation gets a code, like every other error:
- * QUERY_TOO_COMPLEX for the limits (depth, aliases, directives, tokens, cost),
- * GRAPHQL_PARSE_FAILED and GRAPHQL_VALIDATION_FAILED for the rest.
+ * Every error in a response gets a code, like every other error: execution
+ * errors have theirs from error masking; what is left comes from parsing and
+ * validation (QUERY_TOO_COMPLEX for the limits: depth, aliases, directives,
+ * tokens, cost; GRAPHQL_PARSE_FAILED; GRAPHQL_VALIDATION_FAILED).
  */
-export function useErrorCodes(): Plugin {
-  const withCode = (error: GraphQLError, fallback: string) =>
-    error.extensions?.code
-      ? error
-      : new GraphQLError(error.message, {
-          nodes: error.nodes,
-          source: error.source,
-          positions: error.positions,
-          extensions: { ...error.extensions, code: LIMIT_MESSAGE.test(error.message) ? "QUERY_TOO_COMPLEX" : fallback },
-        });
+export function useErrorCodes(): YogaPlugin {
   return {
-    onParse() {
-      return ({ result, replaceParseResult }) => {
-        if (result instanceof Error && "extensions" in result) replaceParseResult(withCode(result as GraphQLError, "GRAPHQL_PARSE_FAILED"));
-      };
-    },
-    onValidate() {
-      return ({ result, setResult }) => {
-        if (result.length) setResult(result.map((e) => withCode(e, "GRAPHQL_VALIDATION_FAILED")));
-      };
+    onResultProcess({ result, setResult }) {
+      if (Array.isArray(result) || !result || typeof result !== "object" || !("errors" in result) || !result.errors) return;
+      const needsCode = (e: GraphQLError) => !e.extensions?.code || (GENERIC.has(String(e.extensions.code)) && LIMIT_MESSAGE.test(e.message));
+      if (!result.errors.some(needsCode)) return;
+      const errors = result.errors.map((e) =>
+        !needsCode(e)
+          ? e
+          : new GraphQLError(e.message, {
+              nodes: e.nodes,
+              source: e.source,
+              positions: e.positions,
+              path: e.path,
+              extensions: { ...e.extensions, code: codeFor(e.message) },
+            }),
+      );
+      setResult({ ...result, errors });
     },
   };
 }

@@ -102,10 +102,10 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
     }),
     plugins: [
       // Limits (docs: README "GraphQL limits"): refused at parse or validation, before anything runs.
-      maxTokensPlugin({ n: config.GRAPHQL_MAX_TOKENS }),
-      maxDepthPlugin({ n: config.GRAPHQL_MAX_DEPTH, flattenFragments: true }),
-      maxAliasesPlugin({ n: config.GRAPHQL_MAX_ALIASES }),
-      maxDirectivesPlugin({ n: config.GRAPHQL_MAX_DIRECTIVES }),
+      maxTokensPlugin({ n: config.GRAPHQL_MAX_TOKENS, exposeLimits: true }),
+      maxDepthPlugin({ n: config.GRAPHQL_MAX_DEPTH, flattenFragments: true, exposeLimits: true }),
+      maxAliasesPlugin({ n: config.GRAPHQL_MAX_ALIASES, exposeLimits: true }),
+      maxDirectivesPlugin({ n: config.GRAPHQL_MAX_DIRECTIVES, exposeLimits: true }),
       useCostLimit(config.GRAPHQL_MAX_COST, MAX_CONNECTION_SIZE),
       ...(config.GRAPHQL_FIELD_SUGGESTIONS ? [] : [blockFieldSuggestionsPlugin()]),
       ...(config.GRAPHQL_INTROSPECTION ? [] : [useDisableIntrospection()]),

@@ -47,7 +47,11 @@ export async function startServer(config: Config, logger = createLogger(config.L
       })
     : undefined;
   const outbox = startOutboxWorker({ pollMs: config.OUTBOX_POLL_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, logger });
-  const server = createServer(createApp(config, { logger }));
+  // Timeouts are checked every connectionsCheckingInterval (Node's default: 30 s).
+  const server = createServer(
+    { connectionsCheckingInterval: Math.min(1_000, config.HTTP_HEADERS_TIMEOUT_MS) },
+    createApp(config, { logger }),
+  );
   // Slow clients cannot hold connections forever (slow-loris): the headers and
   // the whole request have deadlines, idle keep-alive sockets close.
   server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
