@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
+import { createInterface } from "node:readline";
 
 export interface BenchServer {
   url: string;
@@ -11,14 +12,15 @@ export interface BenchServer {
 }
 
 /** The real server, compiled (`dist/main.js`, what `npm start` runs), in its own process on loopback, quiet. */
-export async function startServer(env: Record<string, string>): Promise<BenchServer> {
+export async function startServer(env: Record<string, string>, onLogLine?: (line: string) => void): Promise<BenchServer> {
   const port = await freePort();
   // The same heap limit `npm start` sets (README: NODE_HEAP_MB).
   const nodeArgs = [`--max-old-space-size=${process.env.NODE_HEAP_MB ?? 256}`, ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, "dist/main.js"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", NODE_ENV: "production", ...env },
-    stdio: ["ignore", "inherit", "inherit"],
+    stdio: ["ignore", onLogLine ? "pipe" : "inherit", "inherit"],
   });
+  if (onLogLine) createInterface({ input: child.stdout! }).on("line", onLogLine);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {

@@ -6,7 +6,20 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { importThroughServer, rawInsertBaseline, writeSample } from "./bulk-import.js";
-import { formatTable } from "./lib.js";
+import { formatTable, startServer } from "./lib.js";
+import {
+  BASELINE_PRODUCTS_QUERY,
+  PRODUCTS_QUERY,
+  checkoutShapeBaseline,
+  cleanup,
+  load,
+  prepareDatabase,
+  startBaseline,
+  userOrdersQuery,
+  withOurServer,
+  type LoadFigures,
+} from "./http-scenarios.js";
+import { randomUUID } from "node:crypto";
 
 const smoke = process.env.BENCH_SMOKE === "1";
 
@@ -24,7 +37,95 @@ interface Result {
   met: boolean | null;
 }
 
+const seconds = Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 8));
+
+/** Each HTTP scenario: the baseline, then our server, on the same prepared database, one at a time. */
 const scenarios: Record<string, () => Promise<Result[]>> = {
+  "rest-products": async () => {
+    const { file } = await prepareDatabase();
+    const base = await startBaseline("http-rest.ts", file);
+    const b1 = await load({ url: `${base.url}/`, connections: 50, seconds }).finally(() => base.stop());
+    const [ours, rss] = await withOurServer(file, {}, async (s) => [await load({ url: `${s.url}/api/products?limit=20`, connections: 50, seconds }), s.peakRssMb()] as const);
+    cleanup(file);
+    return [httpResult("REST GET /api/products?limit=20 (50 conns)", ours, rss, "B1 node:http + raw SELECT", b1, 0.25)];
+  },
+  "graphql-products": async () => {
+    const { file } = await prepareDatabase();
+    const base = await startBaseline("yoga.ts", file);
+    const b2 = await load({ url: `${base.url}/graphql`, connections: 50, seconds, ...gqlBody(BASELINE_PRODUCTS_QUERY) }).finally(() => base.stop());
+    const [ours, rss] = await withOurServer(file, {}, async (s) => [await load({ url: `${s.url}/graphql`, connections: 50, seconds, ...gqlBody(PRODUCTS_QUERY) }), s.peakRssMb()] as const);
+    cleanup(file);
+    return [httpResult("GraphQL products(first: 20) (50 conns)", ours, rss, "B2 bare Yoga + raw SELECT", b2, 0.4)];
+  },
+  "graphql-user-orders": async () => {
+    const { file, userId } = await prepareDatabase();
+    // Statements per request, read from the server's own summary log lines.
+    const statements: Record<number, number> = {};
+    const lines: string[] = [];
+    const counter = await startServer({ DATABASE_URL: `file:${file}`, LOG_LEVEL: "info" }, (l) => lines.push(l));
+    for (const first of [5, 50]) {
+      const requestId = `bench-count-${first}`;
+      await fetch(`${counter.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": requestId }, body: JSON.stringify({ query: userOrdersQuery(userId, first) }) });
+      await new Promise((r) => setTimeout(r, 100));
+      const line = lines.find((l) => l.includes(`"requestId":"${requestId}"`) && l.includes("request completed"));
+      statements[first] = Number(/"dbQueries":(\d+)/.exec(line ?? "")?.[1] ?? -1);
+    }
+    await counter.stop();
+    const base = await startBaseline("yoga.ts", file);
+    const b2 = await load({ url: `${base.url}/graphql`, connections: 50, seconds, ...gqlBody(BASELINE_PRODUCTS_QUERY) }).finally(() => base.stop());
+    const [ours, rss] = await withOurServer(file, {}, async (s) => [await load({ url: `${s.url}/graphql`, connections: 50, seconds, ...gqlBody(userOrdersQuery(userId, 50)) }), s.peakRssMb()] as const);
+    cleanup(file);
+    const result = httpResult(`GraphQL user.orders(first: 50) with items+product; SQL statements: ${statements[5]} (first 5), ${statements[50]} (first 50)`, ours, rss, "B2 bare Yoga + raw SELECT", b2, 0.25);
+    result.met = result.met === null ? null : result.met && statements[5] === statements[50] && statements[50]! > 0;
+    return [result];
+  },
+  checkout: async () => {
+    const { file, productId } = await prepareDatabase();
+    const b3 = checkoutShapeBaseline(file, productId, smoke ? 1 : 5);
+    const body = JSON.stringify({ userId: 1, items: [{ productId, quantity: 1 }], paymentMethod: "credit_card", cardLast4: "4242" });
+    // The simulated card gateway answers at once here: the figure is the gateway's own cost.
+    const [ours, rss] = await withOurServer(file, { CARD_GATEWAY_LATENCY_MS: "0" }, async (s) =>
+      [await load({ url: `${s.url}/api/checkout`, connections: 16, seconds, method: "POST", body, headers: { "content-type": "application/json" }, uniqueKey: true }), s.peakRssMb()] as const,
+    );
+    cleanup(file);
+    const result = httpResult("checkout, fresh idempotency keys (16 conns)", ours, rss, "B3 raw checkout transaction loop", { rps: b3, p50: 0, p99: 0, non2xx: 0, errors: 0 }, 0.2);
+    result.target += ", p99 < 100 ms";
+    result.met = result.met === null ? null : result.met && ours.p99 < 100;
+    return [result];
+  },
+  "payments-isolation": async () => {
+    const { file, userId, productId } = await prepareDatabase();
+    const env = { FRAUD_CHECK_LATENCY_MS: "2000", FRAUD_CHECK_JITTER_MS: "0", FRAUD_CHECK_SLOW_RATE: "0", FRAUD_CHECK_TIMEOUT_MS: "5000" };
+    return withOurServer(file, env, async (s) => {
+      const readUrl = `${s.url}/api/products?limit=20`;
+      const quiet = await load({ url: readUrl, connections: 10, seconds: 2 });
+      const orders: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const res = await fetch(`${s.url}/api/checkout`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "idempotency-key": randomUUID() },
+          body: JSON.stringify({ userId, items: [{ productId, quantity: 1 }] }),
+        });
+        orders.push(((await res.json()) as { orderId: number }).orderId);
+      }
+      const payments = Promise.all(
+        orders.map((orderId) =>
+          fetch(`${s.url}/api/payments/process`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "idempotency-key": randomUUID() },
+            body: JSON.stringify({ orderId, paymentMethod: "credit_card", cardLast4: "4242" }),
+          }),
+        ),
+      );
+      const busy = await load({ url: readUrl, connections: 10, seconds: smoke ? 1 : 2 });
+      const statuses = (await payments).map((r) => r.status);
+      cleanup(file);
+      const result = httpResult(`reads during 30 payments on a 2 s fraud check (payments: ${statuses.filter((c) => c === 200).length}/30 ok)`, busy, s.peakRssMb(), "same reads, no payments", quiet, 0);
+      result.target = "read p99 < 250 ms";
+      result.met = smoke ? null : busy.p99 < 250;
+      return [result];
+    });
+  },
   "bulk-import": async () => {
     const big = Number(process.env.BENCH_ROWS ?? (smoke ? 2_000 : 1_000_000));
     const small = Math.max(1, Math.round(big / 10));
@@ -54,6 +155,28 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
 };
 
 const round = (n: number) => Math.round(n * 100) / 100;
+
+function gqlBody(query: string) {
+  return { method: "POST" as const, body: JSON.stringify({ query }), headers: { "content-type": "application/json" } };
+}
+
+function httpResult(scenario: string, ours: LoadFigures, rss: number, baseline: string, base: LoadFigures, minRatio: number): Result {
+  const ratio = round(ours.rps / Math.max(1, base.rps));
+  const clean = ours.non2xx === 0 && ours.errors === 0;
+  return {
+    scenario: clean ? scenario : `${scenario} [${ours.non2xx} non-2xx, ${ours.errors} errors]`,
+    value: ours.rps,
+    unit: "req/s",
+    p50Ms: ours.p50,
+    p99Ms: ours.p99,
+    peakRssMb: rss,
+    baseline,
+    baselineValue: base.rps,
+    ratio,
+    target: `>= ${minRatio.toFixed(2)}`,
+    met: smoke ? null : ratio >= minRatio && clean,
+  };
+}
 
 async function main() {
   const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
