@@ -1,10 +1,10 @@
 import { z } from "zod";
-import { db, type Prisma } from "../db/index.js";
+import { db, readRows, type Prisma } from "../db/index.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { DomainError, NotFoundError } from "../errors.js";
 import { MAX_CENTS } from "../lib/money.js";
 import { parseInput, requiredText, text } from "../lib/validation.js";
-import { pageQuery, toPage, type Page, type PageRequest } from "./pagination.js";
+import { decodeCursor, toPage, type Page, type PageRequest } from "./pagination.js";
 
 export type Product = Prisma.ProductGetPayload<object>;
 
@@ -39,14 +39,21 @@ export async function createProduct(input: ProductInput): Promise<Product> {
   }
 }
 
+const PRODUCT_COLUMNS = `id, sku, name, description, priceCents, stockQuantity, createdAt, updatedAt`;
+type ProductRow = Omit<Product, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
+const fromRow = (r: ProductRow): Product => ({ ...r, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt) });
+
 export async function getProduct(id: number): Promise<Product> {
-  const product = await db().product.findUnique({ where: { id } });
-  if (!product) throw new NotFoundError("Product", id);
-  return product;
+  const [row] = readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE id = ?`, [id]);
+  if (!row) throw new NotFoundError("Product", id);
+  return fromRow(row);
 }
 
+/** The storefront's hottest read, on the driver (see readRows). Newest first, keyset pages. */
 export async function listProducts(page: PageRequest): Promise<Page<Product>> {
-  return toPage(await db().product.findMany(pageQuery(page)), page.limit);
+  const before = page.cursor ? decodeCursor(page.cursor) : Number.MAX_SAFE_INTEGER;
+  const rows = readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE id < ? ORDER BY id DESC LIMIT ?`, [before, page.limit + 1]);
+  return toPage(rows.map(fromRow), page.limit);
 }
 
 /** For GraphQL connections: the plugin's query (selection, take, cursor) spread in, newest first. */
