@@ -1,26 +1,12 @@
 import { Router } from "express";
-import { toDecimalNumber, type Cents } from "../lib/money.js";
 import { decimalMoney, id, parseInput } from "../lib/validation.js";
 import { getPayment } from "../services/payments.js";
-import { paymentInputSchema, processPayment, type PaymentResult } from "../services/payment-processing.js";
-import { paymentWithOrderJson } from "./serializers.js";
+import { paymentInputSchema, processPayment } from "../services/payment-processing.js";
+import { paymentResultJson, paymentWithOrderJson } from "./serializers.js";
 import { requireJson, sendOutcome, methodNotAllowed } from "./http.js";
 
 /** The storefront sends `amount` as a decimal; the service takes cents. */
 const processBody = paymentInputSchema.omit({ amountCents: true }).extend({ amount: decimalMoney.nullish() });
-
-function paymentResultJson(r: PaymentResult) {
-  return {
-    success: true,
-    paymentId: r.paymentId,
-    orderId: r.orderId,
-    status: r.status,
-    amount: toDecimalNumber(r.amountCents as Cents),
-    amountCents: r.amountCents,
-    fraudScore: r.fraudScore,
-    message: r.message,
-  };
-}
 
 export function paymentRoutes(): Router {
   const router = Router();

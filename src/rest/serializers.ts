@@ -5,9 +5,12 @@ import type { PaymentDetails } from "../services/payments.js";
 import type { Coupon } from "../services/coupons.js";
 import type { BulkUploadJob } from "../services/bulk-import/jobs.js";
 import { jobProgress } from "../services/bulk-import/jobs.js";
+import type { CheckoutResult } from "../services/checkout/index.js";
+import type { AppliedCoupon } from "../services/coupons.js";
+import type { PaymentResult } from "../services/payment-processing.js";
 
 /** The storefront reads decimal amounts; each has its exact integer twin beside it. */
-const money = (cents: number) => toDecimalNumber(cents as Cents);
+export const money = (cents: number) => toDecimalNumber(cents as Cents);
 
 export function productJson(p: Product) {
   return {
@@ -126,5 +129,47 @@ export function bulkUploadJobJson(job: BulkUploadJob) {
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
+  };
+}
+
+export function checkoutJson(r: CheckoutResult) {
+  return {
+    success: true,
+    orderId: r.orderId,
+    paymentId: r.paymentId,
+    status: r.status,
+    subtotal: money(r.subtotalCents),
+    subtotalCents: r.subtotalCents,
+    discountAmount: money(r.discountCents),
+    discountCents: r.discountCents,
+    total: money(r.totalCents),
+    totalCents: r.totalCents,
+    message: r.message,
+  };
+}
+
+export function appliedCouponJson(a: AppliedCoupon) {
+  return {
+    orderId: a.orderId,
+    couponCode: a.couponCode,
+    originalTotal: money(a.originalTotalCents),
+    discountAmount: money(a.discountCents),
+    finalTotal: money(a.finalTotalCents),
+    originalTotalCents: a.originalTotalCents,
+    discountCents: a.discountCents,
+    finalTotalCents: a.finalTotalCents,
+  };
+}
+
+export function paymentResultJson(r: PaymentResult) {
+  return {
+    success: true,
+    paymentId: r.paymentId,
+    orderId: r.orderId,
+    status: r.status,
+    amount: money(r.amountCents),
+    amountCents: r.amountCents,
+    fraudScore: r.fraudScore,
+    message: r.message,
   };
 }

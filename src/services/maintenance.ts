@@ -1,4 +1,5 @@
 import type { Logger } from "../lib/logger.js";
+import { startPeriodic } from "../lib/periodic.js";
 import { purgeExpiredIdempotencyKeys } from "./idempotency.js";
 import { expireReservations } from "./reservations.js";
 
@@ -14,24 +15,13 @@ export interface Maintenance {
  * several processes may run it at once without doing anything twice.
  */
 export function startMaintenance(intervalMs: number, logger: Logger): Maintenance {
-  let running: Promise<void> = Promise.resolve();
-  const runOnce = () =>
-    (running = running.then(async () => {
-      try {
-        const cancelled = await expireReservations();
-        const purged = await purgeExpiredIdempotencyKeys();
-        if (cancelled || purged) logger.info({ cancelled, purged }, "maintenance pass");
-      } catch (error) {
-        logger.error({ err: error }, "maintenance pass failed");
-      }
-    }));
-  const timer = setInterval(() => void runOnce(), intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
+  return startPeriodic(
+    intervalMs,
+    async () => {
+      const cancelled = await expireReservations();
+      const purged = await purgeExpiredIdempotencyKeys();
+      if (cancelled || purged) logger.info({ cancelled, purged }, "maintenance pass");
     },
-  };
+    (error) => logger.error({ err: error }, "maintenance pass failed"),
+  );
 }

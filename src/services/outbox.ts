@@ -1,5 +1,6 @@
 import { db } from "../db/index.js";
 import type { Logger } from "../lib/logger.js";
+import { startPeriodic } from "../lib/periodic.js";
 import { fulfillmentMetrics } from "../lib/metrics.js";
 import { sendEmail } from "./external/email.js";
 
@@ -22,26 +23,18 @@ type Event = Awaited<ReturnType<typeof claimDue>>[number];
  */
 export function startOutboxWorker(options: { pollMs: number; maxAttempts: number; logger: Logger }): OutboxWorker {
   const log = options.logger.child({ component: "outbox" });
-  let running: Promise<number> = Promise.resolve(0);
-  const runOnce = () =>
-    (running = running.then(async () => {
+  return startPeriodic(
+    options.pollMs,
+    async () => {
       let delivered = 0;
-      try {
-        for (const event of await claimDue()) if (await deliver(event, options.maxAttempts, log)) delivered++;
-      } catch (error) {
-        log.error({ err: error }, "outbox pass failed");
-      }
+      for (const event of await claimDue()) if (await deliver(event, options.maxAttempts, log)) delivered++;
       return delivered;
-    }));
-  const timer = setInterval(() => void runOnce(), options.pollMs);
-  timer.unref();
-  return {
-    runOnce,
-    async stop() {
-      clearInterval(timer);
-      await running;
     },
-  };
+    (error) => {
+      log.error({ err: error }, "outbox pass failed");
+      return 0;
+    },
+  );
 }
 
 /** Claims due events with a conditional update (one taker across processes). */
