@@ -65,11 +65,7 @@ export function openDatabase(config: Config): Db {
     adapter,
     log: [{ emit: "event", level: "query" }],
   });
-  client.$on("query", (e) => {
-    if (queryListeners.size === 0) return;
-    const event = { query: e.query, durationMs: e.duration };
-    for (const listener of queryListeners) listener(event);
-  });
+  client.$on("query", (e) => emitQuery({ query: e.query, durationMs: e.duration }));
   current = {
     client,
     provider,
@@ -111,7 +107,10 @@ export function readRows<T>(sql: string, params: unknown[]): T[] {
   }
   let statement = sqlite.reader.statements.get(sql);
   if (!statement) sqlite.reader.statements.set(sql, (statement = sqlite.reader.conn.prepare(sql)));
-  return statement.all(...params) as T[];
+  const started = performance.now();
+  const rows = statement.all(...params) as T[];
+  emitQuery({ query: sql, durationMs: performance.now() - started });
+  return rows;
 }
 
 /**
@@ -132,7 +131,11 @@ export function withSqliteConnection<T>(fn: (conn: BetterSqlite3.Database) => T)
   });
 }
 
-/** Subscribes to every SQL statement the client runs; returns the unsubscribe function. */
+function emitQuery(event: QueryEvent): void {
+  for (const listener of queryListeners) listener(event);
+}
+
+/** Subscribes to every SQL statement the app runs (ORM or driver); returns the unsubscribe function. */
 export function onQuery(listener: (event: QueryEvent) => void): () => void {
   queryListeners.add(listener);
   return () => queryListeners.delete(listener);
