@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { db, transaction, withSavepoint, type Tx } from "../db/index.js";
 import { isUniqueViolation } from "../db/errors.js";
-import { DomainError, TransientError, type ErrorCode } from "../errors.js";
+import { DomainError, TransientError, ValidationError, type ErrorCode } from "../errors.js";
 import { businessMetrics } from "../lib/metrics.js";
 import { annotateRequest } from "../lib/request-context.js";
 import { settings } from "./settings.js";
@@ -36,6 +36,19 @@ const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
 
 export function isValidIdempotencyKey(key: string): boolean {
   return KEY_PATTERN.test(key) && key.trim().length > 0;
+}
+
+export function requireIdempotencyKey(key: string | null | undefined): string {
+  if (key === undefined || key === null || key === "") {
+    throw new DomainError(
+      "IDEMPOTENCY_KEY_REQUIRED",
+      "This request needs an Idempotency-Key header (1-255 printable characters, e.g. a UUID) so a retry can never charge twice",
+    );
+  }
+  if (!isValidIdempotencyKey(key)) {
+    throw ValidationError.field("idempotencyKey", "must be 1-255 printable ASCII characters");
+  }
+  return key;
 }
 
 /** Canonical JSON (sorted keys) hashed: the same logical input through either door hashes the same. */

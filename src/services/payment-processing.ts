@@ -3,13 +3,13 @@ import { db } from "../db/index.js";
 import { DomainError, NotFoundError } from "../errors.js";
 import { MAX_CENTS, type Cents } from "../lib/money.js";
 import { id, parseInput } from "../lib/validation.js";
-import { requireIdempotencyKey } from "./checkout/input.js";
 import {
   beginIdempotent,
   failure,
   finishIdempotent,
   fingerprint,
   gatewayKeyFor,
+  requireIdempotencyKey,
   saveRecoveryPoint,
   unlockIdempotencyKey,
   type IdempotentRequest,

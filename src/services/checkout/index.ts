@@ -9,6 +9,7 @@ import {
   fingerprint,
   gatewayKeyFor,
   recoveredResource,
+  requireIdempotencyKey,
   saveRecoveryPoint,
   unlockIdempotencyKey,
   type IdempotentRequest,
@@ -23,7 +24,7 @@ import {
   releaseOrderClaim,
   type PaymentAttempt,
 } from "../payment-flow.js";
-import { parseCheckoutInput, requireIdempotencyKey, type CheckoutInput } from "./input.js";
+import { parseCheckoutInput, type CheckoutInput } from "./input.js";
 import { placeOrder } from "./place-order.js";
 
 export { parseCheckoutInput, type CheckoutInput };

@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { DomainError, ValidationError } from "../../errors.js";
+import { ValidationError } from "../../errors.js";
 import { id, parseInput } from "../../lib/validation.js";
-import { isValidIdempotencyKey } from "../idempotency.js";
 import { settings } from "../settings.js";
 
 export const MAX_QUANTITY = 1_000;
@@ -64,17 +63,4 @@ export function parseCheckoutInput(raw: unknown): CheckoutInput {
     cardLast4: input.cardLast4 ?? null,
     couponCode: input.couponCode ? input.couponCode.toUpperCase() : null,
   };
-}
-
-export function requireIdempotencyKey(key: string | null | undefined): string {
-  if (key === undefined || key === null || key === "") {
-    throw new DomainError(
-      "IDEMPOTENCY_KEY_REQUIRED",
-      "This request needs an Idempotency-Key header (1-255 printable characters, e.g. a UUID) so a retry can never charge twice",
-    );
-  }
-  if (!isValidIdempotencyKey(key)) {
-    throw ValidationError.field("idempotencyKey", "must be 1-255 printable ASCII characters");
-  }
-  return key;
 }
