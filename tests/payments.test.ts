@@ -142,10 +142,17 @@ describe("POST /api/payments/process", () => {
       for (let i = 0; i < 3; i++) expect((await pay({ orderId: order.id, paymentMethod: "credit_card" })).status).toBe(503);
       expect(settings().fraudCheck.breakerState).toBe("OPEN");
 
-      const started = performance.now();
+      const calls = async (outcome: string) => {
+        const text = await (await server.request("/metrics")).text();
+        const line = text.split("\n").find((l) => l.startsWith(`fraud_check_duration_seconds_count{outcome="${outcome}"}`));
+        return Number(line?.split(" ").at(-1) ?? 0);
+      };
+      const [timedOut, shortCircuited] = [await calls("unavailable"), await calls("circuit_open")];
       const open = await pay({ orderId: order.id, paymentMethod: "credit_card" });
-      expect(performance.now() - started).toBeLessThan(25); // no call to the service at all
       expect(open.status).toBe(503);
+      // No call reached the service: the breaker answered instead.
+      expect(await calls("unavailable")).toBe(timedOut);
+      expect(await calls("circuit_open")).toBe(shortCircuited + 1);
       expect((await open.json()).error).toMatch(/circuit open/);
 
     } finally {
