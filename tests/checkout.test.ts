@@ -290,6 +290,21 @@ describe("stock and payment outcomes", () => {
     expect((await db().product.findUniqueOrThrow({ where: { id: product.id } })).stockQuantity).toBe(10);
   });
 
+  it("does not expire a reservation while a payment for the order is in flight", async () => {
+    const { user, body } = await customerWithProduct(10);
+    await restCheckout({ userId: body.userId, items: body.items }, key());
+    const [order] = await ordersOf(user.id);
+    await db().order.update({
+      where: { id: order!.id },
+      data: { reservedUntil: new Date(Date.now() - 1000), paymentClaimedUntil: new Date(Date.now() + 60_000) },
+    });
+    await server.runMaintenance();
+    expect((await ordersOf(user.id))[0]!.status).toBe("PENDING");
+    await db().order.update({ where: { id: order!.id }, data: { paymentClaimedUntil: null } });
+    await server.runMaintenance();
+    expect((await ordersOf(user.id))[0]!.status).toBe("CANCELLED");
+  });
+
   it.each([
     [{ items: [] }, "items"],
     [{ items: [{ productId: 1, quantity: 0 }] }, "items.0.quantity"],

@@ -18,7 +18,8 @@ export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
 
 /**
  * Moves an order from `from` to `to` with a conditional update, so of two
- * concurrent callers exactly one wins. Returns false when the order was not in `from`.
+ * concurrent callers exactly one wins. Returns false when the order was not in
+ * `from` (or did not match the extra conditions `also`).
  */
 export async function transitionOrder(
   tx: Tx,
@@ -26,9 +27,10 @@ export async function transitionOrder(
   from: OrderStatus,
   to: OrderStatus,
   data: Omit<Prisma.OrderUpdateManyMutationInput, "status"> = {},
+  also: Omit<Prisma.OrderWhereInput, "id" | "status"> = {},
 ): Promise<boolean> {
   if (!canTransition(from, to)) throw new Error(`illegal order transition ${from} -> ${to}`);
-  const { count } = await tx.order.updateMany({ where: { id: orderId, status: from }, data: { ...data, status: to } });
+  const { count } = await tx.order.updateMany({ where: { ...also, id: orderId, status: from }, data: { ...data, status: to } });
   return count === 1;
 }
 

@@ -6,15 +6,20 @@ const BATCH = 200;
 
 /**
  * Cancels an unpaid order and gives its reserved stock (and coupon redemption)
- * back. Conditional on the order still being PENDING, so a payment that wins
- * the race keeps its stock. Returns whether this call cancelled it.
+ * back. Conditional on the order still being PENDING with no payment in
+ * flight, so a payment that wins the race keeps its stock. Returns whether
+ * this call cancelled it.
  */
 export async function cancelUnpaidOrder(tx: Tx, orderId: number, reason: string, now = new Date()): Promise<boolean> {
-  const cancelled = await transitionOrder(tx, orderId, "PENDING", "CANCELLED", {
-    cancelledAt: now,
-    failureReason: reason,
-    reservedUntil: null,
-  });
+  // Never under a payment in flight: its charge may already have gone through.
+  const cancelled = await transitionOrder(
+    tx,
+    orderId,
+    "PENDING",
+    "CANCELLED",
+    { cancelledAt: now, failureReason: reason, reservedUntil: null },
+    { OR: [{ paymentClaimedUntil: null }, { paymentClaimedUntil: { lte: now } }] },
+  );
   if (!cancelled) return false;
   const reservations = await tx.inventoryReservation.findMany({ where: { orderId, status: "ACTIVE" } });
   for (const r of reservations) {
