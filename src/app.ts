@@ -4,7 +4,7 @@ import { graphqlUploadExpress } from "graphql-upload-minimal";
 import express, { type Express, type Request, type RequestHandler } from "express";
 import type { Registry } from "prom-client";
 import type { Config } from "./config.js";
-import { onQuery, pingDatabase } from "./db/index.js";
+import { onQuery, pingDatabase, poolState } from "./db/index.js";
 import { DomainError } from "./errors.js";
 import { createGraphQLServer } from "./graphql.js";
 import type { Logger } from "./lib/logger.js";
@@ -59,7 +59,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
     try {
       await withTimeout(pingDatabase(), HEALTH_TIMEOUT_MS);
       const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-      res.json({ status: "ok", version: pkg.version, checks: { database: { status: "ok", latencyMs } } });
+      res.json({ status: "ok", version: pkg.version, checks: { database: { status: "ok", latencyMs, pool: poolState() } } });
     } catch (error) {
       requestContext()?.logger.warn({ err: error }, "health check failed");
       res.status(503).json({ status: "unavailable", version: pkg.version, checks: { database: { status: "error" } } });

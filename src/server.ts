@@ -2,8 +2,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
 import { createApp } from "./app.js";
-import { closeDatabase, databaseProvider, db, openDatabase } from "./db/index.js";
-import { migrateSqlite } from "./db/migrate.js";
+import { closeDatabase, db, openDatabase } from "./db/index.js";
+import { migrate } from "./db/migrate.js";
 import { isEmpty, seedDemoData } from "./db/seed.js";
 import { createLogger, type Logger } from "./lib/logger.js";
 import { startMaintenance } from "./services/maintenance.js";
@@ -26,8 +26,7 @@ export interface RunningServer {
 /** Migrates, seeds an empty database, and listens: everything `npm start` does. */
 export async function startServer(config: Config, logger = createLogger(config.LOG_LEVEL)): Promise<RunningServer> {
   if (config.MIGRATE_ON_START) {
-    if (databaseProvider(config.DATABASE_URL) !== "sqlite") throw new Error("only SQLite is supported yet");
-    const applied = migrateSqlite(config.DATABASE_URL);
+    const applied = await migrate(config.DATABASE_URL);
     if (applied.length > 0) logger.info({ applied }, "migrations applied");
   }
   openDatabase(config);

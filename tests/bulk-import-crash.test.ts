@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
-import { TMP_DIR } from "./helpers/server.js";
-import { spawnServer } from "./helpers/process.js";
+import { TMP_DIR, freshDatabase } from "./helpers/server.js";
+import { queryOne, spawnServer } from "./helpers/process.js";
 
 const ROWS = 150_000;
 
@@ -13,9 +12,9 @@ async function jobStatus(url: string, id: number) {
 
 describe("a bulk job whose server is killed mid-run", () => {
   it("is finished by the next server from its last checkpoint, with no row written twice", async () => {
-    const file = join(TMP_DIR, `crash-${randomUUID()}.db`);
+    const database = await freshDatabase();
     const env = {
-      DATABASE_URL: `file:${file}`,
+      DATABASE_URL: database.url,
       UPLOAD_DIR: join(TMP_DIR, `crash-uploads-${randomUUID()}`),
       BULK_BATCH_SIZE: "2000",
       BULK_JOB_LEASE_MS: "1000",
@@ -55,12 +54,12 @@ describe("a bulk job whose server is killed mid-run", () => {
     } finally {
       await second.kill("SIGTERM");
     }
-    const conn = new Database(file, { readonly: true });
-    const { total, uniqueNames } = conn
-      .prepare(`SELECT COUNT(*) AS total, COUNT(DISTINCT name) AS uniqueNames FROM "Product" WHERE name LIKE 'Crash item %'`)
-      .get() as { total: number; uniqueNames: number };
-    conn.close();
-    expect(uniqueNames).toBe(ROWS);
-    expect(total).toBe(ROWS);
+    const counts = await queryOne<{ total: number | string; unique_names: number | string }>(
+      database.url,
+      `SELECT COUNT(*) AS total, COUNT(DISTINCT "name") AS unique_names FROM "Product" WHERE "name" LIKE 'Crash item %'`,
+    );
+    await database.drop();
+    expect(Number(counts.unique_names)).toBe(ROWS);
+    expect(Number(counts.total)).toBe(ROWS);
   }, 60_000);
 });

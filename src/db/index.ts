@@ -2,6 +2,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { PrismaClient, Prisma } from "../generated/sqlite/client.js";
+import { PrismaClient as PostgresPrismaClient } from "../generated/postgres/client.js";
+import { PrismaPg } from "@prisma/adapter-pg";
+import pg from "pg";
 import type { Config } from "../config.js";
 import BetterSqlite3 from "better-sqlite3";
 import { SerializedSqliteAdapterFactory, sqlitePragmas } from "./sqlite-adapter.js";
@@ -30,6 +33,8 @@ interface Database {
     raw?: BetterSqlite3.Database;
     reader?: { conn: BetterSqlite3.Database; statements: Map<string, BetterSqlite3.Statement> };
   };
+  /** PostgreSQL only: a pool for the driver paths (hot reads, bulk writes), beside Prisma's. */
+  postgres?: { raw: pg.Pool; prisma: pg.Pool };
   provider: DatabaseProvider;
   transactionOptions: { maxWait: number; timeout: number };
 }
@@ -51,9 +56,21 @@ export function sqliteFilePath(url: string): string {
 export function openDatabase(config: Config): Db {
   if (current) throw new Error("database already open");
   const provider = databaseProvider(config.DATABASE_URL);
-  if (provider !== "sqlite") {
-    throw new Error("PostgreSQL is not supported yet: set DATABASE_URL to a file: URL");
-  }
+  const opened = provider === "sqlite" ? openSqlite(config) : openPostgres(config);
+  const events = opened.client as unknown as { $on(event: "query", listener: (e: Prisma.QueryEvent) => void): void };
+  events.$on("query", (e) => emitQuery({ query: e.query, durationMs: e.duration }));
+  current = {
+    ...opened,
+    provider,
+    transactionOptions: {
+      maxWait: config.DB_TRANSACTION_MAX_WAIT_MS,
+      timeout: config.DB_TRANSACTION_TIMEOUT_MS,
+    },
+  };
+  return opened.client;
+}
+
+function openSqlite(config: Config): Pick<Database, "client" | "sqlite"> {
   const file = sqliteFilePath(config.DATABASE_URL);
   mkdirSync(dirname(file), { recursive: true });
   const adapter = new SerializedSqliteAdapterFactory(`file:${file}`, {
@@ -61,21 +78,49 @@ export function openDatabase(config: Config): Db {
     // A statement waits for an open transaction at most this long, then fails fast (503).
     queueTimeoutMs: config.DB_TRANSACTION_MAX_WAIT_MS,
   });
-  const client = new PrismaClient({
-    adapter,
-    log: [{ emit: "event", level: "query" }],
-  });
-  client.$on("query", (e) => emitQuery({ query: e.query, durationMs: e.duration }));
-  current = {
-    client,
-    provider,
-    sqlite: { file, lock: adapter.lock, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS },
-    transactionOptions: {
-      maxWait: config.DB_TRANSACTION_MAX_WAIT_MS,
-      timeout: config.DB_TRANSACTION_TIMEOUT_MS,
-    },
+  const client = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
+  return { client, sqlite: { file, lock: adapter.lock, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS } };
+}
+
+/** Timestamps are stored without zone, in UTC (as Prisma writes them): read them as UTC. */
+const utcTimestamps = {
+  getTypeParser: (oid: number, format?: "text" | "binary") =>
+    oid === 1114 ? (value: string) => new Date(`${value.replace(" ", "T")}Z`) : pg.types.getTypeParser(oid, format as "text"),
+};
+
+/**
+ * PostgreSQL through adapter-pg. Pool limits make exhaustion fail fast: at most
+ * DB_POOL_SIZE connections, a request waits DB_POOL_ACQUIRE_TIMEOUT_MS for one
+ * (then 503), a statement runs at most DB_STATEMENT_TIMEOUT_MS. The client is
+ * the PostgreSQL build of the same models, used through the SQLite client's
+ * type: the portable subset, so no code outside this module knows the provider.
+ */
+function openPostgres(config: Config): Pick<Database, "client" | "postgres"> {
+  const poolConfig = {
+    connectionString: config.DATABASE_URL,
+    max: config.DB_POOL_SIZE,
+    connectionTimeoutMillis: config.DB_POOL_ACQUIRE_TIMEOUT_MS,
+    statement_timeout: config.DB_STATEMENT_TIMEOUT_MS,
+    idleTimeoutMillis: 30_000,
+    types: utcTimestamps,
   };
-  return client;
+  const prismaPool = new pg.Pool(poolConfig);
+  const raw = new pg.Pool({ ...poolConfig, max: Math.max(2, Math.ceil(config.DB_POOL_SIZE / 2)) });
+  const client = new PostgresPrismaClient({ adapter: new PrismaPg(prismaPool), log: [{ emit: "event", level: "query" }] });
+  return { client: client as unknown as Db, postgres: { raw, prisma: prismaPool } };
+}
+
+/** The driver pool on PostgreSQL (bulk writes), undefined on SQLite. */
+export function postgresPool(): pg.Pool | undefined {
+  return current?.postgres?.raw;
+}
+
+/** What /health reports about connections. */
+export function poolState(): Record<string, number | string> {
+  const postgres = current?.postgres;
+  if (!postgres) return { provider: current?.provider ?? "closed" };
+  const { totalCount, idleCount, waitingCount } = postgres.prisma;
+  return { provider: "postgresql", total: totalCount, idle: idleCount, waiting: waitingCount, max: postgres.prisma.options.max ?? 0 };
 }
 
 export function db(): Db {
@@ -89,17 +134,28 @@ export async function closeDatabase(): Promise<void> {
   if (closing?.sqlite?.raw) await closing.sqlite.lock.run(async () => closing.sqlite!.raw!.close());
   closing?.sqlite?.reader?.conn.close();
   await closing?.client.$disconnect();
+  await closing?.postgres?.raw.end();
+  await closing?.postgres?.prisma.end().catch(() => {});
 }
 
 /**
  * Hot read paths (the storefront's product list) skip the ORM: Prisma's query
  * compiler costs about 0.8 ms per findMany here, a prepared statement 0.06 ms
- * (bench/README.md). A read-only connection in WAL mode sees only committed
- * data, so it needs no lock. SQL must be portable; dates come back as text.
+ * (bench/README.md). SQLite: a read-only connection in WAL mode sees only
+ * committed data, so it needs no lock. PostgreSQL: the driver pool. SQL must be
+ * portable (`?` placeholders, quoted identifiers); dates may come back as text.
  */
-export function readRows<T>(sql: string, params: unknown[]): T[] {
+export async function readRows<T>(sql: string, params: unknown[]): Promise<T[]> {
+  const postgres = current?.postgres;
+  if (postgres) {
+    const started = performance.now();
+    let n = 0;
+    const result = await postgres.raw.query(sql.replace(/\?/g, () => `$${++n}`), params);
+    emitQuery({ query: sql, durationMs: performance.now() - started });
+    return result.rows as T[];
+  }
   const sqlite = current?.sqlite;
-  if (!sqlite) throw new Error("readRows needs an open SQLite database");
+  if (!sqlite) throw new Error("readRows needs an open database");
   if (!sqlite.reader) {
     const conn = new BetterSqlite3(sqlite.file, { readonly: true });
     conn.pragma(`busy_timeout = ${sqlite.busyTimeoutMs}`);

@@ -3,7 +3,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { sqliteFilePath } from "./index.js";
+import pg from "pg";
+import { databaseProvider, sqliteFilePath } from "./index.js";
 
 /**
  * Applies the committed Prisma migrations at start, without the Prisma CLI (its
@@ -79,4 +80,59 @@ export function migrateSqlite(url: string, dir = migrationsDir("sqlite")): strin
   } finally {
     conn.close();
   }
+}
+
+const POSTGRES_MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    "id"                    VARCHAR(36) PRIMARY KEY NOT NULL,
+    "checksum"              VARCHAR(64) NOT NULL,
+    "finished_at"           TIMESTAMPTZ,
+    "migration_name"        VARCHAR(255) NOT NULL,
+    "logs"                  TEXT,
+    "rolled_back_at"        TIMESTAMPTZ,
+    "started_at"            TIMESTAMPTZ NOT NULL DEFAULT now(),
+    "applied_steps_count"   INTEGER NOT NULL DEFAULT 0
+)`;
+
+/** Prisma's own advisory-lock id for migrations: instances starting together migrate one at a time. */
+const MIGRATION_LOCK = 72707369;
+
+/** Applies pending migrations to PostgreSQL, each in its own transaction, under an advisory lock. */
+export async function migratePostgres(url: string, dir = migrationsDir("postgresql")): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await client.query(POSTGRES_MIGRATIONS_TABLE);
+    const { rows } = await client.query<{ migration_name: string; finished_at: Date | null; rolled_back_at: Date | null }>(
+      `SELECT migration_name, finished_at, rolled_back_at FROM "_prisma_migrations"`,
+    );
+    const failed = rows.find((r) => r.finished_at === null && r.rolled_back_at === null);
+    if (failed) throw new MigrationError(`migration ${failed.migration_name} failed earlier; resolve it (prisma migrate resolve) before starting`);
+    const done = new Set(rows.filter((r) => r.rolled_back_at === null).map((r) => r.migration_name));
+    const pending = readMigrations(dir).filter((m) => !done.has(m.name));
+    for (const migration of pending) {
+      const startedAt = new Date();
+      await client.query("BEGIN");
+      try {
+        await client.query(migration.sql);
+        await client.query(
+          `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count) VALUES ($1, $2, now(), $3, $4, 1)`,
+          [randomUUID(), migration.checksum, migration.name, startedAt],
+        );
+        await client.query("COMMIT");
+      } catch (error) {
+        await client.query("ROLLBACK");
+        throw error;
+      }
+    }
+    return pending.map((m) => m.name);
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK]).catch(() => {});
+    await client.end();
+  }
+}
+
+/** Applies the committed migrations of the provider DATABASE_URL names. */
+export async function migrate(url: string): Promise<string[]> {
+  return databaseProvider(url) === "sqlite" ? migrateSqlite(url) : migratePostgres(url);
 }

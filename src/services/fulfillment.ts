@@ -1,4 +1,4 @@
-import { db, transaction } from "../db/index.js";
+import { db, transaction, withSavepoint } from "../db/index.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { DomainError, NotFoundError, TransientError } from "../errors.js";
 import type { Logger } from "../lib/logger.js";
@@ -101,12 +101,13 @@ async function runStages(orderId: number, log: Logger): Promise<FulfillmentResul
 
   return stage("complete", () =>
     transaction(async (tx) => {
-      const shipment = await tx.shipment
-        .create({ data: { orderId, carrier: label.carrier, trackingNumber: label.trackingNumber } })
-        .catch(async (error: unknown) => {
-          if (!isUniqueViolation(error)) throw error;
-          return tx.shipment.findUniqueOrThrow({ where: { orderId } });
-        });
+      // In a savepoint: on PostgreSQL a failed statement would abort the whole transaction.
+      const shipment = await withSavepoint(tx, "create_shipment", () =>
+        tx.shipment.create({ data: { orderId, carrier: label.carrier, trackingNumber: label.trackingNumber } }),
+      ).catch(async (error: unknown) => {
+        if (!isUniqueViolation(error)) throw error;
+        return tx.shipment.findUniqueOrThrow({ where: { orderId } });
+      });
       const won = await transitionOrder(tx, orderId, "PROCESSING", "FULFILLED", { fulfilledAt: new Date() });
       if (won) {
         const requestId = requestContext()?.requestId ?? null;

@@ -39,20 +39,20 @@ export async function createProduct(input: ProductInput): Promise<Product> {
   }
 }
 
-const PRODUCT_COLUMNS = `id, sku, name, description, priceCents, stockQuantity, createdAt, updatedAt`;
-type ProductRow = Omit<Product, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
+const PRODUCT_COLUMNS = `"id", "sku", "name", "description", "priceCents", "stockQuantity", "createdAt", "updatedAt"`;
+type ProductRow = Omit<Product, "createdAt" | "updatedAt"> & { createdAt: string | Date; updatedAt: string | Date };
 const fromRow = (r: ProductRow): Product => ({ ...r, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt) });
 
 export async function getProduct(id: number): Promise<Product> {
-  const [row] = readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE id = ?`, [id]);
+  const [row] = await readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" = ?`, [id]);
   if (!row) throw new NotFoundError("Product", id);
   return fromRow(row);
 }
 
 /** The storefront's hottest read, on the driver (see readRows). Newest first, keyset pages. */
 export async function listProducts(page: PageRequest): Promise<Page<Product>> {
-  const before = page.cursor ? decodeCursor(page.cursor) : Number.MAX_SAFE_INTEGER;
-  const rows = readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE id < ? ORDER BY id DESC LIMIT ?`, [before, page.limit + 1]);
+  const before = page.cursor ? decodeCursor(page.cursor) : 2_147_483_647;
+  const rows = await readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" < ? ORDER BY "id" DESC LIMIT ?`, [before, page.limit + 1]);
   return toPage(rows.map(fromRow), page.limit);
 }
 

@@ -37,3 +37,24 @@ export function spawnServer(env: Record<string, string>): Promise<ServerProcess>
     });
   });
 }
+
+/** Runs one SQL query against the database a URL names (SQLite file or PostgreSQL), outside the app. */
+export async function queryOne<T>(url: string, sql: string): Promise<T> {
+  if (url.startsWith("file:")) {
+    const { default: Database } = await import("better-sqlite3");
+    const conn = new Database(url.slice("file:".length), { readonly: true });
+    try {
+      return conn.prepare(sql).get() as T;
+    } finally {
+      conn.close();
+    }
+  }
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(sql)).rows[0] as T;
+  } finally {
+    await client.end();
+  }
+}

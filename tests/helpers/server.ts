@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
+import pg from "pg";
 import { loadConfig, type Config, type ConfigOverrides } from "../../src/config.js";
 import { db } from "../../src/db/index.js";
 import { createLogger } from "../../src/lib/logger.js";
@@ -34,10 +35,10 @@ export interface GqlError {
 /** A real server on an ephemeral port over a fresh SQLite file, migrated and seeded like `npm start`. */
 export async function startTestServer(overrides: ConfigOverrides = {}, options: { captureLogs?: boolean } = {}): Promise<TestServer> {
   mkdirSync(TMP_DIR, { recursive: true });
-  const file = join(TMP_DIR, `test-${randomUUID()}.db`);
+  const database = overrides.DATABASE_URL ? { url: overrides.DATABASE_URL, drop: async () => {} } : await freshDatabase();
   const config = loadConfig(
     {},
-    { PORT: 0, HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: `file:${file}`, ...overrides },
+    { PORT: 0, HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: database.url, ...overrides },
   );
   const logs: Record<string, any>[] = [];
   const sink = new Writable({
@@ -71,9 +72,43 @@ export async function startTestServer(overrides: ConfigOverrides = {}, options: 
     },
     async stop() {
       await running.stop();
-      for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
+      await database.drop();
     },
   };
 }
 
 export { db };
+
+/**
+ * A fresh, empty database for one test file: an SQLite file by default, or a
+ * new PostgreSQL database when TEST_POSTGRES_URL names a server (the suite's
+ * second run in CI). Dropped when the server stops.
+ */
+export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = process.env.TEST_POSTGRES_URL;
+  if (!admin) {
+    const file = join(TMP_DIR, `test-${randomUUID()}.db`);
+    return {
+      url: `file:${file}`,
+      drop: async () => {
+        for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
+      },
+    };
+  }
+  const name = `shop_test_${randomUUID().replaceAll("-", "")}`;
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE ${name}`);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+export const usingPostgres = Boolean(process.env.TEST_POSTGRES_URL);

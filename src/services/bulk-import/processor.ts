@@ -4,7 +4,7 @@ import { businessMetrics } from "../../lib/metrics.js";
 import type { Logger } from "../../lib/logger.js";
 import { CsvFormatError, readCsvRecords } from "./csv-reader.js";
 import { checkHeader, rowParser, type ProductRow, type RowParser } from "./rows.js";
-import { LeaseLostError, writeBatchSqlite, type Batch } from "./sqlite-writer.js";
+import { LeaseLostError, writeProductBatch, type Batch } from "../../db/bulk-writer.js";
 
 export interface ProcessOptions {
   workerId: string;
@@ -48,7 +48,7 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
   let failedInBatch = 0;
 
   const flush = async () => {
-    await writeBatchSqlite({
+    await writeProductBatch({
       jobId,
       workerId: options.workerId,
       dryRun: job.dryRun,

@@ -1,0 +1,117 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TMP_DIR, freshDatabase } from "./helpers/server.js";
+import { queryOne, spawnServer, type ServerProcess } from "./helpers/process.js";
+
+/**
+ * PostgreSQL only: two gateway processes on one database. What must hold
+ * across processes rests on the database (unique keys, conditional updates,
+ * leases), so requests split across both behave like requests to one.
+ */
+let database: Awaited<ReturnType<typeof freshDatabase>>;
+let a: ServerProcess;
+let b: ServerProcess;
+const env = () => ({
+  DATABASE_URL: database.url,
+  UPLOAD_DIR: join(TMP_DIR, `multi-${randomUUID()}`),
+  CARD_GATEWAY_LATENCY_MS: "100",
+  BULK_BATCH_SIZE: "2000",
+  BULK_JOB_LEASE_MS: "1000",
+  BULK_WORKER_POLL_MS: "100",
+});
+
+beforeAll(async () => {
+  database = await freshDatabase();
+  a = await spawnServer(env());
+  b = await spawnServer(env());
+}, 60_000);
+afterAll(async () => {
+  await a?.kill("SIGTERM");
+  await b?.kill("SIGTERM");
+  await database?.drop();
+});
+
+const checkout = (server: ServerProcess, body: unknown, key: string) =>
+  fetch(`${server.url}/api/checkout`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": key },
+    body: JSON.stringify(body),
+  });
+
+async function createProduct(stockQuantity: number): Promise<number> {
+  const res = await fetch(`${a.url}/api/products`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name: `Multi ${randomUUID()}`, price: "10.00", stockQuantity }),
+  });
+  return ((await res.json()) as { id: number }).id;
+}
+
+describe("two gateway processes on one PostgreSQL database", () => {
+  it("20 duplicate checkouts split across both: one order, one charge", async () => {
+    const productId = await createProduct(100);
+    const key = randomUUID();
+    const body = { userId: 1, items: [{ productId, quantity: 1 }], paymentMethod: "credit_card", cardLast4: "4242" };
+    const responses = await Promise.all(Array.from({ length: 20 }, (_, i) => checkout(i % 2 ? a : b, body, key)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    const ids = new Set((await Promise.all(responses.filter((r) => r.status === 201).map((r) => r.json()))).map((j) => j.orderId));
+    expect(ids.size).toBe(1);
+    const orders = await queryOne<{ n: string }>(database.url, `SELECT COUNT(*) AS n FROM "OrderItem" WHERE "productId" = ${productId}`);
+    expect(Number(orders.n)).toBe(1);
+    const charges = await queryOne<{ n: string }>(
+      database.url,
+      `SELECT COUNT(*) AS n FROM "Payment" p JOIN "OrderItem" i ON i."orderId" = p."orderId" WHERE i."productId" = ${productId}`,
+    );
+    expect(Number(charges.n)).toBe(1);
+    expect((await checkout(a, body, key)).headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  it("sells exactly 5 of 5 in stock to 20 buyers across both", async () => {
+    const productId = await createProduct(5);
+    const responses = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => checkout(i % 2 ? a : b, { userId: 1 + (i % 3), items: [{ productId, quantity: 1 }] }, randomUUID())),
+    );
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 201)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 409)).toHaveLength(15);
+    const stock = await queryOne<{ stock: number }>(database.url, `SELECT "stockQuantity" AS stock FROM "Product" WHERE "id" = ${productId}`);
+    expect(Number(stock.stock)).toBe(0);
+  });
+
+  it("finishes a bulk job whose instance is killed mid-run on the other, with no duplicate rows", async () => {
+    const rows = 120_000;
+    const csv = `name,description,price,stockQuantity\n${Array.from({ length: rows }, (_, i) => `Multi item ${i + 1},,1.00,1`).join("\n")}\n`;
+    const upload = await fetch(`${a.url}/api/products/bulk-upload`, { method: "POST", headers: { "content-type": "text/csv" }, body: csv });
+    expect(upload.status).toBe(202);
+    const { id } = (await upload.json()) as { id: number };
+    for (let i = 0; i < 400; i++) {
+      const job = await queryOne<{ workerId: string | null; processedRows: number }>(
+        database.url,
+        `SELECT "workerId", "processedRows" FROM "BulkUploadJob" WHERE "id" = ${id}`,
+      );
+      if (job.processedRows > 0) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Kill whichever instance holds the job.
+    const holder = await queryOne<{ workerId: string }>(database.url, `SELECT "workerId" FROM "BulkUploadJob" WHERE "id" = ${id}`);
+    const victim = holder.workerId.includes(`:${a.child.pid}:`) ? a : b;
+    const survivor = victim === a ? b : a;
+    await victim.kill("SIGKILL");
+    let job: { status: string; succeededRows: number } = { status: "", succeededRows: 0 };
+    for (let i = 0; i < 600 && job.status !== "COMPLETED"; i++) {
+      job = (await (await fetch(`${survivor.url}/api/products/bulk-upload/${id}`)).json()) as typeof job;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(job).toMatchObject({ status: "COMPLETED", succeededRows: rows });
+    const counts = await queryOne<{ total: string; unique_names: string }>(
+      database.url,
+      `SELECT COUNT(*) AS total, COUNT(DISTINCT "name") AS unique_names FROM "Product" WHERE "name" LIKE 'Multi item %'`,
+    );
+    expect(Number(counts.total)).toBe(rows);
+    expect(Number(counts.unique_names)).toBe(rows);
+    if (victim === a) a = await spawnServer(env());
+    else b = await spawnServer(env());
+  }, 90_000);
+});
