@@ -25,18 +25,18 @@ const UNPAGED_LIST_SIZE = 10;
  * multiplies everything below it. `products(first: 100) { edges { node { name } } }`
  * costs about 300; a nested `users(first: 100) { orders(first: 100) { ... } }`
  * costs tens of thousands and is refused before anything runs. Connections must
- * say `first`, at most `maxPage`.
+ * say `first` (or `last`), at most `maxPage`.
  */
 export function costLimitRule(maxCost: number, maxPage: number): ValidationRule {
   return (context: ValidationContext) => ({
     Field(node) {
       const type = context.getType();
       if (!type || !getNamedType(type).name.endsWith("Connection")) return;
-      const first = node.arguments?.find((a) => a.name.value === "first");
-      if (!first) {
-        context.reportError(limitError(`${node.name.value} is a connection: say how many with first (at most ${maxPage})`, node, "VALIDATION_FAILED"));
-      } else if (first.value.kind === Kind.INT && Number(first.value.value) > maxPage) {
-        context.reportError(limitError(`${node.name.value}: first must be at most ${maxPage}`, node, "VALIDATION_FAILED"));
+      const size = node.arguments?.find((a) => a.name.value === "first" || a.name.value === "last");
+      if (!size) {
+        context.reportError(limitError(`${node.name.value} is a connection: say how many with first or last (at most ${maxPage})`, node, "VALIDATION_FAILED"));
+      } else if (size.value.kind === Kind.INT && Number(size.value.value) > maxPage) {
+        context.reportError(limitError(`${node.name.value}: ${size.name.value} must be at most ${maxPage}`, node, "VALIDATION_FAILED"));
       }
     },
     OperationDefinition(node) {
@@ -88,9 +88,9 @@ function selectionCost(
   return cost;
 }
 
-/** `first: 20` counts 20; `first: $n` counts the worst case, the page cap. */
+/** `first: 20` (or `last: 20`) counts 20; `first: $n` counts the worst case, the page cap. */
 function pageSize(field: FieldNode, maxPage: number): number | undefined {
-  const first = field.arguments?.find((a) => a.name.value === "first");
+  const first = field.arguments?.find((a) => a.name.value === "first" || a.name.value === "last");
   if (!first) return undefined;
   return first.value.kind === Kind.INT ? Math.max(0, Math.min(Number(first.value.value), maxPage)) : maxPage;
 }

@@ -27,6 +27,19 @@ describe("queries", () => {
     expect(rest.data.products.pageInfo.hasNextPage).toBe(false);
   });
 
+  it("pages backwards with last/before, keeping newest-first order", async () => {
+    const res = await server.gql(`query Oldest { products(last: 2) { edges { cursor node { name } } pageInfo { hasPreviousPage } } }`);
+    expect(res.data.products.edges.map((e: any) => e.node.name)).toEqual(["Laptop Stand", "Wireless Headphones"]);
+    expect(res.data.products.pageInfo.hasPreviousPage).toBe(true);
+    const before = await server.gql(
+      `query Newer($before: String) { products(last: 1, before: $before) { edges { node { name } } } }`,
+      { before: res.data.products.edges[0].cursor },
+    );
+    expect(before.data.products.edges.map((e: any) => e.node.name)).toEqual(["Mechanical Keyboard"]);
+    const bad = await server.gql(`query Bad { products(first: 1, after: "nope") { edges { cursor } } }`);
+    expect(bad.errors?.[0]?.extensions?.code).toBe("VALIDATION_FAILED");
+  });
+
   it("reads one product by its raw database id, null when absent, VALIDATION_FAILED when malformed", async () => {
     const product = await createProduct({ name: "Dock", priceCents: 12345 });
     const found = await server.gql(`query OneProduct($id: ID!) { product(id: $id) { id name priceCents } }`, { id: product.id });

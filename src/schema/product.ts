@@ -1,6 +1,9 @@
 import { builder } from "./builder.js";
 import { formatUsd, parseId } from "./scalars.js";
-import { createProduct, findProduct, findProducts, type Product } from "../services/products.js";
+import { resolveCursorConnection } from "@pothos/plugin-relay";
+import { MAX_CONNECTION_SIZE } from "./builder.js";
+import { createProduct, findProduct, productWindow, type Product } from "../services/products.js";
+import { decodeCursor, encodeCursor } from "../services/pagination.js";
 
 export const ProductRef = builder.prismaObject("Product", {
   fields: (t) => ({
@@ -31,11 +34,18 @@ const CreateProductPayload = builder.objectRef<{ product: Product }>("CreateProd
 });
 
 builder.queryFields((t) => ({
-  products: t.prismaConnection({
-    type: "Product",
-    cursor: "id",
+  products: t.connection({
+    type: ProductRef,
     description: "Products, newest first",
-    resolve: (query) => findProducts(query),
+    resolve: (_root, args) =>
+      resolveCursorConnection<Promise<Product[]>>({ args, toCursor: (p: Product) => encodeCursor(p.id), maxSize: MAX_CONNECTION_SIZE }, (page): Promise<Product[]> =>
+        productWindow({
+          olderThan: page.after ? decodeCursor(page.after) : undefined,
+          newerThan: page.before ? decodeCursor(page.before) : undefined,
+          limit: page.limit,
+          oldestFirst: page.inverted,
+        }),
+      ),
   }),
   product: t.prismaField({
     type: "Product",

@@ -49,16 +49,23 @@ export async function getProduct(id: number): Promise<Product> {
   return fromRow(row);
 }
 
-/** The storefront's hottest read, on the driver (see readRows). Newest first, keyset pages. */
-export async function listProducts(page: PageRequest): Promise<Page<Product>> {
-  const before = page.cursor ? decodeCursor(page.cursor) : 2_147_483_647;
-  const rows = await readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" < ? ORDER BY "id" DESC LIMIT ?`, [before, page.limit + 1]);
-  return toPage(rows.map(fromRow), page.limit);
+/**
+ * A keyset window of the catalogue, the hottest read of both doors, on the
+ * driver (see readRows): ids strictly between the bounds, newest first (or
+ * oldest first, for backward GraphQL pages).
+ */
+export async function productWindow(window: { olderThan?: number; newerThan?: number; limit: number; oldestFirst?: boolean }): Promise<Product[]> {
+  const rows = await readRows<ProductRow>(
+    `SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" < ? AND "id" > ? ORDER BY "id" ${window.oldestFirst ? "ASC" : "DESC"} LIMIT ?`,
+    [window.olderThan ?? 2_147_483_647, window.newerThan ?? 0, window.limit],
+  );
+  return rows.map(fromRow);
 }
 
-/** For GraphQL connections: the plugin's query (selection, take, cursor) spread in, newest first. */
-export function findProducts<Q extends Prisma.ProductFindManyArgs>(query: Q) {
-  return db().product.findMany({ ...query, orderBy: { id: "desc" } });
+/** REST pages: newest first, the next cursor when there is more. */
+export async function listProducts(page: PageRequest): Promise<Page<Product>> {
+  const olderThan = page.cursor ? decodeCursor(page.cursor) : undefined;
+  return toPage(await productWindow({ olderThan, limit: page.limit + 1 }), page.limit);
 }
 
 export function findProduct<Q extends Omit<Prisma.ProductFindUniqueArgs, "where">>(query: Q, id: number) {
