@@ -1,15 +1,26 @@
 import DataLoader from "dataloader";
 import { countOrdersByUser } from "../services/users.js";
+import { itemsForOrders, type OrderItem } from "../services/orders.js";
+import { productsByIds, type Product } from "../services/products.js";
 
 /**
- * Per-request batching for what the Prisma plugin cannot fold into its own
- * queries (aggregates). One instance per request: nothing is cached across users.
+ * Per-request batching: aggregates the Prisma plugin cannot fold into its
+ * queries, and the hot nested reads (an order page's items and their
+ * products) on the driver path. One instance per request: nothing is cached across users.
  */
 export function createLoaders() {
   return {
     orderCountByUser: new DataLoader<number, number>(async (userIds) => {
       const counts = await countOrdersByUser(userIds);
       return userIds.map((id) => counts.get(id) ?? 0);
+    }),
+    itemsByOrder: new DataLoader<number, OrderItem[]>(async (orderIds) => {
+      const items = await itemsForOrders(orderIds);
+      return orderIds.map((id) => items.get(id) ?? []);
+    }),
+    productById: new DataLoader<number, Product>(async (ids) => {
+      const products = await productsByIds(ids);
+      return ids.map((id) => products.get(id) ?? new Error(`product ${id} not found`));
     }),
   };
 }

@@ -1,4 +1,5 @@
 import { builder } from "./builder.js";
+import { ProductRef } from "./product.js";
 import { formatUsd, parseId } from "./scalars.js";
 import { OrderStatus } from "../generated/sqlite/enums.js";
 import { findOrder } from "../services/orders.js";
@@ -11,7 +12,7 @@ export const OrderRef = builder.prismaObject("Order", {
     id: t.exposeID("id"),
     status: t.expose("status", { type: OrderStatus }),
     user: t.relation("user"),
-    items: t.relation("items", { query: { orderBy: { id: "asc" } } }),
+    items: t.field({ type: [OrderItemRef], resolve: (order, _args, ctx) => ctx.loaders.itemsByOrder.load(order.id) }),
     payments: t.relation("payments", { query: { orderBy: { id: "asc" } } }),
     shipment: t.relation("shipment", { nullable: true }),
     coupon: t.relation("coupon", { nullable: true }),
@@ -26,10 +27,10 @@ export const OrderRef = builder.prismaObject("Order", {
   }),
 });
 
-builder.prismaObject("OrderItem", {
+const OrderItemRef = builder.prismaObject("OrderItem", {
   fields: (t) => ({
     id: t.exposeID("id"),
-    product: t.relation("product"),
+    product: t.field({ type: ProductRef, resolve: (item, _args, ctx) => ctx.loaders.productById.load(item.productId) }),
     quantity: t.exposeInt("quantity"),
     unitPriceCents: t.exposeInt("unitPriceCents", { description: "The price when the order was placed" }),
     lineTotalCents: t.exposeInt("lineTotalCents"),

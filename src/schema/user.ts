@@ -1,17 +1,29 @@
-import { builder } from "./builder.js";
+import { resolveCursorConnection } from "@pothos/plugin-relay";
+import { builder, MAX_CONNECTION_SIZE } from "./builder.js";
+import { OrderRef } from "./order.js";
+import { orderWindow, type Order } from "../services/orders.js";
+import { decodeCursor, encodeCursor } from "../services/pagination.js";
 import { parseId } from "./scalars.js";
-import { findUser, findUsers } from "../services/users.js";
+import { findUsers, userById } from "../services/users.js";
 
-builder.prismaObject("User", {
+const UserRef = builder.prismaObject("User", {
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
     email: t.exposeString("email"),
     createdAt: t.expose("createdAt", { type: "DateTime" }),
-    orders: t.relatedConnection("orders", {
-      cursor: "id",
+    orders: t.connection({
+      type: OrderRef,
       description: "The user's orders, newest first",
-      query: () => ({ orderBy: { id: "desc" } }),
+      resolve: (user, args) =>
+        resolveCursorConnection<Promise<Order[]>>({ args, toCursor: (o: Order) => encodeCursor(o.id), maxSize: MAX_CONNECTION_SIZE }, (page) =>
+          orderWindow(user.id, {
+            olderThan: page.after ? decodeCursor(page.after) : undefined,
+            newerThan: page.before ? decodeCursor(page.before) : undefined,
+            limit: page.limit,
+            oldestFirst: page.inverted,
+          }),
+        ),
     }),
     orderCount: t.int({
       resolve: (user, _args, ctx) => ctx.loaders.orderCountByUser.load(user.id),
@@ -26,10 +38,10 @@ builder.queryFields((t) => ({
     description: "Users, newest first",
     resolve: (query) => findUsers(query),
   }),
-  user: t.prismaField({
-    type: "User",
+  user: t.field({
+    type: UserRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args) => findUser(query, parseId(args.id)),
+    resolve: (_root, args) => userById(parseId(args.id)),
   }),
 }));

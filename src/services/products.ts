@@ -71,3 +71,9 @@ export async function listProducts(page: PageRequest): Promise<Page<Product>> {
 export function findProduct<Q extends Omit<Prisma.ProductFindUniqueArgs, "where">>(query: Q, id: number) {
   return db().product.findUnique({ ...query, where: { id } });
 }
+
+/** Many products by id in one statement (a per-request loader's batch). */
+export async function productsByIds(ids: readonly number[]): Promise<Map<number, Product>> {
+  const rows = await readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" IN (${ids.map(() => "?").join(", ")})`, [...ids]);
+  return new Map(rows.map((r) => [r.id, fromRow(r)]));
+}
