@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { transaction } from "../src/db/index.js";
+import { sqlTransaction } from "../src/db/sql.js";
 import { parseCheckoutInput } from "../src/services/checkout/input.js";
 import { placeOrder } from "../src/services/checkout/place-order.js";
 import { chargeCard, countGatewayCharges } from "../src/services/external/card-gateway.js";
@@ -180,11 +180,11 @@ describe("idempotency keys", () => {
     const input = parseCheckoutInput(body);
     const request = { scope: `user:${user.id}`, operation: "checkout", key: k, fingerprint: fingerprint(input) };
     // What a process that died right after the gateway call leaves behind:
-    const { keyId, orderId } = await transaction(async (tx) => {
-      const claim = await claimIdempotencyKey(tx, request);
+    const { keyId, orderId } = await sqlTransaction(async (sql) => {
+      const claim = await claimIdempotencyKey(sql, request);
       if (claim.kind !== "new") throw new Error("expected a fresh key");
-      const order = await placeOrder(tx, input);
-      await saveRecoveryPoint(tx, claim.id, "order_placed", order.id);
+      const order = await placeOrder(sql, input);
+      await saveRecoveryPoint(sql, claim.id, "order_placed", order.id);
       return { keyId: claim.id, orderId: order.id };
     });
     const charge = await chargeCard({ idempotencyKey: gatewayKeyFor(request), amountCents: 2000 as never, cardLast4: "4242" });

@@ -1,9 +1,15 @@
 import { Prisma } from "../generated/sqlite/client.js";
 import { TransientError, type DomainError } from "../errors.js";
 
+/** A unique constraint refused a write: through Prisma (P2002), better-sqlite3 or pg (23505). */
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === "P2002";
+  if (error instanceof Prisma.PrismaClientKnownRequestError) return error.code === "P2002";
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "SQLITE_CONSTRAINT_UNIQUE" || code === "SQLITE_CONSTRAINT_PRIMARYKEY" || code === "23505";
 }
+
+/** PostgreSQL errors a retry can get past: serialization failure, deadlock, lock or statement timeout. */
+const RETRYABLE_POSTGRES = new Set(["40001", "40P01", "55P03", "57014"]);
 
 /**
  * Database failures a client can retry (busy database, a transaction that could
@@ -23,8 +29,12 @@ export function mapDatabaseError(error: unknown): DomainError | undefined {
   if (error instanceof Prisma.PrismaClientInitializationError) {
     return new TransientError("DATABASE_UNAVAILABLE", "The database is unreachable; retry shortly", 2);
   }
+  if (RETRYABLE_POSTGRES.has((error as { code?: unknown } | null)?.code as string)) {
+    return new TransientError("DATABASE_UNAVAILABLE", "The database is busy; retry shortly", 1);
+  }
   const message = error instanceof Error ? error.message : "";
-  if (/SQLITE_BUSY|database is locked|SocketTimeout/i.test(message)) {
+  // The last one is pg's pool when no connection frees up within DB_POOL_ACQUIRE_TIMEOUT_MS.
+  if (/SQLITE_BUSY|database is locked|SocketTimeout|timeout exceeded when trying to connect/i.test(message)) {
     return new TransientError("DATABASE_UNAVAILABLE", "The database is busy; retry shortly", 1);
   }
   return undefined;

@@ -178,16 +178,41 @@ export async function readRows<T>(sql: string, params: unknown[]): Promise<T[]> 
 export function withSqliteConnection<T>(fn: (conn: BetterSqlite3.Database) => T): Promise<T> {
   const sqlite = current?.sqlite;
   if (!sqlite) throw new Error("withSqliteConnection needs an open SQLite database");
-  return sqlite.lock.run(async () => {
-    if (!sqlite.raw) {
-      sqlite.raw = new BetterSqlite3(sqlite.file);
-      for (const pragma of sqlitePragmas(sqlite.busyTimeoutMs)) sqlite.raw.exec(pragma);
-    }
-    return fn(sqlite.raw);
-  });
+  return sqlite.lock.run(async () => fn(sqliteWriter(sqlite)));
 }
 
-function emitQuery(event: QueryEvent): void {
+function sqliteWriter(sqlite: NonNullable<Database["sqlite"]>): BetterSqlite3.Database {
+  if (!sqlite.raw) {
+    sqlite.raw = new BetterSqlite3(sqlite.file);
+    for (const pragma of sqlitePragmas(sqlite.busyTimeoutMs)) sqlite.raw.exec(pragma);
+  }
+  return sqlite.raw;
+}
+
+/**
+ * What the driver transactions (./sql.ts) run on. SQLite: the writer
+ * connection, taken under the lock every Prisma statement holds, waiting at
+ * most maxWait. PostgreSQL: Prisma's pool (one DB_POOL_SIZE for all
+ * transactions, the same fail-fast acquire timeout).
+ */
+export type DriverConnection =
+  | { provider: "sqlite"; lock: Mutex; writer: () => BetterSqlite3.Database; maxWaitMs: number; timeoutMs: number }
+  | { provider: "postgresql"; pool: pg.Pool; timeoutMs: number };
+
+export function driverConnection(): DriverConnection {
+  if (!current) throw new Error("database not open: call openDatabase(config) first");
+  const { sqlite, postgres, transactionOptions } = current;
+  if (postgres) return { provider: "postgresql", pool: postgres.prisma, timeoutMs: transactionOptions.timeout };
+  return {
+    provider: "sqlite",
+    lock: sqlite!.lock,
+    writer: () => sqliteWriter(sqlite!),
+    maxWaitMs: transactionOptions.maxWait,
+    timeoutMs: transactionOptions.timeout,
+  };
+}
+
+export function emitQuery(event: QueryEvent): void {
   for (const listener of queryListeners) listener(event);
 }
 
@@ -205,17 +230,24 @@ export function onQuery(listener: (event: QueryEvent) => void): () => void {
 export function transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
   const { client, transactionOptions } = current ?? { client: db(), transactionOptions: {} };
   const requestedAt = performance.now();
-  return client.$transaction((tx) => {
-    const startedAt = performance.now();
-    dbMetrics.connectionWait.observe((startedAt - requestedAt) / 1000);
-    return openTransaction.run({ startedAt }, async () => {
-      try {
-        return await fn(tx);
-      } finally {
-        dbMetrics.transactionDuration.observe((performance.now() - startedAt) / 1000);
-      }
-    });
-  }, transactionOptions);
+  return client.$transaction((tx) => instrumentTransaction(requestedAt, () => fn(tx)), transactionOptions);
+}
+
+/**
+ * The body of every transaction, ORM or driver: records the wait for the
+ * connection and the time held, and marks the async context as inside a
+ * transaction (so external clients refuse to run).
+ */
+export function instrumentTransaction<T>(requestedAt: number, fn: () => Promise<T>): Promise<T> {
+  const startedAt = performance.now();
+  dbMetrics.connectionWait.observe((startedAt - requestedAt) / 1000);
+  return openTransaction.run({ startedAt }, async () => {
+    try {
+      return await fn();
+    } finally {
+      dbMetrics.transactionDuration.observe((performance.now() - startedAt) / 1000);
+    }
+  });
 }
 
 export function isInTransaction(): boolean {

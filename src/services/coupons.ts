@@ -1,4 +1,5 @@
-import { db, transaction, type Prisma, type Tx } from "../db/index.js";
+import { db, type Prisma, type Tx } from "../db/index.js";
+import { sqlTransaction, toDate, type Sql } from "../db/sql.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { DomainError, NotFoundError, TransientError, ValidationError } from "../errors.js";
 import { formatMoney, type Cents } from "../lib/money.js";
@@ -39,13 +40,17 @@ export interface Redemption {
  * conditional increment, so maxRedemptions holds under concurrency and across
  * processes). Runs inside the caller's transaction: a failed checkout gives it back.
  */
-export async function redeemCoupon(tx: Tx, code: string, subtotalCents: Cents, now = new Date()): Promise<Redemption> {
-  const coupon = await tx.coupon.findUnique({ where: { code: normalizeCouponCode(code) } });
+export async function redeemCoupon(sql: Sql, code: string, subtotalCents: Cents, now = new Date()): Promise<Redemption> {
+  const coupon = await sql.get<CouponRuleRow & { id: number; code: string; active: unknown; expiresAt: unknown; minSubtotalCents: number | null }>(
+    `SELECT "id", "code", "type", "percentOffBps", "amountOffCents", "active", "expiresAt", "minSubtotalCents" FROM "Coupon" WHERE "code" = ?`,
+    [normalizeCouponCode(code)],
+  );
   if (!coupon || !coupon.active) {
     throw new DomainError("COUPON_NOT_FOUND", `Coupon ${normalizeCouponCode(code)} does not exist`, { field: "couponCode" });
   }
-  if (coupon.expiresAt && coupon.expiresAt <= now) {
-    throw new DomainError("COUPON_EXPIRED", `Coupon ${coupon.code} expired on ${coupon.expiresAt.toISOString()}`);
+  const expiresAt = toDate(coupon.expiresAt);
+  if (expiresAt && expiresAt <= now) {
+    throw new DomainError("COUPON_EXPIRED", `Coupon ${coupon.code} expired on ${expiresAt.toISOString()}`);
   }
   if (coupon.minSubtotalCents !== null && subtotalCents < coupon.minSubtotalCents) {
     throw ValidationError.field(
@@ -53,14 +58,12 @@ export async function redeemCoupon(tx: Tx, code: string, subtotalCents: Cents, n
       `coupon ${coupon.code} needs a subtotal of at least ${formatMoney(coupon.minSubtotalCents as Cents)}`,
     );
   }
-  const { count } = await tx.coupon.updateMany({
-    where: {
-      id: coupon.id,
-      OR: [{ maxRedemptions: null }, { redemptionCount: { lt: tx.coupon.fields.maxRedemptions } }],
-    },
-    data: { redemptionCount: { increment: 1 } },
-  });
-  if (count !== 1) throw new DomainError("COUPON_EXHAUSTED", `Coupon ${coupon.code} has no redemptions left`);
+  const counted = await sql.run(
+    `UPDATE "Coupon" SET "redemptionCount" = "redemptionCount" + 1, "updatedAt" = ?
+     WHERE "id" = ? AND ("maxRedemptions" IS NULL OR "redemptionCount" < "maxRedemptions")`,
+    [now, coupon.id],
+  );
+  if (counted !== 1) throw new DomainError("COUPON_EXHAUSTED", `Coupon ${coupon.code} has no redemptions left`);
   return { couponId: coupon.id, discountCents: discountFor(subtotalCents, couponRule(coupon)) };
 }
 
@@ -69,7 +72,9 @@ export async function releaseCouponRedemption(tx: Tx, couponId: number): Promise
   await tx.coupon.updateMany({ where: { id: couponId, redemptionCount: { gt: 0 } }, data: { redemptionCount: { decrement: 1 } } });
 }
 
-export function couponRule(coupon: Coupon): DiscountRule {
+type CouponRuleRow = Pick<Coupon, "type" | "percentOffBps" | "amountOffCents">;
+
+export function couponRule(coupon: CouponRuleRow): DiscountRule {
   if (coupon.type === "PERCENTAGE") return { type: "PERCENTAGE", percentOffBps: coupon.percentOffBps ?? 0 };
   return { type: "FIXED_AMOUNT", amountOffCents: coupon.amountOffCents ?? 0 };
 }
@@ -113,8 +118,12 @@ export interface AppliedCoupon {
 export async function applyCoupon(orderId: number, rawCode: string, now = new Date()): Promise<AppliedCoupon> {
   const code = normalizeCouponCode(rawCode);
   if (!code) throw ValidationError.field("couponCode", "is required");
-  return transaction(async (tx) => {
-    const order = await tx.order.findUnique({ where: { id: orderId }, include: { coupon: true } });
+  return sqlTransaction(async (sql) => {
+    const order = await sql.get<{ subtotalCents: number; discountCents: number; status: string; paymentClaimedUntil: unknown; couponCode: string | null }>(
+      `SELECT o."subtotalCents", o."discountCents", o."status", o."paymentClaimedUntil", c."code" AS "couponCode"
+       FROM "Order" o LEFT JOIN "Coupon" c ON c."id" = o."couponId" WHERE o."id" = ?`,
+      [orderId],
+    );
     if (!order) throw new NotFoundError("Order", orderId);
     const result = (discountCents: number): AppliedCoupon => ({
       orderId,
@@ -123,27 +132,25 @@ export async function applyCoupon(orderId: number, rawCode: string, now = new Da
       discountCents,
       finalTotalCents: order.subtotalCents - discountCents,
     });
-    if (order.coupon) {
-      if (order.coupon.code === code) return result(order.discountCents);
-      throw new DomainError("COUPON_ALREADY_APPLIED", `Order ${orderId} already has coupon ${order.coupon.code}`, {
-        appliedCode: order.coupon.code,
+    if (order.couponCode !== null) {
+      if (order.couponCode === code) return result(order.discountCents);
+      throw new DomainError("COUPON_ALREADY_APPLIED", `Order ${orderId} already has coupon ${order.couponCode}`, {
+        appliedCode: order.couponCode,
       });
     }
     if (order.status !== "PENDING") throw orderNotPending(orderId, order.status);
-    if (order.paymentClaimedUntil && order.paymentClaimedUntil > now) {
+    const claimedUntil = toDate(order.paymentClaimedUntil);
+    if (claimedUntil && claimedUntil > now) {
       throw new TransientError("ORDER_NOT_PENDING", `A payment for order ${orderId} is in progress; its total cannot change now`, 1);
     }
-    const redemption = await redeemCoupon(tx, code, order.subtotalCents as Cents, now);
-    const updated = await tx.order.updateMany({
-      where: { id: orderId, status: "PENDING", couponId: null },
-      data: {
-        couponId: redemption.couponId,
-        discountCents: redemption.discountCents,
-        totalCents: order.subtotalCents - redemption.discountCents,
-      },
-    });
+    const redemption = await redeemCoupon(sql, code, order.subtotalCents as Cents, now);
+    const updated = await sql.run(
+      `UPDATE "Order" SET "couponId" = ?, "discountCents" = ?, "totalCents" = ?, "updatedAt" = ?
+       WHERE "id" = ? AND "status" = 'PENDING' AND "couponId" IS NULL`,
+      [redemption.couponId, redemption.discountCents, order.subtotalCents - redemption.discountCents, now, orderId],
+    );
     // Lost a race with another coupon or a payment: the transaction rolls back the redemption.
-    if (updated.count !== 1) throw new DomainError("COUPON_ALREADY_APPLIED", `Order ${orderId} changed while applying ${code}; retry`);
+    if (updated !== 1) throw new DomainError("COUPON_ALREADY_APPLIED", `Order ${orderId} changed while applying ${code}; retry`);
     return result(redemption.discountCents);
   });
 }

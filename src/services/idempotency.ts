@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { db, transaction, withSavepoint, type Tx } from "../db/index.js";
+import { db } from "../db/index.js";
+import { sqlTransaction, toDate, type Sql } from "../db/sql.js";
 import { isUniqueViolation } from "../db/errors.js";
 import { DomainError, TransientError, ValidationError, type ErrorCode } from "../errors.js";
 import { businessMetrics } from "../lib/metrics.js";
@@ -88,11 +89,11 @@ export function keyInUse(): DomainError {
  * Claims the key inside the caller's transaction, so the claim commits (or
  * vanishes) together with the work it guards.
  */
-export async function claimIdempotencyKey(tx: Tx, request: IdempotentRequest, now = new Date()): Promise<Claim> {
+export async function claimIdempotencyKey(sql: Sql, request: IdempotentRequest, now = new Date()): Promise<Claim> {
   annotateRequest({ idempotencyKey: request.key });
   const count = (result: string) => businessMetrics.idempotency.inc({ operation: request.operation, result });
   try {
-    const claim = await claimKey(tx, request, now);
+    const claim = await claimKey(sql, request, now);
     count(claim.kind === "new" ? "new" : claim.kind === "replay" ? "replayed" : "resumed");
     annotateRequest({ replayed: claim.kind === "replay" });
     return claim;
@@ -102,35 +103,45 @@ export async function claimIdempotencyKey(tx: Tx, request: IdempotentRequest, no
   }
 }
 
-async function claimKey(tx: Tx, request: IdempotentRequest, now: Date): Promise<Claim> {
+interface KeyRow {
+  id: number;
+  fingerprint: string;
+  status: "IN_PROGRESS" | "COMPLETED";
+  lockedUntil: unknown;
+  expiresAt: unknown;
+  recoveryPoint: string | null;
+  resourceId: number | null;
+  responseStatus: number | null;
+  responseBody: string | null;
+}
+
+const FIND_KEY = `SELECT "id", "fingerprint", "status", "lockedUntil", "expiresAt", "recoveryPoint", "resourceId", "responseStatus", "responseBody"
+  FROM "IdempotencyKey" WHERE "scope" = ? AND "operation" = ? AND "key" = ?`;
+const INSERT_KEY = `INSERT INTO "IdempotencyKey" ("scope", "operation", "key", "fingerprint", "status", "lockedUntil", "expiresAt", "createdAt", "updatedAt")
+  VALUES (?, ?, ?, ?, 'IN_PROGRESS', ?, ?, ?, ?) RETURNING "id"`;
+const RESTART_KEY = `UPDATE "IdempotencyKey" SET "fingerprint" = ?, "status" = 'IN_PROGRESS', "lockedUntil" = ?, "expiresAt" = ?,
+  "recoveryPoint" = NULL, "resourceId" = NULL, "responseStatus" = NULL, "responseBody" = NULL, "updatedAt" = ? WHERE "id" = ?`;
+const TAKE_OVER = `UPDATE "IdempotencyKey" SET "lockedUntil" = ?, "updatedAt" = ? WHERE "id" = ? AND "status" = 'IN_PROGRESS'`;
+
+async function claimKey(sql: Sql, request: IdempotentRequest, now: Date): Promise<Claim> {
   const { idempotencyKeyTtlMs, idempotencyLockTimeoutMs } = settings();
-  const where = { scope_operation_key: { scope: request.scope, operation: request.operation, key: request.key } };
   const lockedUntil = new Date(now.getTime() + idempotencyLockTimeoutMs);
-  const fresh = {
-    fingerprint: request.fingerprint,
-    status: "IN_PROGRESS" as const,
-    lockedUntil,
-    expiresAt: new Date(now.getTime() + idempotencyKeyTtlMs),
-    recoveryPoint: null,
-    resourceId: null,
-    responseStatus: null,
-    responseBody: null,
-  };
-  const existing = await tx.idempotencyKey.findUnique({ where });
+  const expiresAt = new Date(now.getTime() + idempotencyKeyTtlMs);
+  const existing = await sql.get<KeyRow>(FIND_KEY, [request.scope, request.operation, request.key]);
   if (!existing) {
     try {
-      const created = await tx.idempotencyKey.create({
-        data: { scope: request.scope, operation: request.operation, key: request.key, ...fresh },
-      });
-      return { kind: "new", id: created.id };
+      const created = await sql.get<{ id: number }>(INSERT_KEY, [
+        request.scope, request.operation, request.key, request.fingerprint, lockedUntil, expiresAt, now, now,
+      ]);
+      return { kind: "new", id: created!.id };
     } catch (error) {
       if (isUniqueViolation(error)) throw keyInUse();
       throw error;
     }
   }
-  if (existing.expiresAt <= now) {
+  if (toDate(existing.expiresAt) <= now) {
     // Past its lifetime the key names nothing any more: it starts over.
-    await tx.idempotencyKey.update({ where: { id: existing.id }, data: fresh });
+    await sql.run(RESTART_KEY, [request.fingerprint, lockedUntil, expiresAt, now, existing.id]);
     return { kind: "new", id: existing.id };
   }
   if (existing.fingerprint !== request.fingerprint) {
@@ -142,26 +153,30 @@ async function claimKey(tx: Tx, request: IdempotentRequest, now: Date): Promise<
   if (existing.status === "COMPLETED") {
     return { kind: "replay", status: existing.responseStatus ?? 200, body: existing.responseBody ?? "null" };
   }
-  if (existing.lockedUntil && existing.lockedUntil > now) throw keyInUse();
-  // The previous attempt crashed or gave up: take it over, at most one taker.
-  const taken = await tx.idempotencyKey.updateMany({
-    where: { id: existing.id, status: "IN_PROGRESS", lockedUntil: existing.lockedUntil },
-    data: { lockedUntil },
-  });
-  if (taken.count !== 1) throw keyInUse();
+  const heldUntil = toDate(existing.lockedUntil);
+  if (heldUntil && heldUntil > now) throw keyInUse();
+  // The previous attempt crashed or gave up: take it over, at most one taker
+  // (the lock we read must still be there).
+  const taken = heldUntil
+    ? await sql.run(`${TAKE_OVER} AND "lockedUntil" = ?`, [lockedUntil, now, existing.id, heldUntil])
+    : await sql.run(`${TAKE_OVER} AND "lockedUntil" IS NULL`, [lockedUntil, now, existing.id]);
+  if (taken !== 1) throw keyInUse();
   return { kind: "resume", id: existing.id, recoveryPoint: existing.recoveryPoint, resourceId: existing.resourceId };
 }
 
-export function saveRecoveryPoint(tx: Tx, id: number, recoveryPoint: string, resourceId: number) {
-  return tx.idempotencyKey.update({ where: { id }, data: { recoveryPoint, resourceId } });
+export async function saveRecoveryPoint(sql: Sql, id: number, recoveryPoint: string, resourceId: number): Promise<void> {
+  await sql.run(`UPDATE "IdempotencyKey" SET "recoveryPoint" = ?, "resourceId" = ?, "updatedAt" = ? WHERE "id" = ?`, [
+    recoveryPoint, resourceId, new Date(), id,
+  ]);
 }
 
 /** Stores the outcome every retry will replay and ends the key's lock. */
-export async function completeIdempotencyKey<T>(tx: Tx, id: number, outcome: Outcome<T>): Promise<void> {
-  await tx.idempotencyKey.update({
-    where: { id },
-    data: { status: "COMPLETED", lockedUntil: null, responseStatus: outcome.status, responseBody: serialize(outcome) },
-  });
+export async function completeIdempotencyKey<T>(sql: Sql, id: number, outcome: Outcome<T>): Promise<void> {
+  await sql.run(
+    `UPDATE "IdempotencyKey" SET "status" = 'COMPLETED', "lockedUntil" = NULL, "responseStatus" = ?, "responseBody" = ?, "updatedAt" = ?
+     WHERE "id" = ?`,
+    [outcome.status, serialize(outcome), new Date(), id],
+  );
 }
 
 /** After a transient failure: the key stays IN_PROGRESS with its recovery point, retryable at once. */
@@ -201,7 +216,7 @@ export type Started<T, S> = { outcome: Outcome<T> } | { state: S };
 export type Begun<T, S> = { kind: "done"; result: IdempotentResult<T> } | { kind: "continue"; keyId: number; state: S };
 
 /**
- * Step 1 of an idempotent operation, in one transaction: claim the key (or
+ * Step 1 of an idempotent operation, in one driver transaction: claim the key (or
  * replay its stored outcome), then run `start` inside a savepoint. A
  * deterministic failure undoes start's writes and is stored as the outcome, in
  * the same transaction; so is an outcome start returns. Otherwise the caller
@@ -209,29 +224,29 @@ export type Begun<T, S> = { kind: "done"; result: IdempotentResult<T> } | { kind
  */
 export function beginIdempotent<T, S>(
   request: IdempotentRequest,
-  start: (tx: Tx, claim: Exclude<Claim, { kind: "replay" }>) => Promise<Started<T, S>>,
+  start: (sql: Sql, claim: Exclude<Claim, { kind: "replay" }>) => Promise<Started<T, S>>,
 ): Promise<Begun<T, S>> {
-  return transaction(async (tx): Promise<Begun<T, S>> => {
-    const claim = await claimIdempotencyKey(tx, request);
+  return sqlTransaction(async (sql): Promise<Begun<T, S>> => {
+    const claim = await claimIdempotencyKey(sql, request);
     if (claim.kind === "replay") return { kind: "done", result: { replayed: true, outcome: replayOutcome<T>(claim) } };
     let started: Started<T, S>;
     try {
-      started = await withSavepoint(tx, "idempotent_start", () => start(tx, claim));
+      started = await sql.savepoint(() => start(sql, claim));
     } catch (error) {
       if (!isDeterministic(error)) throw error;
       started = { outcome: failure(error) };
     }
     if ("state" in started) return { kind: "continue", keyId: claim.id, state: started.state };
-    await completeIdempotencyKey(tx, claim.id, started.outcome);
+    await completeIdempotencyKey(sql, claim.id, started.outcome);
     return { kind: "done", result: { replayed: false, outcome: started.outcome } };
   });
 }
 
 /** The last step: records the result and stores the outcome in one transaction. */
-export function finishIdempotent<T>(keyId: number, record: (tx: Tx) => Promise<Outcome<T>>): Promise<IdempotentResult<T>> {
-  return transaction(async (tx) => {
-    const outcome = await record(tx);
-    await completeIdempotencyKey(tx, keyId, outcome);
+export function finishIdempotent<T>(keyId: number, record: (sql: Sql) => Promise<Outcome<T>>): Promise<IdempotentResult<T>> {
+  return sqlTransaction(async (sql) => {
+    const outcome = await record(sql);
+    await completeIdempotencyKey(sql, keyId, outcome);
     return { replayed: false, outcome };
   });
 }

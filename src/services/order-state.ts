@@ -1,4 +1,5 @@
 import type { Prisma, Tx } from "../db/index.js";
+import type { Sql } from "../db/sql.js";
 import { DomainError } from "../errors.js";
 import type { OrderStatus } from "../generated/sqlite/enums.js";
 
@@ -32,6 +33,28 @@ export async function transitionOrder(
   if (!canTransition(from, to)) throw new Error(`illegal order transition ${from} -> ${to}`);
   const { count } = await tx.order.updateMany({ where: { ...also, id: orderId, status: from }, data: { ...data, status: to } });
   return count === 1;
+}
+
+/**
+ * `transitionOrder` on the driver (./db/sql.ts), for the paths that run there:
+ * the same conditional update, with `set` naming further columns to write.
+ */
+export async function transitionOrderSql(
+  sql: Sql,
+  orderId: number,
+  from: OrderStatus,
+  to: OrderStatus,
+  set: Record<string, number | string | Date | null> = {},
+  now = new Date(),
+): Promise<boolean> {
+  if (!canTransition(from, to)) throw new Error(`illegal order transition ${from} -> ${to}`);
+  const columns = Object.keys(set);
+  if (!columns.every((c) => /^[A-Za-z]+$/.test(c))) throw new Error(`bad column in ${columns.join(", ")}`);
+  const changed = await sql.run(
+    `UPDATE "Order" SET "status" = ?, "updatedAt" = ?${columns.map((c) => `, "${c}" = ?`).join("")} WHERE "id" = ? AND "status" = ?`,
+    [to, now, ...Object.values(set), orderId, from],
+  );
+  return changed === 1;
 }
 
 export function orderNotPending(orderId: number, status: string): DomainError {

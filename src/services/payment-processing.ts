@@ -20,6 +20,8 @@ import {
   chargeForAttempt,
   claimOrderForPayment,
   declined,
+  endOrderClaim,
+  insertPayment,
   recordCharge,
   releaseOrderClaim,
   type PaymentAttempt,
@@ -79,8 +81,11 @@ export async function processPayment(
     fingerprint: fingerprint({ ...input, fraudCheck: options.fraudCheck }),
   };
 
-  const begun = await beginIdempotent<PaymentResult, { totalCents: Cents }>(request, async (tx, claim) => {
-    const order = await tx.order.findUniqueOrThrow({ where: { id: input.orderId } });
+  const begun = await beginIdempotent<PaymentResult, { totalCents: Cents }>(request, async (sql, claim) => {
+    const order = (await sql.get<{ id: number; status: string; totalCents: number }>(
+      `SELECT "id", "status", "totalCents" FROM "Order" WHERE "id" = ?`,
+      [input.orderId],
+    ))!;
     if (order.status !== "PENDING") throw orderNotPending(order.id, order.status);
     if (input.amountCents !== null && input.amountCents !== order.totalCents) {
       throw new DomainError("AMOUNT_MISMATCH", `The amount does not match the order total of ${order.totalCents} cents`, {
@@ -88,8 +93,8 @@ export async function processPayment(
         requestedCents: input.amountCents,
       });
     }
-    await claimOrderForPayment(tx, order.id);
-    if (claim.kind === "new") await saveRecoveryPoint(tx, claim.id, "order_claimed", order.id);
+    await claimOrderForPayment(sql, order.id);
+    if (claim.kind === "new") await saveRecoveryPoint(sql, claim.id, "order_claimed", order.id);
     return { state: { totalCents: order.totalCents as Cents } };
   });
   if (begun.kind === "done") return begun.result;
@@ -114,8 +119,8 @@ export async function processPayment(
     }
     const charge = await chargeForAttempt(attempt);
     charged = true;
-    return await finishIdempotent(step.keyId, async (tx): Promise<Outcome<PaymentResult>> => {
-      const payment = await recordCharge(tx, attempt, charge);
+    return await finishIdempotent(step.keyId, async (sql): Promise<Outcome<PaymentResult>> => {
+      const payment = await recordCharge(sql, attempt, charge);
       if (payment.status !== "COMPLETED") return failure(declined(attempt.orderId, payment.paymentId));
       const value: PaymentResult = {
         paymentId: payment.paymentId,
@@ -136,24 +141,18 @@ export async function processPayment(
 }
 
 function recordFraudRejection(keyId: number, attempt: PaymentAttempt, score: number): Promise<IdempotentResult<PaymentResult>> {
-  return finishIdempotent(keyId, async (tx) => {
-    const payment = await tx.payment.create({
-      data: {
-        orderId: attempt.orderId,
-        status: "FAILED",
-        amountCents: attempt.amountCents,
-        paymentMethod: attempt.paymentMethod,
-        cardLast4: attempt.cardLast4,
-        fraudScore: score,
-        failureCode: "fraud_rejected",
-        failureMessage: "Rejected by the fraud check",
-      },
+  return finishIdempotent(keyId, async (sql) => {
+    const paymentId = await insertPayment(sql, attempt, {
+      status: "FAILED",
+      gatewayChargeId: null,
+      failureCode: "fraud_rejected",
+      failureMessage: "Rejected by the fraud check",
     });
-    await tx.order.update({ where: { id: attempt.orderId }, data: { paymentClaimedUntil: null } });
+    await endOrderClaim(sql, attempt.orderId);
     return failure(
       new DomainError("FRAUD_REJECTED", "The payment was rejected by the fraud check; nothing was charged", {
         orderId: attempt.orderId,
-        paymentId: payment.id,
+        paymentId,
         fraudScore: score,
       }),
     );

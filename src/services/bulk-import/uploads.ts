@@ -101,9 +101,14 @@ async function createOnce(
     key,
     fingerprint: fingerprint({ sha256: upload.sha256, dryRun: data.dryRun }),
   };
-  const begun = await beginIdempotent<{ jobId: number }, never>(request, async (tx) => {
-    const job = await tx.bulkUploadJob.create({ data });
-    return { outcome: { ok: true, status: 202, value: { jobId: job.id } } };
+  const begun = await beginIdempotent<{ jobId: number }, never>(request, async (sql) => {
+    const now = new Date();
+    const job = await sql.get<{ id: number }>(
+      `INSERT INTO "BulkUploadJob" ("status", "filePath", "fileName", "fileSizeBytes", "dryRun", "requestId", "createdAt", "updatedAt")
+       VALUES ('QUEUED', ?, ?, ?, ?, ?, ?, ?) RETURNING "id"`,
+      [data.filePath, data.fileName, data.fileSizeBytes, data.dryRun, data.requestId, now, now],
+    );
+    return { outcome: { ok: true, status: 202, value: { jobId: job!.id } } };
   });
   if (begun.kind !== "done") throw new Error("unreachable: a bulk upload completes in its first step");
   const { outcome, replayed } = begun.result;

@@ -1,4 +1,3 @@
-import { db } from "../../db/index.js";
 import { annotateRequest } from "../../lib/request-context.js";
 import type { Cents } from "../../lib/money.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
@@ -57,43 +56,50 @@ export async function checkout(rawInput: unknown, idempotencyKey: string | null 
   annotateRequest({ userId: input.userId });
   const request: IdempotentRequest = { scope: `user:${input.userId}`, operation: OPERATION, key, fingerprint: fingerprint(input) };
 
-  const begun = await beginIdempotent<CheckoutResult, { orderId: number }>(request, async (tx, claim) => {
+  const begun = await beginIdempotent<CheckoutResult, { order: OrderTotals }>(request, async (sql, claim) => {
     if (claim.kind === "resume") {
       const orderId = recoveredResource(claim);
-      await claimOrderForPayment(tx, orderId);
-      return { state: { orderId } };
+      await claimOrderForPayment(sql, orderId);
+      const order = await sql.get<OrderTotals>(`SELECT "id", "subtotalCents", "discountCents", "totalCents" FROM "Order" WHERE "id" = ?`, [orderId]);
+      return { state: { order: order! } };
     }
-    const order = await placeOrder(tx, input);
-    await saveRecoveryPoint(tx, claim.id, "order_placed", order.id);
+    const order = await placeOrder(sql, input);
+    await saveRecoveryPoint(sql, claim.id, "order_placed", order.id);
     if (!input.paymentMethod) return { outcome: success(order.id, null, "PENDING", order, "Order placed; awaiting payment") };
-    await claimOrderForPayment(tx, order.id);
-    return { state: { orderId: order.id } };
+    await claimOrderForPayment(sql, order.id);
+    return { state: { order } };
   });
   if (begun.kind === "done") return begun.result;
 
   const { keyId, state } = begun;
   const progress = { charged: false };
   try {
-    return await payForOrder(keyId, state.orderId, input, request, progress);
+    return await payForOrder(keyId, state.order, input, request, progress);
   } catch (error) {
     // Once the gateway charged, the order's lease stays until it times out: no
     // other attempt may charge again before this key's retry records the charge.
-    if (!progress.charged) await releaseOrderClaim(state.orderId);
+    if (!progress.charged) await releaseOrderClaim(state.order.id);
     await unlockIdempotencyKey(keyId);
     throw error;
   }
 }
 
+interface OrderTotals {
+  id: number;
+  subtotalCents: number;
+  discountCents: number;
+  totalCents: number;
+}
+
 async function payForOrder(
   keyId: number,
-  orderId: number,
+  order: OrderTotals,
   input: CheckoutInput,
   request: IdempotentRequest,
   progress: { charged: boolean },
 ): Promise<IdempotentResult<CheckoutResult>> {
-  const order = await db().order.findUniqueOrThrow({ where: { id: orderId } });
   const attempt: PaymentAttempt = {
-    orderId,
+    orderId: order.id,
     amountCents: order.totalCents as Cents,
     paymentMethod: input.paymentMethod!,
     cardLast4: input.cardLast4,
@@ -101,11 +107,11 @@ async function payForOrder(
   };
   const charge = await chargeForAttempt(attempt);
   progress.charged = true;
-  return finishIdempotent(keyId, async (tx) => {
-    const payment = await recordCharge(tx, attempt, charge);
+  return finishIdempotent(keyId, async (sql) => {
+    const payment = await recordCharge(sql, attempt, charge);
     return payment.status === "COMPLETED"
-      ? success(orderId, payment.paymentId, "PAID", order, "Order placed and paid")
-      : failure(declined(orderId, payment.paymentId));
+      ? success(order.id, payment.paymentId, "PAID", order, "Order placed and paid")
+      : failure(declined(order.id, payment.paymentId));
   });
 }
 

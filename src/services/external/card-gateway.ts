@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { db } from "../../db/index.js";
-import { isUniqueViolation } from "../../db/errors.js";
+import { sqlTransaction } from "../../db/sql.js";
 import { DomainError, TransientError } from "../../errors.js";
 import type { Cents } from "../../lib/money.js";
 import { settings } from "../settings.js";
@@ -34,33 +34,33 @@ export async function chargeCard(request: ChargeRequest): Promise<Charge> {
   } catch {
     throw new TransientError("PAYMENT_GATEWAY_UNAVAILABLE", "The card gateway did not answer in time; retry shortly", 2);
   }
-  const original = await findCharge(request.idempotencyKey);
-  if (original) return checkSameCharge(original, request);
   const declined = request.cardLast4 === DECLINED_CARD_LAST4;
-  try {
-    return toCharge(
-      await db().simulatedGatewayCharge.create({
-        data: {
-          chargeId: `ch_${randomBytes(12).toString("hex")}`,
-          idempotencyKey: request.idempotencyKey,
-          amountCents: request.amountCents,
-          cardLast4: request.cardLast4,
-          status: declined ? "declined" : "succeeded",
-          declineCode: declined ? "card_declined" : null,
-        },
-      }),
+  // The ledger keeps one charge per key: the first writer's row wins, every repeat reads it back.
+  const row = await sqlTransaction(async (sql) => {
+    const columns = `"chargeId", "status", "declineCode", "amountCents"`;
+    const created = await sql.get<ChargeRow>(
+      `INSERT INTO "SimulatedGatewayCharge" ("chargeId", "idempotencyKey", "amountCents", "cardLast4", "status", "declineCode", "createdAt")
+       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("idempotencyKey") DO NOTHING RETURNING ${columns}`,
+      [
+        `ch_${randomBytes(12).toString("hex")}`, request.idempotencyKey, request.amountCents, request.cardLast4,
+        declined ? "declined" : "succeeded", declined ? "card_declined" : null, new Date(),
+      ],
     );
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    return checkSameCharge((await findCharge(request.idempotencyKey))!, request);
-  }
+    if (created) return { ...created, original: false };
+    const original = await sql.get<ChargeRow>(`SELECT ${columns} FROM "SimulatedGatewayCharge" WHERE "idempotencyKey" = ?`, [request.idempotencyKey]);
+    return { ...original!, original: true };
+  });
+  return row.original ? checkSameCharge(row, request) : toCharge(row);
 }
 
-async function findCharge(idempotencyKey: string) {
-  return db().simulatedGatewayCharge.findUnique({ where: { idempotencyKey } });
+interface ChargeRow {
+  chargeId: string;
+  status: string;
+  declineCode: string | null;
+  amountCents: number;
 }
 
-function checkSameCharge(original: Parameters<typeof toCharge>[0], request: ChargeRequest): Charge {
+function checkSameCharge(original: ChargeRow, request: ChargeRequest): Charge {
   if (original.amountCents !== request.amountCents) {
     // What a real provider answers when a key is reused for another amount.
     throw new DomainError("AMOUNT_MISMATCH", "The gateway already charged a different amount for this payment");
@@ -68,7 +68,7 @@ function checkSameCharge(original: Parameters<typeof toCharge>[0], request: Char
   return toCharge(original);
 }
 
-function toCharge(row: { chargeId: string; status: string; declineCode: string | null; amountCents: number }): Charge {
+function toCharge(row: ChargeRow): Charge {
   return {
     chargeId: row.chargeId,
     status: row.status === "succeeded" ? "succeeded" : "declined",
