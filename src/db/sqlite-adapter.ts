@@ -41,7 +41,7 @@ export class SerializedSqliteAdapterFactory implements SqlDriverAdapterFactory {
  * are per connection and off by default in SQLite.
  */
 export function sqlitePragmas(busyTimeoutMs: number): string[] {
-  return ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", `PRAGMA busy_timeout = ${busyTimeoutMs}`];
+  return ["PRAGMA journal_mode = WAL", "PRAGMA wal_autocheckpoint = 10000", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", `PRAGMA busy_timeout = ${busyTimeoutMs}`];
 }
 
 function serialize(adapter: SqlDriverAdapter, lock: Mutex, queueTimeoutMs: number): SqlDriverAdapter {

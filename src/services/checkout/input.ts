@@ -36,6 +36,14 @@ const checkoutSchema = (maxItems: number) =>
       .nullish(),
   });
 
+// Building a zod schema costs more than parsing with it (zod compiles a fast path): one per limit.
+const schemas = new Map<number, ReturnType<typeof checkoutSchema>>();
+function schemaFor(maxItems: number): ReturnType<typeof checkoutSchema> {
+  let schema = schemas.get(maxItems);
+  if (!schema) schemas.set(maxItems, (schema = checkoutSchema(maxItems)));
+  return schema;
+}
+
 export interface CheckoutInput {
   userId: number;
   items: { productId: number; quantity: number }[];
@@ -50,7 +58,7 @@ export interface CheckoutInput {
  * idempotency fingerprint, so REST and GraphQL requests compare equal.
  */
 export function parseCheckoutInput(raw: unknown): CheckoutInput {
-  const input = parseInput(checkoutSchema(settings().maxCheckoutItems), raw);
+  const input = parseInput(schemaFor(settings().maxCheckoutItems), raw);
   const quantities = new Map<number, number>();
   for (const item of input.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
   const items = [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
