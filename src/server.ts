@@ -29,7 +29,7 @@ export async function startServer(config: Config, logger = createLogger(config.L
     const applied = await migrate(config.DATABASE_URL);
     if (applied.length > 0) logger.info({ applied }, "migrations applied");
   }
-  openDatabase(config);
+  openDatabase(config, logger);
   configureServices(config);
   if (config.SEED_ON_START && (await isEmpty(db()))) {
     await seedDemoData(db());

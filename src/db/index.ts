@@ -8,7 +8,9 @@ import pg from "pg";
 import type { Config } from "../config.js";
 import BetterSqlite3 from "better-sqlite3";
 import { SerializedSqliteAdapterFactory, sqlitePragmas } from "./sqlite-adapter.js";
+import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import type { Mutex } from "../lib/mutex.js";
+import type { Logger } from "../lib/logger.js";
 import { dbMetrics } from "../lib/metrics.js";
 
 export type Db = PrismaClient;
@@ -32,6 +34,7 @@ interface Database {
     busyTimeoutMs: number;
     raw?: BetterSqlite3.Database;
     reader?: { conn: BetterSqlite3.Database; statements: Map<string, BetterSqlite3.Statement> };
+    checkpointer: Checkpointer;
   };
   /** PostgreSQL only: a pool for the driver paths (hot reads, bulk writes), beside Prisma's. */
   postgres?: { raw: pg.Pool; prisma: pg.Pool };
@@ -53,10 +56,10 @@ export function sqliteFilePath(url: string): string {
 }
 
 /** Opens the process-wide client. Everything else reaches it through `db()`. */
-export function openDatabase(config: Config): Db {
+export function openDatabase(config: Config, logger?: Pick<Logger, "error">): Db {
   if (current) throw new Error("database already open");
   const provider = databaseProvider(config.DATABASE_URL);
-  const opened = provider === "sqlite" ? openSqlite(config) : openPostgres(config);
+  const opened = provider === "sqlite" ? openSqlite(config, logger) : openPostgres(config);
   const events = opened.client as unknown as { $on(event: "query", listener: (e: Prisma.QueryEvent) => void): void };
   events.$on("query", (e) => emitQuery({ query: e.query, durationMs: e.duration }));
   current = {
@@ -70,7 +73,7 @@ export function openDatabase(config: Config): Db {
   return opened.client;
 }
 
-function openSqlite(config: Config): Pick<Database, "client" | "sqlite"> {
+function openSqlite(config: Config, logger?: Pick<Logger, "error">): Pick<Database, "client" | "sqlite"> {
   const file = sqliteFilePath(config.DATABASE_URL);
   mkdirSync(dirname(file), { recursive: true });
   const adapter = new SerializedSqliteAdapterFactory(`file:${file}`, {
@@ -79,7 +82,12 @@ function openSqlite(config: Config): Pick<Database, "client" | "sqlite"> {
     queueTimeoutMs: config.DB_TRANSACTION_MAX_WAIT_MS,
   });
   const client = new PrismaClient({ adapter, log: [{ emit: "event", level: "query" }] });
-  return { client, sqlite: { file, lock: adapter.lock, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS } };
+  const checkpointer = startCheckpointer(file, {
+    intervalMs: config.SQLITE_CHECKPOINT_INTERVAL_MS,
+    busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS,
+    onError: (message) => logger?.error({ error: message }, "sqlite WAL checkpoint failed"),
+  });
+  return { client, sqlite: { file, lock: adapter.lock, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS, checkpointer } };
 }
 
 /** Timestamps are stored without zone, in UTC (as Prisma writes them): read them as UTC. */
@@ -133,6 +141,7 @@ export async function closeDatabase(): Promise<void> {
   current = undefined;
   if (closing?.sqlite?.raw) await closing.sqlite.lock.run(async () => closing.sqlite!.raw!.close());
   closing?.sqlite?.reader?.conn.close();
+  await closing?.sqlite?.checkpointer.stop();
   await closing?.client.$disconnect();
   await closing?.postgres?.raw.end();
   await closing?.postgres?.prisma.end().catch(() => {});

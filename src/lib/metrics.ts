@@ -20,6 +20,17 @@ export const dbMetrics = {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [],
   }),
+  walCheckpoints: new Counter({
+    name: "sqlite_wal_checkpoints_total",
+    help: "SQLite write-ahead log checkpoints run by the background checkpointer",
+    registers: [],
+  }),
+  walCheckpointDuration: new Histogram({
+    name: "sqlite_wal_checkpoint_duration_seconds",
+    help: "How long each background WAL checkpoint took (off the request thread)",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [],
+  }),
 };
 
 export const httpMetrics = {
