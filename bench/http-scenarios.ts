@@ -52,6 +52,40 @@ export async function load(options: {
   };
 }
 
+/**
+ * The baseline and ours measured in alternating slices after a warm-up (both
+ * servers up at once, each idle while the other is loaded), so the drift of a
+ * shared machine's speed hits both alike. Throughput is the mean of the slices,
+ * p50 their median, p99 the worst slice's.
+ */
+export async function alternate(
+  seconds: number,
+  baseline: (seconds: number) => Promise<LoadFigures>,
+  ours: (seconds: number) => Promise<LoadFigures>,
+): Promise<{ baseline: LoadFigures; ours: LoadFigures }> {
+  const rounds = Math.max(1, Math.floor(seconds / 2));
+  const slice = seconds / rounds;
+  await baseline(1);
+  await ours(1);
+  const runs = { baseline: [] as LoadFigures[], ours: [] as LoadFigures[] };
+  for (let i = 0; i < rounds; i++) {
+    runs.baseline.push(await baseline(slice));
+    runs.ours.push(await ours(slice));
+  }
+  return { baseline: combine(runs.baseline), ours: combine(runs.ours) };
+}
+
+function combine(runs: LoadFigures[]): LoadFigures {
+  const sorted = (pick: (r: LoadFigures) => number) => runs.map(pick).sort((a, b) => a - b);
+  return {
+    rps: Math.round(runs.reduce((sum, r) => sum + r.rps, 0) / runs.length),
+    p50: sorted((r) => r.p50)[Math.floor(runs.length / 2)]!,
+    p99: Math.max(...runs.map((r) => r.p99)),
+    non2xx: runs.reduce((sum, r) => sum + r.non2xx, 0),
+    errors: runs.reduce((sum, r) => sum + r.errors, 0),
+  };
+}
+
 /** A database prepared by the real server (migrated, seeded), then filled with bench data. */
 export async function prepareDatabase(): Promise<{ file: string; userId: number; productId: number }> {
   mkdirSync(WORK, { recursive: true });

@@ -10,6 +10,7 @@ import { formatTable, startServer } from "./lib.js";
 import {
   BASELINE_PRODUCTS_QUERY,
   PRODUCTS_QUERY,
+  alternate,
   checkoutShapeBaseline,
   cleanup,
   load,
@@ -44,18 +45,30 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
   "rest-products": async () => {
     const { file } = await prepareDatabase();
     const base = await startBaseline("http-rest.ts", file);
-    const b1 = await load({ url: `${base.url}/`, connections: 50, seconds }).finally(() => base.stop());
-    const [ours, rss] = await withOurServer(file, {}, async (s) => [await load({ url: `${s.url}/api/products?limit=20`, connections: 50, seconds }), s.peakRssMb()] as const);
+    const [measured, rss] = await withOurServer(file, {}, async (s) => [
+      await alternate(
+        seconds,
+        (t) => load({ url: `${base.url}/`, connections: 50, seconds: t }),
+        (t) => load({ url: `${s.url}/api/products?limit=20`, connections: 50, seconds: t }),
+      ),
+      s.peakRssMb(),
+    ] as const).finally(() => base.stop());
     cleanup(file);
-    return [httpResult("REST GET /api/products?limit=20 (50 conns)", ours, rss, "B1 node:http + raw SELECT", b1, 0.25)];
+    return [httpResult("REST GET /api/products?limit=20 (50 conns)", measured.ours, rss, "B1 node:http + raw SELECT", measured.baseline, 0.25)];
   },
   "graphql-products": async () => {
     const { file } = await prepareDatabase();
     const base = await startBaseline("yoga.ts", file);
-    const b2 = await load({ url: `${base.url}/graphql`, connections: 50, seconds, ...gqlBody(BASELINE_PRODUCTS_QUERY) }).finally(() => base.stop());
-    const [ours, rss] = await withOurServer(file, {}, async (s) => [await load({ url: `${s.url}/graphql`, connections: 50, seconds, ...gqlBody(PRODUCTS_QUERY) }), s.peakRssMb()] as const);
+    const [measured, rss] = await withOurServer(file, {}, async (s) => [
+      await alternate(
+        seconds,
+        (t) => load({ url: `${base.url}/graphql`, connections: 50, seconds: t, ...gqlBody(BASELINE_PRODUCTS_QUERY) }),
+        (t) => load({ url: `${s.url}/graphql`, connections: 50, seconds: t, ...gqlBody(PRODUCTS_QUERY) }),
+      ),
+      s.peakRssMb(),
+    ] as const).finally(() => base.stop());
     cleanup(file);
-    return [httpResult("GraphQL products(first: 20) (50 conns)", ours, rss, "B2 bare Yoga + raw SELECT", b2, 0.4)];
+    return [httpResult("GraphQL products(first: 20) (50 conns)", measured.ours, rss, "B2 bare Yoga + raw SELECT", measured.baseline, 0.4)];
   },
   "graphql-user-orders": async () => {
     const { file, userId } = await prepareDatabase();
@@ -72,25 +85,35 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
     }
     await counter.stop();
     const base = await startBaseline("yoga.ts", file);
-    const b2 = await load({ url: `${base.url}/graphql`, connections: 50, seconds, ...gqlBody(BASELINE_PRODUCTS_QUERY) }).finally(() => base.stop());
-    const [ours, rss] = await withOurServer(file, {}, async (s) => [await load({ url: `${s.url}/graphql`, connections: 50, seconds, ...gqlBody(userOrdersQuery(userId, 50)) }), s.peakRssMb()] as const);
+    const [measured, rss] = await withOurServer(file, {}, async (s) => [
+      await alternate(
+        seconds,
+        (t) => load({ url: `${base.url}/graphql`, connections: 50, seconds: t, ...gqlBody(BASELINE_PRODUCTS_QUERY) }),
+        (t) => load({ url: `${s.url}/graphql`, connections: 50, seconds: t, ...gqlBody(userOrdersQuery(userId, 50)) }),
+      ),
+      s.peakRssMb(),
+    ] as const).finally(() => base.stop());
     cleanup(file);
-    const result = httpResult(`GraphQL user.orders(first: 50) with items+product; SQL statements: ${statements[5]} (first 5), ${statements[50]} (first 50)`, ours, rss, "B2 bare Yoga + raw SELECT", b2, 0.25);
+    const result = httpResult(`GraphQL user.orders(first: 50) with items+product; SQL statements: ${statements[5]} (first 5), ${statements[50]} (first 50)`, measured.ours, rss, "B2 bare Yoga + raw SELECT", measured.baseline, 0.25);
     result.met = result.met === null ? null : result.met && statements[5] === statements[50] && statements[50]! > 0;
     return [result];
   },
   checkout: async () => {
     const { file, productId } = await prepareDatabase();
-    const b3 = checkoutShapeBaseline(file, productId, smoke ? 1 : 5);
     const body = JSON.stringify({ userId: 1, items: [{ productId, quantity: 1 }], paymentMethod: "credit_card", cardLast4: "4242" });
     // The simulated card gateway answers at once here: the figure is the gateway's own cost.
-    const [ours, rss] = await withOurServer(file, { CARD_GATEWAY_LATENCY_MS: "0" }, async (s) =>
-      [await load({ url: `${s.url}/api/checkout`, connections: 16, seconds, method: "POST", body, headers: { "content-type": "application/json" }, uniqueKey: true }), s.peakRssMb()] as const,
-    );
+    const [measured, rss] = await withOurServer(file, { CARD_GATEWAY_LATENCY_MS: "0" }, async (s) => [
+      await alternate(
+        seconds,
+        async (t) => ({ rps: checkoutShapeBaseline(file, productId, t), p50: 0, p99: 0, non2xx: 0, errors: 0 }),
+        (t) => load({ url: `${s.url}/api/checkout`, connections: 16, seconds: t, method: "POST", body, headers: { "content-type": "application/json" }, uniqueKey: true }),
+      ),
+      s.peakRssMb(),
+    ] as const);
     cleanup(file);
-    const result = httpResult("checkout, fresh idempotency keys (16 conns)", ours, rss, "B3 raw checkout transaction loop", { rps: b3, p50: 0, p99: 0, non2xx: 0, errors: 0 }, 0.2);
+    const result = httpResult("checkout, fresh idempotency keys (16 conns)", measured.ours, rss, "B3 raw checkout transaction loop", measured.baseline, 0.2);
     result.target += ", p99 < 100 ms";
-    result.met = result.met === null ? null : result.met && ours.p99 < 100;
+    result.met = result.met === null ? null : result.met && measured.ours.p99 < 100;
     return [result];
   },
   "payments-isolation": async () => {

@@ -10,6 +10,7 @@ export function checkoutShapeBaseline(file: string, productId: number, seconds: 
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
+  db.pragma("busy_timeout = 5000"); // it runs beside our server on the same file, in alternating slices
   const now = () => new Date().toISOString().replace("Z", "+00:00");
   const claim = db.prepare(
     `INSERT INTO "IdempotencyKey" (scope, operation, key, fingerprint, status, lockedUntil, expiresAt, createdAt, updatedAt)

@@ -16,18 +16,21 @@ export interface Checkpointer {
   stop(): Promise<void>;
 }
 
-/** Runs in the worker: one connection, a PASSIVE checkpoint every intervalMs, figures posted back. */
+/** Runs in the worker: one connection, a PASSIVE checkpoint every intervalMs; each that copied pages is reported. */
 const WORKER = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
 const checkpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
+let copied = 0;
 const timer = setInterval(() => {
   const started = performance.now();
   try {
-    const { log, checkpointed } = checkpoint.get();
-    if (log > 0) parentPort.postMessage({ frames: checkpointed, ms: performance.now() - started });
+    // checkpointed: frames copied so far in this log (it restarts once all are copied)
+    const { checkpointed } = checkpoint.get();
+    if (checkpointed !== copied && checkpointed > 0) parentPort.postMessage({ ms: performance.now() - started });
+    copied = checkpointed;
   } catch (error) {
     parentPort.postMessage({ error: String(error && error.message) });
   }
@@ -40,7 +43,7 @@ export function startCheckpointer(file: string, options: { intervalMs: number; b
   const { intervalMs, busyTimeoutMs } = options;
   const worker = new Worker(WORKER, { eval: true, workerData: { file, driver, intervalMs, busyTimeoutMs } });
   worker.unref();
-  worker.on("message", (m: { frames: number; ms: number } | { error: string }) => {
+  worker.on("message", (m: { ms: number } | { error: string }) => {
     if ("error" in m) return options.onError(m.error);
     dbMetrics.walCheckpoints.inc();
     dbMetrics.walCheckpointDuration.observe(m.ms / 1000);
