@@ -1,4 +1,5 @@
 import { GraphQLError, getOperationAST, type DocumentNode } from "graphql";
+import { useGraphQlJit } from "@envelop/graphql-jit";
 import { usePrometheus } from "@envelop/prometheus";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
@@ -110,6 +111,10 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
       ...(config.GRAPHQL_FIELD_SUGGESTIONS ? [] : [blockFieldSuggestionsPlugin()]),
       ...(config.GRAPHQL_INTROSPECTION ? [] : [useDisableIntrospection()]),
       useErrorCodes(),
+      // Executes each distinct operation through a compiled function (cached per
+      // document): a 300-field order page runs ~3x faster than graphql-js's
+      // generic executor (bench/README.md).
+      useGraphQlJit(),
       usePrometheus({
         registry: metrics,
         metrics: {
