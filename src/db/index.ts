@@ -33,7 +33,7 @@ interface Database {
     lock: Mutex;
     busyTimeoutMs: number;
     raw?: BetterSqlite3.Database;
-    reader?: { conn: BetterSqlite3.Database; statements: Map<string, BetterSqlite3.Statement> };
+    reader?: { conn: BetterSqlite3.Database; statements: Map<string, RowReader> };
     checkpointer: Checkpointer;
   };
   /** PostgreSQL only: a pool for the driver paths (hot reads, bulk writes), beside Prisma's. */
@@ -170,12 +170,28 @@ export async function readRows<T>(sql: string, params: unknown[]): Promise<T[]> 
     conn.pragma(`busy_timeout = ${sqlite.busyTimeoutMs}`);
     sqlite.reader = { conn, statements: new Map() };
   }
-  let statement = sqlite.reader.statements.get(sql);
-  if (!statement) sqlite.reader.statements.set(sql, (statement = sqlite.reader.conn.prepare(sql)));
+  let reader = sqlite.reader.statements.get(sql);
+  if (!reader) sqlite.reader.statements.set(sql, (reader = rowReader(sqlite.reader.conn.prepare(sql))));
   const started = performance.now();
-  const rows = statement.all(...params) as T[];
+  const rows = reader.read(params);
   emitQuery({ query: sql, durationMs: performance.now() - started });
-  return rows;
+  return rows as T[];
+}
+
+interface RowReader {
+  read(params: unknown[]): object[];
+}
+
+/**
+ * Rows as arrays from SQLite, turned into objects by a function compiled for
+ * the statement's columns: a third faster than better-sqlite3 building each
+ * row object property by property (bench/README.md).
+ */
+function rowReader(statement: BetterSqlite3.Statement): RowReader {
+  const names = statement.columns().map((c) => c.name);
+  const build = new Function("r", `return { ${names.map((name, i) => `${JSON.stringify(name)}: r[${i}]`).join(", ")} };`) as (r: unknown[]) => object;
+  statement.raw(true);
+  return { read: (params) => (statement.all(...params) as unknown[][]).map(build) };
 }
 
 /**

@@ -41,7 +41,16 @@ export async function createProduct(input: ProductInput): Promise<Product> {
 
 const PRODUCT_COLUMNS = `"id", "sku", "name", "description", "priceCents", "stockQuantity", "createdAt", "updatedAt"`;
 type ProductRow = Omit<Product, "createdAt" | "updatedAt"> & { createdAt: string | Date; updatedAt: string | Date };
-const fromRow = (r: ProductRow): Product => ({ ...r, createdAt: new Date(r.createdAt), updatedAt: new Date(r.updatedAt) });
+const fromRow = (r: ProductRow): Product => ({
+  id: r.id,
+  sku: r.sku,
+  name: r.name,
+  description: r.description,
+  priceCents: r.priceCents,
+  stockQuantity: r.stockQuantity,
+  createdAt: new Date(r.createdAt),
+  updatedAt: new Date(r.updatedAt),
+});
 
 export async function getProduct(id: number): Promise<Product> {
   const [row] = await readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" = ?`, [id]);
