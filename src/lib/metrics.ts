@@ -20,6 +20,12 @@ export const dbMetrics = {
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [],
   }),
+  groupCommitSize: new Histogram({
+    name: "db_group_commit_size",
+    help: "SQLite: driver transactions committed together by one COMMIT (group commit)",
+    buckets: [1, 2, 4, 8, 16, 32],
+    registers: [],
+  }),
   walCheckpoints: new Counter({
     name: "sqlite_wal_checkpoints_total",
     help: "SQLite write-ahead log checkpoints run by the background checkpointer",
