@@ -11,7 +11,8 @@ type SqliteConnection = Extract<DriverConnection, { provider: "sqlite" }>;
  * transactions run one after another anyway; what each one costs beyond its
  * statements is its COMMIT (writing its pages to the log, ~0.1 ms, most of a
  * checkout's database time: bench/README.md). Transactions that queue up while
- * one runs therefore share one SQLite transaction: each runs in its own
+ * one runs, or during the one event-loop turn the commit waits for them (as
+ * PostgreSQL's commit_delay), therefore share one SQLite transaction: each runs in its own
  * savepoint (a failure undoes only its writes and rejects only its caller),
  * and all that succeeded are answered once the shared COMMIT has succeeded (if
  * it fails, all of them fail). Nobody hears "done" before the commit, so
