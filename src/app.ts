@@ -43,6 +43,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(requestScope(logger));
+  // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
+  app.use("/api", restApi(config, logger));
 
   app.get("/", (_req, res) => {
     res.json({
@@ -75,7 +77,6 @@ export function createApp(config: Config, deps: AppDeps): Express {
   // parser would hold every file in memory (docs/stack.md).
   const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1 });
   app.all("/graphql", requirePreflightForUploads, uploads, (req, res) => yoga.handle(req, res));
-  app.use("/api", restApi(config, logger));
 
   app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
   app.use(errorHandler);
@@ -91,12 +92,13 @@ function requestScope(logger: Logger): RequestHandler {
     const incoming = req.get("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader("x-request-id", requestId);
-    const context: RequestContext = { requestId, logger: logger.child({ requestId }), dbQueries: 0, dbTimeMs: 0 };
+    const context = requestScopeContext(logger, requestId);
     const started = performance.now();
     res.on("finish", () => {
       const durationMs = performance.now() - started;
       const route = routeOf(req);
       httpMetrics.requestDuration.observe({ method: req.method, route, status: String(res.statusCode) }, durationMs / 1000);
+      if (!logger.isLevelEnabled("info")) return;
       context.logger.info(
         {
           method: req.method,
@@ -115,6 +117,19 @@ function requestScope(logger: Logger): RequestHandler {
       );
     });
     runWithRequestContext(context, next);
+  };
+}
+
+/** The request's context; its child logger is made on first use (most requests only log their summary line). */
+function requestScopeContext(logger: Logger, requestId: string): RequestContext {
+  let child: Logger | undefined;
+  return {
+    requestId,
+    get logger() {
+      return (child ??= logger.child({ requestId }));
+    },
+    dbQueries: 0,
+    dbTimeMs: 0,
   };
 }
 

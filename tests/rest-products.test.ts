@@ -20,6 +20,20 @@ describe("GET /api/products", () => {
     expect(res.headers.get("x-next-cursor")).toBeNull();
   });
 
+  it("prints timestamps as ISO 8601 UTC, exactly the instants stored", async () => {
+    const products: { id: number; createdAt: string; updatedAt: string }[] = await (await server.request("/api/products")).json();
+    const stored = await db().product.findMany({ select: { id: true, createdAt: true, updatedAt: true } });
+    expect(products).toHaveLength(stored.length);
+    for (const p of products) {
+      const row = stored.find((s) => s.id === p.id)!;
+      expect(p.createdAt).toBe(row.createdAt.toISOString());
+      expect(p.updatedAt).toBe(row.updatedAt.toISOString());
+      expect(p.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    }
+    const one = await (await server.request(`/api/products/${products[0]!.id}`)).json();
+    expect(one.createdAt).toBe(products[0]!.createdAt);
+  });
+
   it("pages with limit and the cursor from X-Next-Cursor / Link, without overlap", async () => {
     const first = await server.request("/api/products?limit=3");
     const cursor = first.headers.get("x-next-cursor");

@@ -30,6 +30,12 @@ export function toDate(value: unknown): Date | null {
   return value instanceof Date ? value : new Date(value as string);
 }
 
+/** A stored timestamp as ISO 8601 UTC text, as JSON prints a Date; SQLite's own text needs no Date round trip. */
+export function toIsoString(value: unknown): string {
+  if (typeof value === "string" && value.length === 29 && value.endsWith("+00:00")) return `${value.slice(0, 23)}Z`;
+  return toDate(value).toISOString();
+}
+
 /**
  * Runs fn in one short transaction on the driver, with the limits of
  * `transaction()`: SQLite waits at most DB_TRANSACTION_MAX_WAIT_MS for the

@@ -1,4 +1,4 @@
-import express, { Router } from "express";
+import { Router } from "express";
 import type { Config } from "../config.js";
 import type { Logger } from "../lib/logger.js";
 import { DomainError } from "../errors.js";
@@ -11,11 +11,10 @@ import { productRoutes } from "./products.js";
 /** The storefront's documented endpoints under /api: thin translation to services. */
 export function restApi(config: Config, logger: Logger): Router {
   const api = Router();
-  api.use(express.json({ limit: config.JSON_BODY_LIMIT_BYTES, strict: true }));
   api.use("/products", productRoutes(config));
   api.use("/orders", orderRoutes(config, logger));
-  api.use("/payments", paymentRoutes());
-  api.use("/checkout", checkoutRoutes());
+  api.use("/payments", paymentRoutes(config));
+  api.use("/checkout", checkoutRoutes(config));
   api.use((req, _res, next) => {
     next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.baseUrl}${req.path}`));
   });

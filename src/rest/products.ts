@@ -11,7 +11,7 @@ import { importCsvUpload } from "../services/bulk-import/uploads.js";
 import { incomingCsv } from "./uploads.js";
 import { SAMPLE_CSV_MAX_ROWS, sampleCsvLines } from "../services/bulk-import/sample-csv.js";
 import { bulkUploadJobJson, productJson } from "./serializers.js";
-import { requireJson, sendPage, methodNotAllowed } from "./http.js";
+import { jsonBody, sendPage, methodNotAllowed } from "./http.js";
 
 const createProductBody = productInputSchema.omit({ priceCents: true }).extend({ price: decimalMoney });
 
@@ -28,6 +28,7 @@ const sampleCsvQuery = z.object({
 
 export function productRoutes(config: Config): Router {
   const router = Router();
+  const json = jsonBody(config.JSON_BODY_LIMIT_BYTES);
   const pageRequest = pageRequestSchema(config.DEFAULT_PAGE_SIZE, config.MAX_PAGE_SIZE);
 
   router.get("/", async (req, res) => {
@@ -35,7 +36,7 @@ export function productRoutes(config: Config): Router {
     sendPage(req, res, page, productJson);
   });
 
-  router.post("/", requireJson, async (req, res) => {
+  router.post("/", ...json, async (req, res) => {
     const { price, ...rest } = parseInput(createProductBody, req.body);
     const product = await createProduct({ ...rest, priceCents: price });
     res.status(201).location(`/api/products/${product.id}`).json(productJson(product));

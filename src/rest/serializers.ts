@@ -1,5 +1,5 @@
 import { toDecimalNumber, type Cents } from "../lib/money.js";
-import type { Product } from "../services/products.js";
+import type { Product, ProductRecord } from "../services/products.js";
 import type { OrderDetails } from "../services/orders.js";
 import type { PaymentDetails } from "../services/payments.js";
 import type { Coupon } from "../services/coupons.js";
@@ -12,7 +12,8 @@ import type { PaymentResult } from "../services/payment-processing.js";
 /** The storefront reads decimal amounts; each has its exact integer twin beside it. */
 export const money = (cents: number) => toDecimalNumber(cents as Cents);
 
-export function productJson(p: Product) {
+/** Timestamps print the same from a Date or from the stored ISO text. */
+export function productJson(p: Product | ProductRecord) {
   return {
     id: p.id,
     sku: p.sku,

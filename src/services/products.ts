@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { db, readRows, type Prisma } from "../db/index.js";
 import { isUniqueViolation } from "../db/errors.js";
+import { toIsoString } from "../db/sql.js";
 import { DomainError, NotFoundError } from "../errors.js";
 import { MAX_CENTS } from "../lib/money.js";
 import { parseInput, requiredText, text } from "../lib/validation.js";
@@ -52,10 +53,33 @@ const fromRow = (r: ProductRow): Product => ({
   updatedAt: new Date(r.updatedAt),
 });
 
-export async function getProduct(id: number): Promise<Product> {
+/** A product as the REST door sends it: timestamps stay ISO 8601 text, never parsed into Dates to be printed back. */
+export type ProductRecord = Omit<Product, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
+
+const toRecord = (r: ProductRow): ProductRecord => ({
+  id: r.id,
+  sku: r.sku,
+  name: r.name,
+  description: r.description,
+  priceCents: r.priceCents,
+  stockQuantity: r.stockQuantity,
+  createdAt: toIsoString(r.createdAt),
+  updatedAt: toIsoString(r.updatedAt),
+});
+
+export async function getProduct(id: number): Promise<ProductRecord> {
   const [row] = await readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" = ?`, [id]);
   if (!row) throw new NotFoundError("Product", id);
-  return fromRow(row);
+  return toRecord(row);
+}
+
+type ProductWindow = { olderThan?: number; newerThan?: number; limit: number; oldestFirst?: boolean };
+
+function windowRows(window: ProductWindow): Promise<ProductRow[]> {
+  return readRows<ProductRow>(
+    `SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" < ? AND "id" > ? ORDER BY "id" ${window.oldestFirst ? "ASC" : "DESC"} LIMIT ?`,
+    [window.olderThan ?? 2_147_483_647, window.newerThan ?? 0, window.limit],
+  );
 }
 
 /**
@@ -63,18 +87,14 @@ export async function getProduct(id: number): Promise<Product> {
  * driver (see readRows): ids strictly between the bounds, newest first (or
  * oldest first, for backward GraphQL pages).
  */
-export async function productWindow(window: { olderThan?: number; newerThan?: number; limit: number; oldestFirst?: boolean }): Promise<Product[]> {
-  const rows = await readRows<ProductRow>(
-    `SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" < ? AND "id" > ? ORDER BY "id" ${window.oldestFirst ? "ASC" : "DESC"} LIMIT ?`,
-    [window.olderThan ?? 2_147_483_647, window.newerThan ?? 0, window.limit],
-  );
-  return rows.map(fromRow);
+export async function productWindow(window: ProductWindow): Promise<Product[]> {
+  return (await windowRows(window)).map(fromRow);
 }
 
 /** REST pages: newest first, the next cursor when there is more. */
-export async function listProducts(page: PageRequest): Promise<Page<Product>> {
+export async function listProducts(page: PageRequest): Promise<Page<ProductRecord>> {
   const olderThan = page.cursor ? decodeCursor(page.cursor) : undefined;
-  return toPage(await productWindow({ olderThan, limit: page.limit + 1 }), page.limit);
+  return toPage((await windowRows({ olderThan, limit: page.limit + 1 })).map(toRecord), page.limit);
 }
 
 export function findProduct<Q extends Omit<Prisma.ProductFindUniqueArgs, "where">>(query: Q, id: number) {
