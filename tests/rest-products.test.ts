@@ -46,6 +46,8 @@ describe("GET /api/products", () => {
       const res = await server.request(`/api/products?limit=3&cursor=${next}`);
       seen.push(...(await res.json()).map((p: any) => p.id));
       next = res.headers.get("x-next-cursor");
+      // The next link replaces the cursor sent and keeps the other parameters.
+      if (next) expect(res.headers.get("link")).toBe(`</api/products?limit=3&cursor=${next}>; rel="next"`);
     }
     expect(seen).toHaveLength(8);
     expect(new Set(seen).size).toBe(8);

@@ -23,12 +23,19 @@ const requireJson: RequestHandler = (req, _res, next) => {
 /** Sends a page as a JSON array with the next cursor in `X-Next-Cursor` and a `Link` header. */
 export function sendPage<T>(req: Request, res: Response, page: Page<T>, render: (item: T) => unknown): void {
   if (page.nextCursor) {
-    const next = new URLSearchParams({ ...(req.query as Record<string, string>), cursor: page.nextCursor });
     res.setHeader("X-Next-Cursor", page.nextCursor);
-    const path = `${req.baseUrl}${req.path === "/" ? "" : req.path}`;
-    res.setHeader("Link", `<${path}?${next}>; rel="next"`);
+    res.setHeader("Link", `<${withCursor(req.originalUrl, page.nextCursor)}>; rel="next"`);
   }
   res.json(page.items.map(render));
+}
+
+/** The request's own URL with `cursor` set to the next page's (other parameters kept as sent). */
+function withCursor(url: string, cursor: string): string {
+  const query = url.indexOf("?");
+  const path = query < 0 ? url : url.slice(0, query);
+  const kept = query < 0 ? [] : url.slice(query + 1).split("&").filter((p) => p !== "" && !p.startsWith("cursor="));
+  kept.push(`cursor=${encodeURIComponent(cursor)}`);
+  return `${path}?${kept.join("&")}`;
 }
 
 /**
