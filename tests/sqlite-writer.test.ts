@@ -3,7 +3,11 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import Database from "better-sqlite3";
 import { readRows } from "../src/db/index.js";
+import { mapDatabaseError } from "../src/db/errors.js";
+import { createLogger } from "../src/lib/logger.js";
+import { requestContext, runWithRequestContext } from "../src/lib/request-context.js";
 import { sqlTransaction } from "../src/db/sql.js";
 import { startTestServer, TMP_DIR, type TestServer } from "./helpers/server.js";
 
@@ -11,7 +15,12 @@ import { startTestServer, TMP_DIR, type TestServer } from "./helpers/server.js";
 const file = join(TMP_DIR, `checkpoint-${randomUUID()}.db`);
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ DATABASE_URL: `file:${file}`, SEED_ON_START: false, SQLITE_CHECKPOINT_INTERVAL_MS: 50 });
+  server = await startTestServer({
+    DATABASE_URL: `file:${file}`,
+    SEED_ON_START: false,
+    SQLITE_CHECKPOINT_INTERVAL_MS: 50,
+    SQLITE_BUSY_TIMEOUT_MS: 200,
+  });
 });
 afterAll(() => server.stop());
 
@@ -53,6 +62,40 @@ it("commits concurrent transactions together, answering each only once its write
   expect((await metric("db_group_commit_size_sum")) - before.members).toBe(18);
   expect(commits).toBeGreaterThan(0);
   expect(commits).toBeLessThan(18);
+});
+
+it("runs each transaction of a shared batch in its caller's own request context", async () => {
+  const logger = createLogger("silent");
+  const seen = await Promise.all(
+    ["r1", "r2", "r3", "r4"].map((requestId) =>
+      runWithRequestContext({ requestId, logger, dbQueries: 0, dbTimeMs: 0 }, () =>
+        sqlTransaction(async (sql) => {
+          await sql.get(`SELECT 1 AS "one"`);
+          return { requestId: requestContext()?.requestId, statements: requestContext()?.dbQueries };
+        }),
+      ),
+    ),
+  );
+  expect(seen).toEqual(["r1", "r2", "r3", "r4"].map((requestId) => ({ requestId, statements: 1 })));
+});
+
+it("answers 503 when another process holds the database, without hanging, and recovers once it lets go", async () => {
+  const other = new Database(file);
+  other.pragma("busy_timeout = 0");
+  other.exec("BEGIN IMMEDIATE");
+  try {
+    const started = performance.now();
+    const results = await Promise.allSettled(Array.from({ length: 3 }, () => sqlTransaction((sql) => sql.get(`SELECT 1 AS "one"`))));
+    for (const result of results) {
+      expect(result.status).toBe("rejected");
+      expect(mapDatabaseError((result as PromiseRejectedResult).reason)).toMatchObject({ code: "DATABASE_UNAVAILABLE", status: 503 });
+    }
+    expect(performance.now() - started).toBeLessThan(2_000);
+  } finally {
+    other.exec("ROLLBACK");
+    other.close();
+  }
+  await expect(sqlTransaction((sql) => sql.get<{ one: number }>(`SELECT 1 AS "one"`))).resolves.toEqual({ one: 1 });
 });
 
 it("copies committed pages from the write-ahead log into the database file on its own thread", async () => {

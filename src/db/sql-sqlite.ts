@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import type BetterSqlite3 from "better-sqlite3";
 import { LockTimeoutError, type Mutex } from "../lib/mutex.js";
 import { dbMetrics } from "../lib/metrics.js";
@@ -35,6 +36,8 @@ interface Member {
   resolve(value: unknown): void;
   reject(error: unknown): void;
   timer: NodeJS.Timeout;
+  /** The caller's async context (its request's id, logger, counters), restored while its transaction runs. */
+  context: AsyncResource;
 }
 
 const queues = new WeakMap<Mutex, WriteQueue>();
@@ -62,6 +65,7 @@ class WriteQueue {
           if (index >= 0) this.#waiting.splice(index, 1);
           reject(new LockTimeoutError(connection.maxWaitMs));
         }, connection.maxWaitMs),
+        context: new AsyncResource("sqlTransaction"),
       };
       this.#waiting.push(member);
       if (!this.#draining) void this.#drain();
@@ -79,7 +83,14 @@ class WriteQueue {
           continue; // members time out on their own timers; try again for the rest
         }
         try {
-          await this.#batch(this.#connection.writer());
+          await this.#batch();
+        } catch (error) {
+          // The writer could not start a transaction (busy: another process; or broken):
+          // everyone waiting hears it now (busy maps to 503) rather than retrying in a loop.
+          for (const member of this.#waiting.splice(0)) {
+            clearTimeout(member.timer);
+            member.reject(error);
+          }
         } finally {
           release();
         }
@@ -90,33 +101,47 @@ class WriteQueue {
   }
 
   /** One shared transaction: members run in turn until the queue is empty or the batch is full. */
-  async #batch(conn: BetterSqlite3.Database): Promise<void> {
+  async #batch(): Promise<void> {
+    const conn = this.#connection.writer();
+    conn.exec("BEGIN IMMEDIATE");
     const done: { member: Member; value: unknown }[] = [];
     const startedAt = performance.now();
+    let failure: { error: unknown } | undefined;
     try {
-      conn.exec("BEGIN IMMEDIATE");
-      const open = () => done.length < MAX_BATCH && performance.now() - startedAt < MAX_BATCH_MS;
-      while (open()) {
+      while (done.length < MAX_BATCH && performance.now() - startedAt < MAX_BATCH_MS) {
         // Members run without yielding to the event loop (their statements are
         // synchronous), so others can only join if the commit waits one turn:
         // requests parsed meanwhile queue their transactions into this batch.
         if (this.#waiting.length === 0) await new Promise((resolve) => setImmediate(resolve));
-        if (this.#waiting.length === 0) break;
-        const member = this.#waiting.shift()!;
+        const member = this.#waiting.shift();
+        if (!member) break;
         clearTimeout(member.timer);
-        try {
-          const value = await instrumentTransaction(member.requestedAt, () => runMember(conn, this.#connection.timeoutMs, member.fn));
-          done.push({ member, value });
-        } catch (error) {
-          member.reject(error);
-          // Some errors (I/O, disk full) end the whole transaction: nothing of the batch survives.
-          if (!conn.inTransaction) throw error;
+        const outcome = await member.context
+          .runInAsyncScope(() => instrumentTransaction(member.requestedAt, () => runMember(conn, this.#connection.timeoutMs, member.fn)))
+          .catch((error: unknown) => ({ ok: false as const, error, batchLost: true }));
+        if (outcome.ok) {
+          done.push({ member, value: outcome.value });
+          continue;
+        }
+        member.reject(outcome.error);
+        // Its writes could not be undone alone (or SQLite ended the whole
+        // transaction, as after an I/O error): nothing of the batch may commit.
+        if (outcome.batchLost) {
+          failure = { error: outcome.error };
+          break;
         }
       }
-      conn.exec("COMMIT");
+      if (!failure) conn.exec("COMMIT");
     } catch (error) {
-      if (conn.inTransaction) conn.exec("ROLLBACK");
-      for (const { member } of done) member.reject(error);
+      failure = { error };
+    }
+    if (failure) {
+      try {
+        if (conn.inTransaction) conn.exec("ROLLBACK");
+      } catch {
+        // Nothing more to undo with: SQLite rolls an unfinished transaction back.
+      }
+      for (const { member } of done) member.reject(failure.error);
       return;
     }
     dbMetrics.groupCommitSize.observe(done.length);
@@ -132,7 +157,7 @@ const sqliteParams = (params: readonly unknown[]) =>
   params.map((p) => (p instanceof Date ? sqliteTime(p) : typeof p === "boolean" ? Number(p) : p));
 
 /** One caller's transaction inside the shared one: its own savepoint, its own time limit. */
-async function runMember<T>(conn: BetterSqlite3.Database, timeoutMs: number, fn: (sql: Sql) => Promise<T>): Promise<T> {
+async function runMember<T>(conn: BetterSqlite3.Database, timeoutMs: number, fn: (sql: Sql) => Promise<T>): Promise<MemberOutcome<T>> {
   let cache = statementCaches.get(conn);
   if (!cache) statementCaches.set(conn, (cache = new Map()));
   const statements = cache;
@@ -169,9 +194,23 @@ async function runMember<T>(conn: BetterSqlite3.Database, timeoutMs: number, fn:
     },
     savepoint: (body) => withSavepoint(`sp_${++savepoints}`, exec, body),
   };
-  return withSavepoint("member", exec, async () => {
-    const result = await fn(sql);
+  exec("SAVEPOINT member");
+  try {
+    const value = await fn(sql);
     if (performance.now() > deadline) throw expired(timeoutMs);
-    return result;
-  });
+    exec("RELEASE SAVEPOINT member");
+    return { ok: true, value };
+  } catch (error) {
+    try {
+      if (conn.inTransaction) {
+        exec("ROLLBACK TO SAVEPOINT member");
+        exec("RELEASE SAVEPOINT member");
+      }
+    } catch {
+      return { ok: false, error, batchLost: true };
+    }
+    return { ok: false, error, batchLost: !conn.inTransaction };
+  }
 }
+
+type MemberOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown; batchLost: boolean };

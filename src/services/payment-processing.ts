@@ -82,10 +82,11 @@ export async function processPayment(
   };
 
   const begun = await beginIdempotent<PaymentResult, { totalCents: Cents }>(request, async (sql, claim) => {
-    const order = (await sql.get<{ id: number; status: string; totalCents: number }>(
+    const order = await sql.get<{ id: number; status: string; totalCents: number }>(
       `SELECT "id", "status", "totalCents" FROM "Order" WHERE "id" = ?`,
       [input.orderId],
-    ))!;
+    );
+    if (!order) throw new NotFoundError("Order", input.orderId);
     if (order.status !== "PENDING") throw orderNotPending(order.id, order.status);
     if (input.amountCents !== null && input.amountCents !== order.totalCents) {
       throw new DomainError("AMOUNT_MISMATCH", `The amount does not match the order total of ${order.totalCents} cents`, {
