@@ -42,30 +42,24 @@ export async function createProduct(input: ProductInput): Promise<Product> {
 
 const PRODUCT_COLUMNS = `"id", "sku", "name", "description", "priceCents", "stockQuantity", "createdAt", "updatedAt"`;
 type ProductRow = Omit<Product, "createdAt" | "updatedAt"> & { createdAt: string | Date; updatedAt: string | Date };
-const fromRow = (r: ProductRow): Product => ({
-  id: r.id,
-  sku: r.sku,
-  name: r.name,
-  description: r.description,
-  priceCents: r.priceCents,
-  stockQuantity: r.stockQuantity,
-  createdAt: new Date(r.createdAt),
-  updatedAt: new Date(r.updatedAt),
-});
-
 /** A product as the REST door sends it: timestamps stay ISO 8601 text, never parsed into Dates to be printed back. */
 export type ProductRecord = Omit<Product, "createdAt" | "updatedAt"> & { createdAt: string; updatedAt: string };
 
-const toRecord = (r: ProductRow): ProductRecord => ({
-  id: r.id,
-  sku: r.sku,
-  name: r.name,
-  description: r.description,
-  priceCents: r.priceCents,
-  stockQuantity: r.stockQuantity,
-  createdAt: toIsoString(r.createdAt),
-  updatedAt: toIsoString(r.updatedAt),
-});
+/** A row as a product, its timestamps converted by `time` (built field by field: no spread per row). */
+function productFrom<T>(r: ProductRow, time: (stored: string | Date) => T) {
+  return {
+    id: r.id,
+    sku: r.sku,
+    name: r.name,
+    description: r.description,
+    priceCents: r.priceCents,
+    stockQuantity: r.stockQuantity,
+    createdAt: time(r.createdAt),
+    updatedAt: time(r.updatedAt),
+  };
+}
+const fromRow = (r: ProductRow): Product => productFrom(r, (t) => new Date(t));
+const toRecord = (r: ProductRow): ProductRecord => productFrom(r, toIsoString);
 
 export async function getProduct(id: number): Promise<ProductRecord> {
   const [row] = await readRows<ProductRow>(`SELECT ${PRODUCT_COLUMNS} FROM "Product" WHERE "id" = ?`, [id]);
