@@ -76,6 +76,18 @@ describe("hostile GraphQL", () => {
     expect(res.status).toBe(413);
   });
 
+  it("answers bodies that are not a JSON object with 400 BAD_REQUEST, without echoing them back", async () => {
+    for (const body of ['{"query": "{ secret', '"just a string"', "{}", "null"]) {
+      const res = await server.request("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body });
+      expect(res.status).toBe(400);
+      const text = await res.text();
+      expect(JSON.parse(text).errors[0].extensions).toMatchObject({ code: "BAD_REQUEST", requestId: expect.any(String) });
+      expect(text).not.toContain("secret");
+    }
+    const batch = await server.request("/graphql", { method: "POST", json: [{ query: "{ __typename }" }] });
+    expect(batch.status).toBe(400);
+  });
+
   it("answers malformed and invalid documents with coded errors, never a 500", async () => {
     const syntax = await gqlRaw("query {");
     expect(syntax.status).toBeLessThan(500);
