@@ -165,7 +165,11 @@ function graphqlJsonBody(limitBytes: number): RequestHandler {
     res.status(status).json({ errors: [{ message, extensions: { code, requestId: requestContext()?.requestId } }] });
   return (req, res, next) =>
     parse(req, res, (error?: unknown) => {
-      if ((error as { type?: string } | undefined)?.type === "entity.too.large") return refuse(res, 413, "REQUEST_ENTITY_TOO_LARGE", "Request body too large");
+      const type = (error as { type?: string } | undefined)?.type;
+      if (type === "entity.too.large") return refuse(res, 413, "REQUEST_ENTITY_TOO_LARGE", "Request body too large");
+      if (type === "charset.unsupported" || type === "encoding.unsupported") {
+        return refuse(res, 415, "UNSUPPORTED_MEDIA_TYPE", "The request body must be UTF-8 JSON");
+      }
       if (error) return refuse(res, 400, "BAD_REQUEST", "POST body must be a JSON object");
       // Yoga reads an empty parsed object as "no parsed body" and would look for the (consumed) stream.
       if (isEmptyObject(req.body)) return refuse(res, 400, "BAD_REQUEST", "Must provide query string.");
