@@ -12,7 +12,7 @@ import { createMetricsRegistry, httpMetrics } from "./lib/metrics.js";
 import { databaseGauges } from "./services/ops-gauges.js";
 import { requestContext, runWithRequestContext, type RequestContext } from "./lib/request-context.js";
 import { errorHandler } from "./rest/errors.js";
-import { restApi } from "./rest/index.js";
+import { mountRestApi } from "./rest/index.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
   name: string;
@@ -44,7 +44,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.set("trust proxy", false);
   app.use(requestScope(logger));
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
-  app.use("/api", restApi(config, logger));
+  mountRestApi(app, config, logger);
 
   app.get("/", (_req, res) => {
     res.json({
