@@ -7,6 +7,8 @@ import { closeDatabase, db } from "../src/db/index.js";
 import { createLogger } from "../src/lib/logger.js";
 import { startServer } from "../src/server.js";
 import { TMP_DIR } from "./helpers/server.js";
+import { spawnServer } from "./helpers/process.js";
+import { rmSync } from "node:fs";
 
 function captureLogs() {
   const lines: any[] = [];
@@ -73,6 +75,15 @@ describe("server lifecycle", () => {
     expect(body.trimEnd().split("\n")).toHaveLength(100001);
     await expect(fetch(`${running.url}/health`)).rejects.toThrow();
     expect(() => db()).toThrow(/not open/);
+  });
+
+  it("stops on SIGTERM with exit code 0, its last log lines written out", async () => {
+    const file = join(TMP_DIR, `sigterm-${randomUUID()}.db`);
+    const server = await spawnServer({ DATABASE_URL: `file:${file}` });
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect(await server.kill("SIGTERM")).toBe(0);
+    expect(server.logs.map((l) => l.msg).slice(-2)).toEqual(["shutting down", "stopped"]);
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${file}${suffix}`, { force: true });
   });
 
   it("does not seed a database that already has data, nor when seeding is off", async () => {

@@ -52,8 +52,13 @@ export function startCheckpointer(file: string, options: { intervalMs: number; b
   const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
   return {
     async stop() {
+      // Referenced again while it stops: an unreferenced worker's exit would not keep the
+      // process alive, and shutdown would end here without its last steps.
+      worker.ref();
       worker.postMessage("stop");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 1_000).unref())]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 1_000)))]);
+      clearTimeout(timer);
       await worker.terminate();
     },
   };

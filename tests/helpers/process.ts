@@ -4,7 +4,9 @@ import { createInterface } from "node:readline";
 export interface ServerProcess {
   url: string;
   child: ChildProcess;
-  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Every log line the process has written so far, parsed. */
+  logs: { msg?: string; [key: string]: unknown }[];
+  kill(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
 /** Starts `src/main.ts` in a child process (what `npm start` runs) and waits for its "listening" log line. */
@@ -13,21 +15,25 @@ export function spawnServer(env: Record<string, string>): Promise<ServerProcess>
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // "close": the process has exited and its output has been read to the end.
+  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  const logs: ServerProcess["logs"] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("server did not start in 20 s")), 20_000);
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
     createInterface({ input: child.stdout! }).on("line", (line) => {
       try {
         const entry = JSON.parse(line) as { msg?: string; url?: string };
+        logs.push(entry);
         if (entry.msg === "listening" && entry.url) {
           clearTimeout(timer);
           resolve({
             url: entry.url,
             child,
+            logs,
             kill: async (signal = "SIGKILL") => {
               child.kill(signal);
-              await exited;
+              return exited;
             },
           });
         }
