@@ -9,6 +9,7 @@ import type { Config } from "../config.js";
 import BetterSqlite3 from "better-sqlite3";
 import { SerializedSqliteAdapterFactory, sqlitePragmas } from "./sqlite-adapter.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
+import { postgresStatement } from "./pg-statements.js";
 import type { Mutex } from "../lib/mutex.js";
 import type { Logger } from "../lib/logger.js";
 import { dbMetrics } from "../lib/metrics.js";
@@ -158,8 +159,7 @@ export async function readRows<T>(sql: string, params: unknown[]): Promise<T[]> 
   const postgres = current?.postgres;
   if (postgres) {
     const started = performance.now();
-    let n = 0;
-    const result = await postgres.raw.query(sql.replace(/\?/g, () => `$${++n}`), params);
+    const result = await postgres.raw.query({ ...postgresStatement(sql), values: params });
     emitQuery({ query: sql, durationMs: performance.now() - started });
     return result.rows as T[];
   }

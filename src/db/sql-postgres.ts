@@ -1,19 +1,7 @@
 import type pg from "pg";
 import { emitQuery, instrumentTransaction } from "./index.js";
+import { postgresStatement } from "./pg-statements.js";
 import { expired, withSavepoint, type Sql } from "./sql.js";
-
-/** `?` placeholders as `$n`, and a name per statement text, so each connection prepares it once. */
-const postgresStatements = new Map<string, { name: string; text: string }>();
-
-function postgresStatement(text: string): { name: string; text: string } {
-  let statement = postgresStatements.get(text);
-  if (!statement) {
-    let n = 0;
-    statement = { name: `shop_${postgresStatements.size + 1}`, text: text.replace(/\?/g, () => `$${++n}`) };
-    postgresStatements.set(text, statement);
-  }
-  return statement;
-}
 
 /** ISO text: stored as UTC in the zone-less timestamp columns, as Prisma stores them. */
 const postgresParams = (params: readonly unknown[]) => params.map((p) => (p instanceof Date ? p.toISOString() : p));
