@@ -1,11 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { sqlTransaction } from "../src/db/sql.js";
-import { parseCheckoutInput } from "../src/services/checkout/input.js";
-import { placeOrder } from "../src/services/checkout/place-order.js";
-import { chargeCard, countGatewayCharges } from "../src/services/external/card-gateway.js";
-import { claimIdempotencyKey, fingerprint, gatewayKeyFor, saveRecoveryPoint } from "../src/services/idempotency.js";
+import { countGatewayCharges } from "../src/services/external/card-gateway.js";
+import { flowFaults, SimulatedCrash } from "../src/services/idempotency/flow.js";
+import { gatewayKeyFor } from "../src/services/idempotency/keys.js";
 import { configureServices } from "../src/services/settings.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
 import { createProduct, createUser } from "./helpers/factories.js";
@@ -177,32 +175,32 @@ describe("idempotency keys", () => {
   it("replays the original charge after a crash between charging and recording", async () => {
     const { user, product, body } = await customerWithProduct(10, 1000);
     const k = key();
-    const input = parseCheckoutInput(body);
-    const request = { scope: `user:${user.id}`, operation: "checkout", key: k, fingerprint: fingerprint(input) };
-    // What a process that died right after the gateway call leaves behind:
-    const { keyId, orderId } = await sqlTransaction(async (sql) => {
-      const claim = await claimIdempotencyKey(sql, request);
-      if (claim.kind !== "new") throw new Error("expected a fresh key");
-      const order = await placeOrder(sql, input);
-      await saveRecoveryPoint(sql, claim.id, "order_placed", order.id);
-      return { keyId: claim.id, orderId: order.id };
-    });
-    const charge = await chargeCard({ idempotencyKey: gatewayKeyFor(request), amountCents: 2000 as never, cardLast4: "4242" });
-
+    // The process dies right after the gateway call: nothing is undone, the key stays locked.
+    flowFaults.afterStep = (operation, step) => {
+      if (operation === "checkout" && step === "charge") throw new SimulatedCrash(step);
+    };
+    try {
+      expect((await restCheckout(body, k)).status).toBe(500);
+    } finally {
+      flowFaults.afterStep = undefined;
+    }
     const whileLocked = await restCheckout(body, k);
     expect(whileLocked.status).toBe(409);
     expect(whileLocked.headers.get("retry-after")).toBeTruthy();
 
-    // The lock times out (the crashed owner never comes back).
-    await db().idempotencyKey.update({ where: { id: keyId }, data: { lockedUntil: new Date(Date.now() - 1) } });
+    // The key's lock and the order's payment lease time out (the crashed owner never comes back).
+    await db().idempotencyKey.updateMany({ where: { key: k }, data: { lockedUntil: new Date(Date.now() - 1) } });
+    await db().order.updateMany({ where: { userId: user.id }, data: { paymentClaimedUntil: new Date(Date.now() - 1) } });
     const retry = await restCheckout(body, k);
     expect(retry.status).toBe(201);
-    expect(await retry.json()).toMatchObject({ orderId, status: "PAID", totalCents: 2000 });
+    const [order] = await ordersOf(user.id);
+    expect(await retry.json()).toMatchObject({ orderId: order!.id, status: "PAID", totalCents: 2000 });
 
-    const orders = await ordersOf(user.id);
-    expect(orders).toHaveLength(1);
-    expect(orders[0]!.payments).toEqual([expect.objectContaining({ status: "COMPLETED", gatewayChargeId: charge.chargeId })]);
-    expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKeyFor(request) })).toBe(1);
+    const gatewayKey = gatewayKeyFor({ scope: `user:${user.id}`, operation: "checkout", key: k });
+    const charge = await db().simulatedGatewayCharge.findUniqueOrThrow({ where: { idempotencyKey: gatewayKey } });
+    expect(await ordersOf(user.id)).toHaveLength(1);
+    expect((await ordersOf(user.id))[0]!.payments).toEqual([expect.objectContaining({ status: "COMPLETED", gatewayChargeId: charge.chargeId })]);
+    expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKey })).toBe(1);
     expect((await db().product.findUniqueOrThrow({ where: { id: product.id } })).stockQuantity).toBe(8);
   });
 

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readLegacyCoupons } from "../src/cli/import-legacy-coupons.js";
-import { importLegacyCoupons } from "../src/services/legacy-coupons.js";
+import { importLegacyCoupons } from "../src/services/coupons/legacy.js";
 import { db, startTestServer, TMP_DIR, type TestServer } from "./helpers/server.js";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
 

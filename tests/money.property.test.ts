@@ -1,8 +1,9 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MAX_CENTS, formatMoney, parseMoney, percentOf, type Cents } from "../src/lib/money.js";
-import { discountFor } from "../src/services/discounts.js";
-import { parseLegacyDiscount, parsePercentToBps } from "../src/services/coupon-input.js";
+import { discountFor } from "../src/services/coupons/discounts.js";
+import { parsePercentToBps } from "../src/services/coupons/input.js";
+import { parseLegacyDiscount } from "../src/services/coupons/legacy.js";
 
 const cents = fc.integer({ min: 0, max: MAX_CENTS }).map((c) => c as Cents);
 const bps = fc.integer({ min: 1, max: 10_000 });

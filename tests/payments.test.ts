@@ -5,7 +5,8 @@ import { transaction } from "../src/db/index.js";
 import { chargeCard, countGatewayCharges } from "../src/services/external/card-gateway.js";
 import { NetworkCallInTransactionError } from "../src/services/external/guard.js";
 import { FraudCheckClient, fraudScore } from "../src/services/external/fraud-check.js";
-import { configureServices, settings } from "../src/services/settings.js";
+import { configureServices } from "../src/services/settings.js";
+import { fraudCheckClient } from "../src/services/payments/fraud.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
 
@@ -140,7 +141,7 @@ describe("POST /api/payments/process", () => {
     try {
       const order = await pendingOrder();
       for (let i = 0; i < 3; i++) expect((await pay({ orderId: order.id, paymentMethod: "credit_card" })).status).toBe(503);
-      expect(settings().fraudCheck.breakerState).toBe("OPEN");
+      expect(fraudCheckClient().breakerState).toBe("OPEN");
 
       const calls = async (outcome: string) => {
         const text = await (await server.request("/metrics")).text();
@@ -212,7 +213,7 @@ describe("guard rails", () => {
     await expect(
       transaction(() => chargeCard({ idempotencyKey: key(), amountCents: 100 as never, cardLast4: null })),
     ).rejects.toBeInstanceOf(NetworkCallInTransactionError);
-    await expect(transaction(() => settings().fraudCheck.check(100 as never))).rejects.toBeInstanceOf(NetworkCallInTransactionError);
+    await expect(transaction(() => fraudCheckClient().check(100 as never))).rejects.toBeInstanceOf(NetworkCallInTransactionError);
   });
 
   it("exports transaction duration and connection wait metrics", async () => {

@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { loadConfig } from "../config.js";
 import { closeDatabase, openDatabase } from "../db/index.js";
 import { migrateSqlite } from "../db/migrate.js";
-import { importLegacyCoupons, type LegacyCouponRow } from "../services/legacy-coupons.js";
+import { importLegacyCoupons, type LegacyCouponRow } from "../services/coupons/legacy.js";
 
 export function readLegacyCoupons(file: string): LegacyCouponRow[] {
   const legacy = new Database(file, { readonly: true, fileMustExist: true });

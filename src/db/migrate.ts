@@ -69,12 +69,31 @@ export function migrateSqlite(url: string, dir = migrationsDir("sqlite")): strin
       `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, started_at, applied_steps_count)
        VALUES (?, ?, ?, ?, ?, 1)`,
     );
-    for (const migration of pending) {
-      const startedAt = Date.now();
-      conn.transaction(() => {
-        conn.exec(migration.sql);
-        record.run(randomUUID(), migration.checksum, Date.now(), migration.name, startedAt);
-      })();
+    // A table rebuild (Prisma's RedefineTables) drops the old table, and with foreign
+    // keys on that DROP deletes the rows of ON DELETE CASCADE children (or fails on
+    // RESTRICT ones). The migration's own `PRAGMA foreign_keys=OFF` is a no-op inside
+    // our transaction, so enforcement is switched off here, outside it, as SQLite's
+    // ALTER TABLE procedure prescribes; foreign_key_check then refuses a migration
+    // that would commit dangling references.
+    const foreignKeys = conn.pragma("foreign_keys", { simple: true }) as number;
+    conn.pragma("foreign_keys = OFF");
+    try {
+      for (const migration of pending) {
+        const startedAt = Date.now();
+        conn.transaction(() => {
+          conn.exec(migration.sql);
+          const violations = conn.pragma("foreign_key_check") as { table: string; rowid: number; parent: string }[];
+          if (violations.length > 0) {
+            const first = violations[0]!;
+            throw new MigrationError(
+              `migration ${migration.name} leaves ${violations.length} foreign key violation(s), first: ${first.table} rowid ${first.rowid} -> ${first.parent}`,
+            );
+          }
+          record.run(randomUUID(), migration.checksum, Date.now(), migration.name, startedAt);
+        })();
+      }
+    } finally {
+      conn.pragma(`foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
     }
     return pending.map((m) => m.name);
   } finally {

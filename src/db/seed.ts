@@ -1,5 +1,5 @@
 import type { Db } from "./index.js";
-import { parseLegacyDiscount } from "../services/coupon-input.js";
+import { parseLegacyDiscount } from "../services/coupons/legacy.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 

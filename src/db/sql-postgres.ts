@@ -1,10 +1,9 @@
 import type pg from "pg";
-import { emitQuery, instrumentTransaction } from "./index.js";
+import { emitQuery } from "./query-events.js";
+import { postgresParams } from "./rows.js";
+import { instrumentTransaction } from "./transaction.js";
 import { postgresStatement } from "./pg-statements.js";
 import { expired, withSavepoint, type Sql } from "./sql.js";
-
-/** ISO text: stored as UTC in the zone-less timestamp columns, as Prisma stores them. */
-const postgresParams = (params: readonly unknown[]) => params.map((p) => (p instanceof Date ? p.toISOString() : p));
 
 export async function postgresTransaction<T>(pool: pg.Pool, requestedAt: number, timeoutMs: number, fn: (sql: Sql) => Promise<T>): Promise<T> {
   const client = await pool.connect();

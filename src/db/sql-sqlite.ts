@@ -2,7 +2,10 @@ import { AsyncResource } from "node:async_hooks";
 import type BetterSqlite3 from "better-sqlite3";
 import { LockTimeoutError, type Mutex } from "../lib/mutex.js";
 import { dbMetrics } from "../lib/metrics.js";
-import { emitQuery, instrumentTransaction, type DriverConnection } from "./index.js";
+import type { DriverConnection } from "./client.js";
+import { emitQuery } from "./query-events.js";
+import { sqliteParams } from "./rows.js";
+import { instrumentTransaction } from "./transaction.js";
 import { expired, withSavepoint, type Sql } from "./sql.js";
 
 type SqliteConnection = Extract<DriverConnection, { provider: "sqlite" }>;
@@ -150,11 +153,6 @@ class WriteQueue {
 }
 
 const statementCaches = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
-
-/** Prisma's DateTime text on SQLite, so ISO comparisons in SQL and Prisma's reads both work. */
-const sqliteTime = (d: Date) => d.toISOString().replace("Z", "+00:00");
-const sqliteParams = (params: readonly unknown[]) =>
-  params.map((p) => (p instanceof Date ? sqliteTime(p) : typeof p === "boolean" ? Number(p) : p));
 
 /** One caller's transaction inside the shared one: its own savepoint, its own time limit. */
 async function runMember<T>(conn: BetterSqlite3.Database, timeoutMs: number, fn: (sql: Sql) => Promise<T>): Promise<MemberOutcome<T>> {

@@ -1,5 +1,5 @@
 import { TransientError } from "../errors.js";
-import { driverConnection, type DatabaseProvider } from "./index.js";
+import { driverConnection, type DatabaseProvider } from "./client.js";
 import { postgresTransaction } from "./sql-postgres.js";
 import { sqliteTransaction } from "./sql-sqlite.js";
 
@@ -8,9 +8,10 @@ import { sqliteTransaction } from "./sql-sqlite.js";
  * idempotency keys) run here rather than through the ORM, whose query compiler
  * costs about 0.7 ms of CPU per statement against 0.02-0.06 ms for a prepared
  * statement (bench/README.md). SQL is written once for both engines: `?`
- * placeholders, quoted identifiers, `RETURNING`. Date and boolean parameters
- * are stored as Prisma stores them; timestamps read back may be text (SQLite)
- * or Date, booleans 0/1 or true/false: use `toDate` and truthiness.
+ * placeholders, quoted identifiers, `RETURNING`, and lives in one module per
+ * aggregate (services/<aggregate>/sql.ts). Date and boolean parameters are
+ * stored as Prisma stores them; rows come back as stored, decoded by the
+ * module's column lists (./rows.ts).
  */
 export interface Sql {
   readonly provider: DatabaseProvider;
@@ -21,19 +22,6 @@ export interface Sql {
   run(text: string, params?: readonly unknown[]): Promise<number>;
   /** Runs fn in a savepoint: if it throws, only its writes are undone and the transaction goes on. */
   savepoint<T>(fn: () => Promise<T>): Promise<T>;
-}
-
-export function toDate(value: unknown): Date;
-export function toDate(value: unknown | null): Date | null;
-export function toDate(value: unknown): Date | null {
-  if (value === null || value === undefined) return null;
-  return value instanceof Date ? value : new Date(value as string);
-}
-
-/** A stored timestamp as ISO 8601 UTC text, as JSON prints a Date; SQLite's own text needs no Date round trip. */
-export function toIsoString(value: unknown): string {
-  if (typeof value === "string" && value.length === 29 && value.endsWith("+00:00")) return `${value.slice(0, 23)}Z`;
-  return toDate(value).toISOString();
 }
 
 /**

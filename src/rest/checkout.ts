@@ -1,20 +1,23 @@
 import { Router } from "express";
-import type { Config } from "../config.js";
-import { checkout } from "../services/checkout/index.js";
-import { applyCoupon, createCoupon, listCoupons } from "../services/coupons.js";
-import { couponInputFromRest } from "../services/coupon-input.js";
-import { id, parseInput } from "../lib/validation.js";
 import { z } from "zod";
+import type { Config } from "../config.js";
+import { jsonBody } from "../edge/body.js";
+import { id, parseInput } from "../lib/validation.js";
+import { checkout } from "../services/checkout/index.js";
+import { applyCoupon, createCoupon, listCoupons } from "../services/coupons/index.js";
+import { parseLegacyDiscount } from "../services/coupons/legacy.js";
+import { methodNotAllowed, sendOutcome } from "./http.js";
 import { appliedCouponJson, checkoutJson, couponJson } from "./serializers.js";
-import { jsonBody, sendOutcome, methodNotAllowed } from "./http.js";
+import { couponFromRest } from "./translate.js";
 
-const applyCouponBody = z.strictObject({ couponCode: z.string({ error: "is required" }).min(1, "is required").max(64, "is too long") });
+/** The apply-coupon body's shape; the code itself is validated by the service, as for GraphQL. */
+const applyCouponBody = z.strictObject({ couponCode: z.unknown() });
 
 export function checkoutRoutes(config: Config): Router {
   const router = Router();
   const json = jsonBody(config.JSON_BODY_LIMIT_BYTES);
 
-  router.post("/", ...json, async (req, res) => {
+  router.post("/", json, async (req, res) => {
     sendOutcome(res, await checkout(req.body, req.get("Idempotency-Key")), checkoutJson);
   });
 
@@ -22,12 +25,12 @@ export function checkoutRoutes(config: Config): Router {
     res.json((await listCoupons({ activeOnly: true })).map(couponJson));
   });
 
-  router.post("/coupons", ...json, async (req, res) => {
-    const coupon = await createCoupon(couponInputFromRest(req.body));
+  router.post("/coupons", json, async (req, res) => {
+    const coupon = await createCoupon(couponFromRest(req.body, parseLegacyDiscount) as Record<string, unknown>);
     res.status(201).json(couponJson(coupon));
   });
 
-  router.post("/:orderId/apply-coupon", ...json, async (req, res) => {
+  router.post("/:orderId/apply-coupon", json, async (req, res) => {
     const orderId = parseInput(id, req.params.orderId, "orderId");
     const { couponCode } = parseInput(applyCouponBody, req.body);
     res.json(appliedCouponJson(await applyCoupon(orderId, couponCode)));

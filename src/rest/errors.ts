@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, Response } from "express";
-import { DomainError, TransientError } from "../errors.js";
-import { mapDatabaseError } from "../db/errors.js";
+import { TransientError } from "../errors.js";
+import { toDomainError } from "../edge/errors.js";
 import { requestContext } from "../lib/request-context.js";
 import { businessMetrics } from "../lib/metrics.js";
 
@@ -9,22 +9,6 @@ export interface ErrorBody {
   code: string;
   details?: Record<string, unknown>;
   requestId: string;
-}
-
-/** Known errors keep their code and message; anything else is logged and masked as INTERNAL. */
-export function toDomainError(error: unknown): DomainError | undefined {
-  if (error instanceof DomainError) return error;
-  return mapDatabaseError(error) ?? bodyParserError(error);
-}
-
-function bodyParserError(error: unknown): DomainError | undefined {
-  const type = (error as { type?: unknown } | null)?.type;
-  if (type === "entity.parse.failed") return new DomainError("VALIDATION_FAILED", "The request body is not valid JSON");
-  if (type === "entity.too.large") return new DomainError("PAYLOAD_TOO_LARGE", "The request body is too large");
-  if (type === "encoding.unsupported" || type === "charset.unsupported") {
-    return new DomainError("UNSUPPORTED_MEDIA_TYPE", "The request body must be UTF-8 JSON");
-  }
-  return undefined;
 }
 
 export function sendError(res: Response, error: unknown): void {

@@ -1,24 +1,8 @@
-import express, { type Request, type RequestHandler, type Response, type Router } from "express";
+import type { Request, RequestHandler, Response, Router } from "express";
 import { DomainError } from "../errors.js";
-import type { IdempotentResult } from "../services/idempotency.js";
+import type { IdempotentResult } from "../services/idempotency/keys.js";
 import type { Page } from "../services/pagination.js";
 import { sendError } from "./errors.js";
-
-/**
- * What a route with a body runs first: the JSON parser (malformed 400, over
- * the limit 413), and anything but JSON is 415. Per route, so reads pay nothing.
- */
-export function jsonBody(limitBytes: number): RequestHandler[] {
-  return [express.json({ limit: limitBytes, strict: true }), requireJson];
-}
-
-const requireJson: RequestHandler = (req, _res, next) => {
-  if (!req.is("application/json")) {
-    next(new DomainError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json"));
-    return;
-  }
-  next();
-};
 
 /** Sends a page as a JSON array with the next cursor in `X-Next-Cursor` and a `Link` header. */
 export function sendPage<T>(req: Request, res: Response, page: Page<T>, render: (item: T) => unknown): void {

@@ -1,4 +1,4 @@
-import type { Express } from "express";
+import type { Express, Router } from "express";
 import type { Config } from "../config.js";
 import type { Logger } from "../lib/logger.js";
 import { checkoutRoutes } from "./checkout.js";
@@ -6,14 +6,32 @@ import { orderRoutes } from "./orders.js";
 import { paymentRoutes } from "./payments.js";
 import { productRoutes } from "./products.js";
 
+interface RouteLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
+
 /**
  * The storefront's documented endpoints under /api: thin translation to
  * services. Each resource is mounted by its full path (a request passes one
- * router, not two); what matches none falls to the app's 404 and error handler.
+ * router, not two); what matches none falls to the app's 404 and error
+ * handler. Returns the endpoint list, read from the routers themselves.
  */
-export function mountRestApi(app: Express, config: Config, logger: Logger): void {
-  app.use("/api/products", productRoutes(config));
-  app.use("/api/orders", orderRoutes(config, logger));
-  app.use("/api/payments", paymentRoutes(config));
-  app.use("/api/checkout", checkoutRoutes(config));
+export function mountRestApi(app: Express, config: Config, logger: Logger): () => string[] {
+  const resources: [string, Router][] = [
+    ["/api/products", productRoutes(config)],
+    ["/api/orders", orderRoutes(config, logger)],
+    ["/api/payments", paymentRoutes(config)],
+    ["/api/checkout", checkoutRoutes(config)],
+  ];
+  for (const [path, router] of resources) app.use(path, router);
+  return () =>
+    resources.flatMap(([base, router]) =>
+      (router as unknown as { stack: RouteLayer[] }).stack.flatMap((layer) =>
+        layer.route
+          ? Object.keys(layer.route.methods)
+              .filter((m) => m !== "_all")
+              .map((m) => `${m.toUpperCase()} ${base}${layer.route!.path === "/" ? "" : layer.route!.path}`)
+          : [],
+      ),
+    );
 }

@@ -1,23 +1,20 @@
 import { Router } from "express";
 import type { Config } from "../config.js";
-import { decimalMoney, id, parseInput } from "../lib/validation.js";
-import { getPayment } from "../services/payments.js";
-import { paymentInputSchema, processPayment } from "../services/payment-processing.js";
+import { jsonBody } from "../edge/body.js";
+import { id, parseInput } from "../lib/validation.js";
+import { getPayment, processPayment } from "../services/payments/index.js";
+import { methodNotAllowed, sendOutcome } from "./http.js";
 import { paymentResultJson, paymentWithOrderJson } from "./serializers.js";
-import { jsonBody, sendOutcome, methodNotAllowed } from "./http.js";
-
-/** The storefront sends `amount` as a decimal; the service takes cents. */
-const processBody = paymentInputSchema.omit({ amountCents: true }).extend({ amount: decimalMoney.nullish() });
+import { decimalToCents } from "./translate.js";
 
 export function paymentRoutes(config: Config): Router {
   const router = Router();
   const json = jsonBody(config.JSON_BODY_LIMIT_BYTES);
 
   for (const [path, fraudCheck] of [["/process", true], ["/process-simple", false]] as const) {
-    router.post(path, ...json, async (req, res) => {
-      const { amount, ...rest } = parseInput(processBody, req.body);
-      const result = await processPayment({ ...rest, amountCents: amount }, req.get("Idempotency-Key"), { fraudCheck });
-      sendOutcome(res, result, paymentResultJson);
+    router.post(path, json, async (req, res) => {
+      const input = decimalToCents(req.body, "amount", "amountCents", { required: false });
+      sendOutcome(res, await processPayment(input, req.get("Idempotency-Key"), { fraudCheck }), paymentResultJson);
     });
   }
 

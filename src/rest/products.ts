@@ -3,17 +3,17 @@ import { pipeline } from "node:stream/promises";
 import { Router } from "express";
 import { z } from "zod";
 import type { Config } from "../config.js";
-import { decimalMoney, id, parseInput } from "../lib/validation.js";
+import { jsonBody } from "../edge/body.js";
+import { id, parseInput } from "../lib/validation.js";
 import { pageRequestSchema } from "../services/pagination.js";
-import { createProduct, getProduct, listProducts, productInputSchema } from "../services/products.js";
+import { createProduct, getProduct, listProducts } from "../services/products/index.js";
 import { getBulkUploadJob, jobErrorsCsv } from "../services/bulk-import/jobs.js";
 import { importCsvUpload } from "../services/bulk-import/uploads.js";
 import { incomingCsv } from "./uploads.js";
 import { SAMPLE_CSV_MAX_ROWS, sampleCsvLines } from "../services/bulk-import/sample-csv.js";
 import { bulkUploadJobJson, productJson } from "./serializers.js";
-import { jsonBody, sendPage, methodNotAllowed } from "./http.js";
-
-const createProductBody = productInputSchema.omit({ priceCents: true }).extend({ price: decimalMoney });
+import { methodNotAllowed, sendPage } from "./http.js";
+import { decimalToCents } from "./translate.js";
 
 const bulkUploadQuery = z.object({
   dryRun: z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).optional().transform((v) => v === "true" || v === "1"),
@@ -36,9 +36,8 @@ export function productRoutes(config: Config): Router {
     sendPage(req, res, page, productJson);
   });
 
-  router.post("/", ...json, async (req, res) => {
-    const { price, ...rest } = parseInput(createProductBody, req.body);
-    const product = await createProduct({ ...rest, priceCents: price });
+  router.post("/", json, async (req, res) => {
+    const product = await createProduct(decimalToCents(req.body, "price", "priceCents", { required: true }) as Record<string, unknown>);
     res.status(201).location(`/api/products/${product.id}`).json(productJson(product));
   });
 

@@ -1,13 +1,11 @@
 import { toDecimalNumber, type Cents } from "../lib/money.js";
-import type { Product, ProductRecord } from "../services/products.js";
-import type { OrderDetails } from "../services/orders.js";
-import type { PaymentDetails } from "../services/payments.js";
-import type { Coupon } from "../services/coupons.js";
+import type { Product, ProductRecord } from "../services/products/index.js";
+import type { OrderDetails } from "../services/orders/queries.js";
+import type { PaymentDetails, PaymentResult } from "../services/payments/index.js";
+import type { AppliedCoupon, Coupon } from "../services/coupons/index.js";
 import type { BulkUploadJob } from "../services/bulk-import/jobs.js";
 import { jobProgress } from "../services/bulk-import/jobs.js";
 import type { CheckoutResult } from "../services/checkout/index.js";
-import type { AppliedCoupon } from "../services/coupons.js";
-import type { PaymentResult } from "../services/payment-processing.js";
 
 /** The storefront reads decimal amounts; each has its exact integer twin beside it. */
 export const money = (cents: number) => toDecimalNumber(cents as Cents);

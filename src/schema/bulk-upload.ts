@@ -1,5 +1,5 @@
 import { builder } from "./builder.js";
-import { parseId } from "./scalars.js";
+import { parseId } from "./fields.js";
 import { BulkUploadJobStatus } from "../generated/sqlite/enums.js";
 import { importCsvUpload } from "../services/bulk-import/uploads.js";
 import { findBulkUploadJob, jobProgress, type BulkUploadJob } from "../services/bulk-import/jobs.js";

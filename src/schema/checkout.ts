@@ -3,8 +3,8 @@ import { OrderRef } from "./order.js";
 import { PaymentRef } from "./payment.js";
 import { unwrapOutcome } from "./outcome.js";
 import { checkout, type CheckoutResult } from "../services/checkout/index.js";
-import { findOrder } from "../services/orders.js";
-import { findPayment } from "../services/payments.js";
+import { findOrder } from "../services/orders/queries.js";
+import { findPayment } from "../services/payments/index.js";
 
 const CheckoutItemInput = builder.inputType("CheckoutItemInput", {
   fields: (t) => ({

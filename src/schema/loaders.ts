@@ -1,7 +1,7 @@
 import DataLoader from "dataloader";
-import { countOrdersByUser } from "../services/users.js";
-import { itemsForOrders, type OrderItem } from "../services/orders.js";
-import { productsByIds, type Product } from "../services/products.js";
+import { countOrdersByUser } from "../services/users/index.js";
+import { itemsForOrders, type OrderItem } from "../services/orders/sql.js";
+import { productsByIds, type Product } from "../services/products/index.js";
 
 /**
  * Per-request batching: aggregates the Prisma plugin cannot fold into its

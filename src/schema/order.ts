@@ -1,9 +1,9 @@
 import { builder } from "./builder.js";
 import { ProductRef } from "./product.js";
-import { formatUsd, parseId } from "./scalars.js";
+import { formatUsd, parseId } from "./fields.js";
 import { OrderStatus } from "../generated/sqlite/enums.js";
-import { findOrder } from "../services/orders.js";
-import { fulfillOrder, type FulfillmentResult } from "../services/fulfillment.js";
+import { findOrder } from "../services/orders/queries.js";
+import { fulfillOrder, type FulfillmentResult } from "../services/fulfillment/index.js";
 
 builder.enumType(OrderStatus, { name: "OrderStatus" });
 

@@ -1,8 +1,7 @@
 import { builder } from "./builder.js";
-import { parseId } from "./scalars.js";
+import { parseId } from "./fields.js";
 import { PaymentStatus } from "../generated/sqlite/enums.js";
-import { findPayment } from "../services/payments.js";
-import { processPayment, type PaymentResult } from "../services/payment-processing.js";
+import { findPayment, processPayment, type PaymentResult } from "../services/payments/index.js";
 import { unwrapOutcome } from "./outcome.js";
 
 builder.enumType(PaymentStatus, { name: "PaymentStatus" });

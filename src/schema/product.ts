@@ -1,8 +1,8 @@
 import { builder } from "./builder.js";
-import { formatUsd, parseId } from "./scalars.js";
+import { formatUsd, parseId } from "./fields.js";
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { MAX_CONNECTION_SIZE } from "./builder.js";
-import { createProduct, findProduct, productWindow, type Product } from "../services/products.js";
+import { createProduct, findProduct, productWindow, type Product } from "../services/products/index.js";
 import { decodeCursor, encodeCursor } from "../services/pagination.js";
 
 export const ProductRef = builder.prismaObject("Product", {

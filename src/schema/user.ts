@@ -1,10 +1,10 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { builder, MAX_CONNECTION_SIZE } from "./builder.js";
 import { OrderRef } from "./order.js";
-import { orderWindow, type Order } from "../services/orders.js";
+import { orderWindow, type Order } from "../services/orders/sql.js";
 import { decodeCursor, encodeCursor } from "../services/pagination.js";
-import { parseId } from "./scalars.js";
-import { findUsers, userById } from "../services/users.js";
+import { parseId } from "./fields.js";
+import { findUsers, userById } from "../services/users/index.js";
 
 const UserRef = builder.prismaObject("User", {
   fields: (t) => ({

@@ -1,7 +1,7 @@
 import type { Logger } from "../lib/logger.js";
 import { startPeriodic } from "../lib/periodic.js";
-import { purgeExpiredIdempotencyKeys } from "./idempotency.js";
-import { expireReservations } from "./reservations.js";
+import { purgeExpiredIdempotencyKeys } from "./idempotency/keys.js";
+import { expireReservations } from "./orders/expiry.js";
 
 export interface Maintenance {
   /** One pass now (also what the timer runs). */

@@ -1,5 +1,5 @@
 import type { Config } from "../config.js";
-import { FraudCheckClient } from "./external/fraud-check.js";
+import { configureFraudCheck } from "./payments/fraud.js";
 
 /** The knobs services need, set once at start from the config (tests pass overrides to the config). */
 export interface ServiceSettings {
@@ -8,38 +8,36 @@ export interface ServiceSettings {
   reservationTtlMs: number;
   maxCheckoutItems: number;
   cardGateway: { latencyMs: number; timeoutMs: number };
-  fraudRejectThreshold: number;
   uploads: { dir: string; maxBytes: number };
   shipping: { latencyMs: number; failureRate: number; timeoutMs: number };
   fulfillmentMaxAttempts: number;
   email: { failureRate: number };
-  /** One per process: its circuit breaker is this instance's view of the fraud service. */
-  fraudCheck: FraudCheckClient;
 }
 
 let current: ServiceSettings | undefined;
 
+/** Sets the services' knobs (and the fraud client) from the config; tests reconfigure with overrides. */
 export function configureServices(config: Config): ServiceSettings {
+  configureFraudCheck({
+    latencyMs: config.FRAUD_CHECK_LATENCY_MS,
+    jitterMs: config.FRAUD_CHECK_JITTER_MS,
+    slowRate: config.FRAUD_CHECK_SLOW_RATE,
+    failureRate: config.FRAUD_CHECK_FAILURE_RATE,
+    timeoutMs: config.FRAUD_CHECK_TIMEOUT_MS,
+    breakerFailureThreshold: config.FRAUD_BREAKER_FAILURE_THRESHOLD,
+    breakerResetMs: config.FRAUD_BREAKER_RESET_MS,
+    rejectThreshold: config.FRAUD_SCORE_REJECT_THRESHOLD,
+  });
   current = Object.freeze({
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000,
     idempotencyLockTimeoutMs: config.IDEMPOTENCY_LOCK_TIMEOUT_MS,
     reservationTtlMs: config.RESERVATION_TTL_MINUTES * 60_000,
     maxCheckoutItems: config.MAX_CHECKOUT_ITEMS,
     cardGateway: { latencyMs: config.CARD_GATEWAY_LATENCY_MS, timeoutMs: config.CARD_GATEWAY_TIMEOUT_MS },
-    fraudRejectThreshold: config.FRAUD_SCORE_REJECT_THRESHOLD,
     uploads: { dir: config.UPLOAD_DIR, maxBytes: config.BULK_UPLOAD_MAX_BYTES },
     shipping: { latencyMs: config.SHIPPING_LATENCY_MS, failureRate: config.SHIPPING_FAILURE_RATE, timeoutMs: config.SHIPPING_TIMEOUT_MS },
     fulfillmentMaxAttempts: config.FULFILLMENT_MAX_ATTEMPTS,
     email: { failureRate: config.EMAIL_FAILURE_RATE },
-    fraudCheck: new FraudCheckClient({
-      latencyMs: config.FRAUD_CHECK_LATENCY_MS,
-      jitterMs: config.FRAUD_CHECK_JITTER_MS,
-      slowRate: config.FRAUD_CHECK_SLOW_RATE,
-      failureRate: config.FRAUD_CHECK_FAILURE_RATE,
-      timeoutMs: config.FRAUD_CHECK_TIMEOUT_MS,
-      breakerFailureThreshold: config.FRAUD_BREAKER_FAILURE_THRESHOLD,
-      breakerResetMs: config.FRAUD_BREAKER_RESET_MS,
-    }),
   });
   return current;
 }

@@ -4,7 +4,7 @@ import { businessMetrics } from "../../lib/metrics.js";
 import type { Logger } from "../../lib/logger.js";
 import { CsvFormatError, readCsvRecords } from "./csv-reader.js";
 import { checkHeader, rowParser, type ProductRow, type RowParser } from "./rows.js";
-import { LeaseLostError, writeProductBatch, type Batch } from "../../db/bulk-writer.js";
+import { LeaseLostError, writeProductBatch, type Batch } from "./batch-writer.js";
 
 export interface ProcessOptions {
   workerId: string;

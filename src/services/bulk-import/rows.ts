@@ -1,5 +1,6 @@
 import { MoneyFormatError, parseMoney, type Cents } from "../../lib/money.js";
-import { MAX_STOCK } from "../products.js";
+import { CONTROL_CHARACTERS } from "../../lib/validation.js";
+import { MAX_STOCK } from "../products/input.js";
 
 export const REQUIRED_COLUMNS = ["name", "price", "stockQuantity"] as const;
 export const KNOWN_COLUMNS = new Set<string>(["sku", "name", "description", "price", "stockQuantity"]);
@@ -18,8 +19,6 @@ export interface FieldError {
 }
 
 const SKU = /^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 
 /** Checks the header: the job fails at once, with this message, when it is wrong. */
 export function checkHeader(fields: string[]): { columns: string[] } | { error: string } {
@@ -53,10 +52,11 @@ export function rowParser(columns: string[]): RowParser {
     const name = value(iName);
     if (!name) fail("name", "is required");
     else if (name.length > 200) fail("name", "must be at most 200 characters");
-    else if (CONTROL.test(name)) fail("name", "must not contain control characters");
+    else if (CONTROL_CHARACTERS.test(name)) fail("name", "must not contain control characters");
 
     const description = value(iDescription);
     if (description.length > 2000) fail("description", "must be at most 2000 characters");
+    else if (CONTROL_CHARACTERS.test(description)) fail("description", "must not contain control characters");
 
     let priceCents = 0 as Cents;
     const price = value(iPrice);

@@ -4,12 +4,14 @@ import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { db } from "../../db/index.js";
+import { sqlTransaction } from "../../db/sql.js";
 import { requestContext } from "../../lib/request-context.js";
 import { DomainError, ValidationError } from "../../errors.js";
-import { beginIdempotent, fingerprint, isValidIdempotencyKey, type IdempotentRequest } from "../idempotency.js";
+import { finish, runFlow } from "../idempotency/flow.js";
+import { fingerprint, isValidIdempotencyKey, type IdempotentRequest } from "../idempotency/keys.js";
 import { settings } from "../settings.js";
 import { getBulkUploadJob, type BulkUploadJob } from "./jobs.js";
+import { insertJob, type NewJob } from "./sql.js";
 import { announceJobQueued } from "./worker.js";
 
 export interface StoredUpload {
@@ -80,7 +82,7 @@ export async function createBulkUploadJob(
   const key = options.idempotencyKey;
   try {
     if (key === undefined || key === null || key === "") {
-      return { job: await getBulkUploadJob((await db().bulkUploadJob.create({ data })).id), replayed: false };
+      return { job: await getBulkUploadJob(await sqlTransaction((sql) => insertJob(sql, data))), replayed: false };
     }
     return await createOnce(key, upload, data);
   } catch (error) {
@@ -89,11 +91,8 @@ export async function createBulkUploadJob(
   }
 }
 
-async function createOnce(
-  key: string,
-  upload: StoredUpload,
-  data: { filePath: string; fileName: string | null; fileSizeBytes: number; dryRun: boolean; requestId: string | null },
-): Promise<{ job: BulkUploadJob; replayed: boolean }> {
+/** One step: the job is queued in the transaction that claims the key. */
+async function createOnce(key: string, upload: StoredUpload, data: NewJob): Promise<{ job: BulkUploadJob; replayed: boolean }> {
   if (!isValidIdempotencyKey(key)) throw ValidationError.field("idempotencyKey", "must be 1-255 printable ASCII characters");
   const request: IdempotentRequest = {
     scope: "bulk_upload",
@@ -101,17 +100,14 @@ async function createOnce(
     key,
     fingerprint: fingerprint({ sha256: upload.sha256, dryRun: data.dryRun }),
   };
-  const begun = await beginIdempotent<{ jobId: number }, never>(request, async (sql) => {
-    const now = new Date();
-    const job = await sql.get<{ id: number }>(
-      `INSERT INTO "BulkUploadJob" ("status", "filePath", "fileName", "fileSizeBytes", "dryRun", "requestId", "createdAt", "updatedAt")
-       VALUES ('QUEUED', ?, ?, ?, ?, ?, ?, ?) RETURNING "id"`,
-      [data.filePath, data.fileName, data.fileSizeBytes, data.dryRun, data.requestId, now, now],
-    );
-    return { outcome: { ok: true, status: 202, value: { jobId: job!.id } } };
-  });
-  if (begun.kind !== "done") throw new Error("unreachable: a bulk upload completes in its first step");
-  const { outcome, replayed } = begun.result;
+  const { outcome, replayed } = await runFlow<null, { jobId: number }>(
+    {
+      steps: [{ kind: "transaction", name: "queue_job", resource: () => 0, run: async (sql) => finish({ ok: true, status: 202, value: { jobId: await insertJob(sql, data) } }) }],
+      resume: () => Promise.resolve(null),
+    },
+    request,
+    null,
+  );
   if (replayed) await rm(upload.path, { force: true }); // the first upload's file is the job's
   if (!outcome.ok) throw outcome.error;
   return { job: await getBulkUploadJob(outcome.value.jobId), replayed };

@@ -1,30 +1,12 @@
+import type { OrderStatus } from "../../generated/sqlite/enums.js";
 import { annotateRequest } from "../../lib/request-context.js";
 import type { Cents } from "../../lib/money.js";
-import type { OrderStatus } from "../../generated/sqlite/enums.js";
-import {
-  beginIdempotent,
-  failure,
-  finishIdempotent,
-  fingerprint,
-  gatewayKeyFor,
-  recoveredResource,
-  requireIdempotencyKey,
-  saveRecoveryPoint,
-  unlockIdempotencyKey,
-  type IdempotentRequest,
-  type IdempotentResult,
-  type Outcome,
-} from "../idempotency.js";
-import {
-  chargeForAttempt,
-  claimOrderForPayment,
-  declined,
-  recordCharge,
-  releaseOrderClaim,
-  type PaymentAttempt,
-} from "../payment-flow.js";
+import { finish, runFlow, type Flow } from "../idempotency/flow.js";
+import { failure, fingerprint, gatewayKeyFor, requireIdempotencyKey, type IdempotentResult, type Outcome } from "../idempotency/keys.js";
+import { findOrderTotals } from "../orders/sql.js";
+import { abandonPayment, chargeStep, declined, openPayment, recordChargeStep, resumePayment, takePaymentLease, type PaymentAttempt } from "../payments/steps.js";
 import { parseCheckoutInput, type CheckoutInput } from "./input.js";
-import { placeOrder } from "./place-order.js";
+import { placeOrder, type PlacedOrder } from "./place-order.js";
 
 export { parseCheckoutInput, type CheckoutInput };
 
@@ -38,90 +20,68 @@ export interface CheckoutResult {
   message: string;
 }
 
-const OPERATION = "checkout";
+interface CheckoutState {
+  input: CheckoutInput;
+  gatewayKey: string;
+  order?: PlacedOrder;
+  payment?: PaymentAttempt;
+}
 
 /**
- * Checkout in short steps, none holding a transaction across the network
- * (docs/idempotency.md has the crash analysis):
- *  1. one transaction claims the key, places the order, reserves stock and
- *     takes the order's payment lease (or stores a deterministic failure, or
- *     finds the outcome to replay); a resumed key finds its order instead;
- *  2. outside any transaction the gateway charges, under a key derived from the
- *     client's, so a retry after a crash gets the original charge back;
- *  3. one transaction records the charge and completes the key.
+ * Checkout in steps, none holding a transaction across the network
+ * (docs/idempotency.md has the crash analysis): place the order (and without
+ * a payment method, stop there), lease it and open its payment, charge the
+ * card, record the charge.
  */
+const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
+  steps: [
+    {
+      kind: "transaction",
+      name: "place_order",
+      resource: (s) => s.order!.id,
+      run: async (sql, state) => {
+        const order = await placeOrder(sql, state.input);
+        if (!state.input.paymentMethod) return finish(success(order, null, "PENDING", "Order placed; awaiting payment"));
+        return { ...state, order };
+      },
+    },
+    {
+      kind: "transaction",
+      name: "open_payment",
+      resource: (s) => s.payment!.paymentId!,
+      run: async (sql, state) => {
+        const { input, order, gatewayKey } = state;
+        await takePaymentLease(sql, order!.id);
+        const attempt = { orderId: order!.id, amountCents: order!.totalCents as Cents, paymentMethod: input.paymentMethod!, cardLast4: input.cardLast4, gatewayKey, fraudScore: null };
+        return { ...state, payment: await openPayment(sql, attempt) };
+      },
+      undo: (sql, state) => abandonPayment(sql, state.payment!),
+    },
+    chargeStep(),
+    recordChargeStep(({ order, payment }) =>
+      payment!.charge!.status === "succeeded"
+        ? success(order!, payment!.paymentId!, "PAID", "Order placed and paid")
+        : failure(declined(order!.id, payment!.paymentId!)),
+    ),
+  ],
+  // After a crash: past place_order the order is reloaded; past open_payment the open payment too, its lease taken again.
+  resume: async (sql, point, resourceId, initial) => {
+    const payment = point === "open_payment" ? await resumePayment(sql, resourceId, initial.gatewayKey) : undefined;
+    const order = await findOrderTotals(sql, payment?.orderId ?? resourceId);
+    if (!order) throw new Error(`checkout resumed at ${point} without its order`);
+    return { ...initial, order, payment };
+  },
+};
+
 export async function checkout(rawInput: unknown, idempotencyKey: string | null | undefined): Promise<IdempotentResult<CheckoutResult>> {
   const key = requireIdempotencyKey(idempotencyKey);
   const input = parseCheckoutInput(rawInput);
   annotateRequest({ userId: input.userId });
-  const request: IdempotentRequest = { scope: `user:${input.userId}`, operation: OPERATION, key, fingerprint: fingerprint(input) };
-
-  const begun = await beginIdempotent<CheckoutResult, { order: OrderTotals }>(request, async (sql, claim) => {
-    if (claim.kind === "resume") {
-      const orderId = recoveredResource(claim);
-      await claimOrderForPayment(sql, orderId);
-      const order = await sql.get<OrderTotals>(`SELECT "id", "subtotalCents", "discountCents", "totalCents" FROM "Order" WHERE "id" = ?`, [orderId]);
-      return { state: { order: order! } };
-    }
-    const order = await placeOrder(sql, input);
-    await saveRecoveryPoint(sql, claim.id, "order_placed", order.id);
-    if (!input.paymentMethod) return { outcome: success(order.id, null, "PENDING", order, "Order placed; awaiting payment") };
-    await claimOrderForPayment(sql, order.id);
-    return { state: { order } };
-  });
-  if (begun.kind === "done") return begun.result;
-
-  const { keyId, state } = begun;
-  const progress = { charged: false };
-  try {
-    return await payForOrder(keyId, state.order, input, request, progress);
-  } catch (error) {
-    // Once the gateway charged, the order's lease stays until it times out: no
-    // other attempt may charge again before this key's retry records the charge.
-    if (!progress.charged) await releaseOrderClaim(state.order.id);
-    await unlockIdempotencyKey(keyId);
-    throw error;
-  }
+  const request = { scope: `user:${input.userId}`, operation: "checkout", key, fingerprint: fingerprint(input) };
+  return runFlow(checkoutFlow, request, { input, gatewayKey: gatewayKeyFor(request) });
 }
 
-interface OrderTotals {
-  id: number;
-  subtotalCents: number;
-  discountCents: number;
-  totalCents: number;
-}
-
-async function payForOrder(
-  keyId: number,
-  order: OrderTotals,
-  input: CheckoutInput,
-  request: IdempotentRequest,
-  progress: { charged: boolean },
-): Promise<IdempotentResult<CheckoutResult>> {
-  const attempt: PaymentAttempt = {
-    orderId: order.id,
-    amountCents: order.totalCents as Cents,
-    paymentMethod: input.paymentMethod!,
-    cardLast4: input.cardLast4,
-    gatewayKey: gatewayKeyFor(request),
-  };
-  const charge = await chargeForAttempt(attempt);
-  progress.charged = true;
-  return finishIdempotent(keyId, async (sql) => {
-    const payment = await recordCharge(sql, attempt, charge);
-    return payment.status === "COMPLETED"
-      ? success(order.id, payment.paymentId, "PAID", order, "Order placed and paid")
-      : failure(declined(order.id, payment.paymentId));
-  });
-}
-
-function success(
-  orderId: number,
-  paymentId: number | null,
-  status: OrderStatus,
-  totals: { subtotalCents: number; discountCents: number; totalCents: number },
-  message: string,
-): Outcome<CheckoutResult> {
-  const { subtotalCents, discountCents, totalCents } = totals;
-  return { ok: true, status: 201, value: { orderId, paymentId, status, subtotalCents, discountCents, totalCents, message } };
+function success(order: PlacedOrder, paymentId: number | null, status: OrderStatus, message: string): Outcome<CheckoutResult> {
+  const { subtotalCents, discountCents, totalCents } = order;
+  return { ok: true, status: 201, value: { orderId: order.id, paymentId, status, subtotalCents, discountCents, totalCents, message } };
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { db } from "../../db/index.js";
 import { sqlTransaction } from "../../db/sql.js";
 import { DomainError, TransientError } from "../../errors.js";
 import type { Cents } from "../../lib/money.js";
 import { settings } from "../settings.js";
 import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
+import { chargeByKey, countCharges, insertCharge, type ChargeRow } from "./ledger-sql.js";
 
 /**
  * A simulated card gateway with a real provider's idempotency: a repeated key
@@ -37,27 +37,19 @@ export async function chargeCard(request: ChargeRequest): Promise<Charge> {
   const declined = request.cardLast4 === DECLINED_CARD_LAST4;
   // The ledger keeps one charge per key: the first writer's row wins, every repeat reads it back.
   const row = await sqlTransaction(async (sql) => {
-    const columns = `"chargeId", "status", "declineCode", "amountCents"`;
-    const created = await sql.get<ChargeRow>(
-      `INSERT INTO "SimulatedGatewayCharge" ("chargeId", "idempotencyKey", "amountCents", "cardLast4", "status", "declineCode", "createdAt")
-       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("idempotencyKey") DO NOTHING RETURNING ${columns}`,
-      [
-        `ch_${randomBytes(12).toString("hex")}`, request.idempotencyKey, request.amountCents, request.cardLast4,
-        declined ? "declined" : "succeeded", declined ? "card_declined" : null, new Date(),
-      ],
-    );
+    const charge = {
+      chargeId: `ch_${randomBytes(12).toString("hex")}`,
+      idempotencyKey: request.idempotencyKey,
+      amountCents: request.amountCents,
+      cardLast4: request.cardLast4,
+      status: declined ? "declined" : "succeeded",
+      declineCode: declined ? "card_declined" : null,
+    };
+    const created = await insertCharge(sql, charge, new Date());
     if (created) return { ...created, original: false };
-    const original = await sql.get<ChargeRow>(`SELECT ${columns} FROM "SimulatedGatewayCharge" WHERE "idempotencyKey" = ?`, [request.idempotencyKey]);
-    return { ...original!, original: true };
+    return { ...(await chargeByKey(sql, request.idempotencyKey))!, original: true };
   });
   return row.original ? checkSameCharge(row, request) : toCharge(row);
-}
-
-interface ChargeRow {
-  chargeId: string;
-  status: string;
-  declineCode: string | null;
-  amountCents: number;
 }
 
 function checkSameCharge(original: ChargeRow, request: ChargeRequest): Charge {
@@ -79,7 +71,5 @@ function toCharge(row: ChargeRow): Charge {
 
 /** How many charges the gateway holds for a key prefix: what tests count to prove "charged once". */
 export function countGatewayCharges(where: { idempotencyKeyPrefix?: string } = {}): Promise<number> {
-  return db().simulatedGatewayCharge.count({
-    where: where.idempotencyKeyPrefix ? { idempotencyKey: { startsWith: where.idempotencyKeyPrefix } } : {},
-  });
+  return countCharges(where.idempotencyKeyPrefix ?? "");
 }

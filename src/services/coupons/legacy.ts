@@ -1,6 +1,19 @@
-import { db } from "../db/index.js";
-import { parseLegacyDiscount } from "./coupon-input.js";
-import { normalizeCouponCode } from "./coupons.js";
+import { db } from "../../db/index.js";
+import { MoneyFormatError } from "../../lib/money.js";
+import { normalizeCouponCode, parsePercentToBps } from "./input.js";
+
+/**
+ * The storefront's legacy free-form discount: a number, or a string "15" or
+ * "15%", meaning 15 percent. Anything else ("15 percent", "abc", "-5", "0",
+ * "150", "") is refused, never guessed. Returns basis points.
+ */
+export function parseLegacyDiscount(value: unknown): number {
+  if (typeof value === "number") return parsePercentToBps(value);
+  if (typeof value !== "string" || value.length > 32) throw new MoneyFormatError('must be a number or a string like "15" or "15%"');
+  const match = /^\s*(\d{1,3}(?:\.\d{1,2})?)\s*%?\s*$/.exec(value);
+  if (!match) throw new MoneyFormatError('must be a number or a string like "15" or "15%"');
+  return parsePercentToBps(match[1]!);
+}
 
 /** A coupon row as the old service stored it: the discount as free text ("15%", "10", ...). */
 export interface LegacyCouponRow {
@@ -20,7 +33,7 @@ export interface LegacyImportReport {
 /**
  * Turns the old free-form coupon values into typed PERCENTAGE coupons: "15%"
  * and "15" both mean 15 percent (the value the old code meant but computed as
- * NaN). Runs in one transaction; a dry run reports without writing.
+ * NaN). A dry run reports without writing.
  */
 export async function importLegacyCoupons(rows: LegacyCouponRow[], options: { dryRun?: boolean } = {}): Promise<LegacyImportReport> {
   const report: LegacyImportReport = { imported: [], skippedExisting: [], unparseable: [] };

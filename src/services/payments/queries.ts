@@ -1,5 +1,5 @@
-import { db, type Prisma } from "../db/index.js";
-import { NotFoundError } from "../errors.js";
+import { db, type Prisma } from "../../db/index.js";
+import { NotFoundError } from "../../errors.js";
 
 export const paymentDetails = { order: true } satisfies Prisma.PaymentInclude;
 export type PaymentDetails = Prisma.PaymentGetPayload<{ include: typeof paymentDetails }>;

@@ -7,20 +7,20 @@ import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
-import type { Config } from "./config.js";
-import { useCostLimit, useErrorCodes } from "./graphql-limits.js";
-import { MAX_CONNECTION_SIZE } from "./schema/builder.js";
+import type { Config } from "../config.js";
+import { useCostLimit, useErrorCodes } from "./limits.js";
+import { MAX_CONNECTION_SIZE } from "../schema/builder.js";
 import type { Registry } from "prom-client";
-import { businessMetrics } from "./lib/metrics.js";
+import { businessMetrics } from "../lib/metrics.js";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { createRequire } from "node:module";
-import { TransientError } from "./errors.js";
-import type { Logger } from "./lib/logger.js";
-import { annotateRequest, requestContext } from "./lib/request-context.js";
-import { toDomainError } from "./rest/errors.js";
-import { schema } from "./schema/index.js";
-import { createLoaders } from "./schema/loaders.js";
-import type { GraphQLContext } from "./schema/builder.js";
+import { TransientError } from "../errors.js";
+import type { Logger } from "../lib/logger.js";
+import { annotateRequest, requestContext } from "../lib/request-context.js";
+import { toDomainError } from "../edge/errors.js";
+import { schema } from "../schema/index.js";
+import { createLoaders } from "../schema/loaders.js";
+import type { GraphQLContext } from "../schema/builder.js";
 
 const DEFAULT_QUERY = `# Welcome to the shop gateway. Try:
 query ShopOverview {
@@ -102,7 +102,7 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
       logger: requestContext()?.logger ?? logger,
     }),
     plugins: [
-      // Limits (docs: README "GraphQL limits"): refused at parse or validation, before anything runs.
+      // Limits (README, "Safety limits"): refused at parse or validation, before anything runs.
       maxTokensPlugin({ n: config.GRAPHQL_MAX_TOKENS, exposeLimits: true }),
       maxDepthPlugin({ n: config.GRAPHQL_MAX_DEPTH, flattenFragments: true, exposeLimits: true }),
       maxAliasesPlugin({ n: config.GRAPHQL_MAX_ALIASES, exposeLimits: true }),
@@ -112,8 +112,8 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
       ...(config.GRAPHQL_INTROSPECTION ? [] : [useDisableIntrospection()]),
       useErrorCodes(),
       // Executes each distinct operation through a compiled function (cached per
-      // document): a 300-field order page runs ~3x faster than graphql-js's
-      // generic executor (bench/README.md).
+      // document): far cheaper than graphql-js's generic executor on large order
+      // pages (bench/README.md).
       useGraphQlJit(),
       usePrometheus({
         registry: metrics,

@@ -1,4 +1,4 @@
-import { percentOf, type Cents } from "../lib/money.js";
+import { percentOf, type Cents } from "../../lib/money.js";
 
 export type DiscountRule =
   | { type: "PERCENTAGE"; percentOffBps: number }

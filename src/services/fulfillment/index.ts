@@ -1,12 +1,16 @@
-import { db, transaction, withSavepoint } from "../db/index.js";
-import { isUniqueViolation } from "../db/errors.js";
-import { DomainError, NotFoundError, TransientError } from "../errors.js";
-import type { Logger } from "../lib/logger.js";
-import { fulfillmentMetrics } from "../lib/metrics.js";
-import { requestContext } from "../lib/request-context.js";
-import { createShippingLabel } from "./external/shipping.js";
-import { transitionOrder } from "./order-state.js";
-import { settings } from "./settings.js";
+import { db } from "../../db/index.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import { sqlTransaction, type Sql } from "../../db/sql.js";
+import { DomainError, NotFoundError, TransientError } from "../../errors.js";
+import type { OrderStatus } from "../../generated/sqlite/enums.js";
+import type { Logger } from "../../lib/logger.js";
+import { fulfillmentMetrics } from "../../lib/metrics.js";
+import { requestContext } from "../../lib/request-context.js";
+import { createShippingLabel } from "../external/shipping.js";
+import { findOrderTotals } from "../orders/sql.js";
+import { transitionOrder } from "../orders/state.js";
+import { settings } from "../settings.js";
+import { countFailedAttempt, insertOutboxEvent, insertShipment, shipmentOf } from "./sql.js";
 
 export interface FulfillmentResult {
   orderId: number;
@@ -81,12 +85,14 @@ async function runStages(orderId: number, log: Logger): Promise<FulfillmentResul
   });
 
   await stage("mark_processing", async () => {
-    if (order.status === "PAID" && !(await transaction((tx) => transitionOrder(tx, orderId, "PAID", "PROCESSING")))) {
-      const now = await db().order.findUniqueOrThrow({ where: { id: orderId }, select: { status: true } });
-      // A concurrent call got there first: continue with it, the shipment is idempotent.
-      if (now.status !== "PROCESSING" && now.status !== "FULFILLED") {
-        throw new DomainError("ORDER_NOT_PAID", `Order ${orderId} is ${now.status}`, { status: now.status });
-      }
+    if (order.status !== "PAID") return;
+    const status = await sqlTransaction(async (sql) => {
+      if (await transitionOrder(sql, orderId, "PAID", "PROCESSING")) return "PROCESSING";
+      return (await findOrderTotals(sql, orderId))!.status;
+    });
+    // A concurrent call got there first: continue with it, the shipment is idempotent.
+    if (status !== "PROCESSING" && status !== "FULFILLED") {
+      throw new DomainError("ORDER_NOT_PAID", `Order ${orderId} is ${status}`, { status });
     }
   });
 
@@ -94,30 +100,25 @@ async function runStages(orderId: number, log: Logger): Promise<FulfillmentResul
     try {
       return await createShippingLabel(`fulfil_order_${orderId}`);
     } catch (error) {
-      if (error instanceof TransientError) await countFailedAttempt(orderId, error);
+      if (error instanceof TransientError) await countAttempt(orderId, error);
       throw error;
     }
   });
 
   return stage("complete", () =>
-    transaction(async (tx) => {
+    sqlTransaction(async (sql) => {
+      const now = new Date();
       // In a savepoint: on PostgreSQL a failed statement would abort the whole transaction.
-      const shipment = await withSavepoint(tx, "create_shipment", () =>
-        tx.shipment.create({ data: { orderId, carrier: label.carrier, trackingNumber: label.trackingNumber } }),
-      ).catch(async (error: unknown) => {
+      const shipment = await sql.savepoint(() => insertShipment(sql, orderId, label, now)).catch(async (error: unknown) => {
         if (!isUniqueViolation(error)) throw error;
-        return tx.shipment.findUniqueOrThrow({ where: { orderId } });
+        return (await shipmentOf(sql, orderId))!;
       });
-      const won = await transitionOrder(tx, orderId, "PROCESSING", "FULFILLED", { fulfilledAt: new Date() });
+      const won = await transitionOrder(sql, orderId, "PROCESSING", "FULFILLED", { fulfilledAt: now }, { now });
       if (won) {
         const requestId = requestContext()?.requestId ?? null;
         const payload = JSON.stringify({ orderId, userId: order.userId, trackingNumber: shipment.trackingNumber, totalCents: order.totalCents });
-        await tx.outboxEvent.createMany({
-          data: [
-            { type: "email.order_fulfilled", payload, requestId },
-            { type: "analytics.order_fulfilled", payload, requestId },
-          ],
-        });
+        await insertOutboxEvent(sql, "email.order_fulfilled", payload, requestId, now);
+        await insertOutboxEvent(sql, "analytics.order_fulfilled", payload, requestId, now);
       }
       return result(orderId, shipment, !won);
     }),
@@ -143,19 +144,22 @@ async function timed<T>(stage: Stage, fn: () => Promise<T>, log: Logger): Promis
   }
 }
 
-/** A failure no retry can mend: the order goes FAILED with the reason recorded. */
+/** A failure no retry can mend: the order goes FAILED (from PAID or PROCESSING) with the reason recorded. */
 async function failTerminally(orderId: number, reason: string, detail: string): Promise<never> {
-  await db().order.updateMany({
-    where: { id: orderId, status: { in: ["PAID", "PROCESSING"] } },
-    data: { status: "FAILED", failureReason: `${reason}: ${detail}` },
-  });
+  await sqlTransaction((sql) => failOrder(sql, orderId, `${reason}: ${detail}`));
   throw new DomainError("FULFILLMENT_FAILED", `Order ${orderId} cannot be fulfilled: ${detail}`, { reason });
 }
 
+async function failOrder(sql: Sql, orderId: number, failureReason: string): Promise<void> {
+  const status = (await findOrderTotals(sql, orderId))?.status;
+  const failable: OrderStatus[] = ["PAID", "PROCESSING"];
+  if (status && failable.includes(status)) await transitionOrder(sql, orderId, status, "FAILED", { failureReason });
+}
+
 /** Retryable failures are counted; past FULFILLMENT_MAX_ATTEMPTS the order is FAILED instead of retried forever. */
-async function countFailedAttempt(orderId: number, error: TransientError): Promise<void> {
-  const order = await db().order.update({ where: { id: orderId }, data: { fulfillmentAttempts: { increment: 1 } } });
-  if (order.fulfillmentAttempts >= settings().fulfillmentMaxAttempts) {
-    await failTerminally(orderId, "shipping_failed", `${order.fulfillmentAttempts} attempts: ${error.message}`);
+async function countAttempt(orderId: number, error: TransientError): Promise<void> {
+  const attempts = await sqlTransaction((sql) => countFailedAttempt(sql, orderId, new Date()));
+  if (attempts >= settings().fulfillmentMaxAttempts) {
+    await failTerminally(orderId, "shipping_failed", `${attempts} attempts: ${error.message}`);
   }
 }

@@ -1,0 +1,51 @@
+import BetterSqlite3 from "better-sqlite3";
+import { openedDatabase } from "./client.js";
+import { postgresStatement } from "./pg-statements.js";
+import { emitQuery } from "./query-events.js";
+import { postgresParams, sqliteParams } from "./rows.js";
+
+/**
+ * Reads outside any transaction on the driver (the hot catalogue and order
+ * pages): the ORM's query compiler costs far more per statement than a
+ * prepared statement (bench/README.md). SQLite: a read-only connection in WAL
+ * mode sees only committed data, so it needs no lock. PostgreSQL: the driver
+ * pool. SQL is portable (`?` placeholders, quoted identifiers); rows come back
+ * as stored, so callers decode them with their module's column list (./rows.ts).
+ */
+export async function readRows<T>(sql: string, params: unknown[]): Promise<T[]> {
+  const { postgres, sqlite } = openedDatabase();
+  if (postgres) {
+    const started = performance.now();
+    const result = await postgres.raw.query({ ...postgresStatement(sql), values: postgresParams(params) });
+    emitQuery({ query: sql, durationMs: performance.now() - started });
+    return result.rows as T[];
+  }
+  if (!sqlite) throw new Error("readRows needs an open database");
+  if (!sqlite.reader) {
+    const conn = new BetterSqlite3(sqlite.file, { readonly: true });
+    conn.pragma(`busy_timeout = ${sqlite.busyTimeoutMs}`);
+    sqlite.reader = { conn, statements: new Map() };
+  }
+  let reader = sqlite.reader.statements.get(sql);
+  if (!reader) sqlite.reader.statements.set(sql, (reader = rowReader(sqlite.reader.conn.prepare(sql))));
+  const started = performance.now();
+  const rows = reader.read(sqliteParams(params));
+  emitQuery({ query: sql, durationMs: performance.now() - started });
+  return rows as T[];
+}
+
+export interface RowReader {
+  read(params: unknown[]): object[];
+}
+
+/**
+ * Rows as arrays from SQLite, turned into objects by a function compiled for
+ * the statement's columns: cheaper than better-sqlite3 building each row
+ * object property by property (bench/README.md).
+ */
+function rowReader(statement: BetterSqlite3.Statement): RowReader {
+  const names = statement.columns().map((c) => c.name);
+  const build = new Function("r", `return { ${names.map((name, i) => `${JSON.stringify(name)}: r[${i}]`).join(", ")} };`) as (r: unknown[]) => object;
+  statement.raw(true);
+  return { read: (params) => (statement.all(...params) as unknown[][]).map(build) };
+}

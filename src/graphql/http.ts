@@ -1,0 +1,54 @@
+import type { RequestHandler, Response } from "express";
+import { graphqlUploadExpress } from "graphql-upload-minimal";
+import type { YogaServerInstance } from "graphql-yoga";
+import type { Config } from "../config.js";
+import { parseJsonBody } from "../edge/body.js";
+import { toDomainError } from "../edge/errors.js";
+import { requestContext } from "../lib/request-context.js";
+import type { GraphQLContext } from "../schema/builder.js";
+
+/**
+ * The GraphQL door's HTTP handlers, in order: the CSRF check for uploads,
+ * multipart parsed streaming (Yoga's own parser would hold every file in
+ * memory: docs/stack.md), JSON bodies read by the edge's reader (same limits
+ * and codes as REST), then Yoga.
+ */
+export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object, GraphQLContext>): RequestHandler[] {
+  const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1 });
+  const json = parseJsonBody(config.GRAPHQL_MAX_BODY_BYTES);
+  return [
+    requirePreflightForUploads,
+    uploads,
+    (req, res, next) =>
+      json(req, res, (error?: unknown) => {
+        const known = error === undefined ? undefined : toDomainError(error);
+        if (known) return refuse(res, known.status, known.code, known.message);
+        if (error) return next(error);
+        // Yoga reads an empty parsed object as "no parsed body" and would look for the (consumed) stream.
+        if (isEmptyObject(req.body)) return refuse(res, 400, "VALIDATION_FAILED", "Must provide query string.");
+        next();
+      }),
+    (req, res) => yoga.handle(req, res),
+  ];
+}
+
+/** A refusal before GraphQL runs, in GraphQL's response shape, with the code REST would use. */
+function refuse(res: Response, status: number, code: string, message: string): void {
+  res.locals.errorCode = code;
+  res.status(status).json({ errors: [{ message, extensions: { code, requestId: requestContext()?.requestId } }] });
+}
+
+/**
+ * CSRF: a browser form on another site can POST multipart/form-data without a
+ * preflight, but cannot add a custom header. Uploads must carry one (the same
+ * headers Yoga's and Apollo's CSRF prevention accept).
+ */
+const PREFLIGHT_HEADERS = ["x-graphql-yoga-csrf", "graphql-require-preflight", "apollo-require-preflight"];
+const requirePreflightForUploads: RequestHandler = (req, res, next) => {
+  if (!req.is("multipart/form-data") || PREFLIGHT_HEADERS.some((h) => req.get(h))) return next();
+  req.resume();
+  res.setHeader("Connection", "close");
+  refuse(res, 400, "CSRF_PREFLIGHT_REQUIRED", `Multipart requests need one of the headers ${PREFLIGHT_HEADERS.join(", ")} (CSRF protection)`);
+};
+
+const isEmptyObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;

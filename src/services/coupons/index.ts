@@ -1,0 +1,48 @@
+import { db, type Prisma } from "../../db/index.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import { DomainError } from "../../errors.js";
+import { parseInput } from "../../lib/validation.js";
+import { couponInputSchema, type CouponInput } from "./input.js";
+
+export { applyCoupon, type AppliedCoupon } from "./apply.js";
+export { couponCode, couponInputSchema, normalizeCouponCode, type CouponInput } from "./input.js";
+
+export type Coupon = Prisma.CouponGetPayload<object>;
+
+/** Active: switched on, not expired, and with redemptions left. */
+function activeCouponWhere(now: Date): Prisma.CouponWhereInput {
+  return {
+    active: true,
+    OR: [{ expiresAt: null }, { expiresAt: { gt: now } }],
+    AND: [{ OR: [{ maxRedemptions: null }, { redemptionCount: { lt: db().coupon.fields.maxRedemptions } }] }],
+  };
+}
+
+export function listCoupons(options: { activeOnly: boolean; now?: Date }): Promise<Coupon[]> {
+  return db().coupon.findMany({
+    where: options.activeOnly ? activeCouponWhere(options.now ?? new Date()) : {},
+    orderBy: { code: "asc" },
+  });
+}
+
+/** Validates the typed coupon (./input.ts) and stores it; codes are stored upper-cased. */
+export async function createCoupon(input: CouponInput | Record<string, unknown>): Promise<Coupon> {
+  const { type, code, percentOffBps, amountOffCents, description, expiresAt, maxRedemptions, minSubtotalCents } = parseInput(couponInputSchema, input);
+  try {
+    return await db().coupon.create({
+      data: {
+        code,
+        type,
+        percentOffBps,
+        amountOffCents,
+        description: description ?? null,
+        expiresAt: expiresAt ?? null,
+        maxRedemptions: maxRedemptions ?? null,
+        minSubtotalCents: minSubtotalCents ?? null,
+      },
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DomainError("DUPLICATE", `A coupon with code ${code} already exists`, { field: "code" });
+    throw error;
+  }
+}

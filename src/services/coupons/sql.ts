@@ -1,0 +1,46 @@
+import { columns } from "../../db/rows.js";
+import type { Sql } from "../../db/sql.js";
+import { OrderStatus } from "../../generated/sqlite/enums.js";
+
+export const COUPON_RULE = columns("Coupon", ["id", "code", "type", "percentOffBps", "amountOffCents", "active", "expiresAt", "minSubtotalCents"]);
+const ORDER_COUPON = columns("Order", ["subtotalCents", "discountCents", "status", "paymentClaimedUntil"], "o");
+
+export const statements = {
+  couponByCode: `SELECT ${COUPON_RULE.list} FROM "Coupon" WHERE "code" = ?`,
+  countRedemption: `UPDATE "Coupon" SET "redemptionCount" = "redemptionCount" + 1, "updatedAt" = ?
+    WHERE "id" = ? AND ("maxRedemptions" IS NULL OR "redemptionCount" < "maxRedemptions")`,
+  returnRedemption: `UPDATE "Coupon" SET "redemptionCount" = "redemptionCount" - 1, "updatedAt" = ? WHERE "id" = ? AND "redemptionCount" > 0`,
+  orderWithCoupon: `SELECT ${ORDER_COUPON.list}, c."code" AS "couponCode" FROM "Order" o LEFT JOIN "Coupon" c ON c."id" = o."couponId" WHERE o."id" = ?`,
+  setOrderCoupon: `UPDATE "Order" SET "couponId" = ?, "discountCents" = ?, "totalCents" = ?, "updatedAt" = ?
+    WHERE "id" = ? AND "status" = ? AND "couponId" IS NULL`,
+};
+
+export async function couponByCode(sql: Sql, code: string) {
+  const row = await sql.get(statements.couponByCode, [code]);
+  return row ? COUPON_RULE.decode(row) : undefined;
+}
+
+/** Counts one redemption unless the limit is reached: true when it did. */
+export async function countRedemption(sql: Sql, couponId: number, now: Date): Promise<boolean> {
+  return (await sql.run(statements.countRedemption, [now, couponId])) === 1;
+}
+
+export async function returnRedemption(sql: Sql, couponId: number, now: Date): Promise<void> {
+  await sql.run(statements.returnRedemption, [now, couponId]);
+}
+
+export async function orderWithCoupon(sql: Sql, orderId: number) {
+  const row = await sql.get<{ couponCode: string | null }>(statements.orderWithCoupon, [orderId]);
+  return row ? { ...ORDER_COUPON.decode(row), couponCode: row.couponCode } : undefined;
+}
+
+/** Sets the coupon of a PENDING order that has none yet: false when another request got there first. */
+export async function setOrderCoupon(
+  sql: Sql,
+  orderId: number,
+  change: { couponId: number; discountCents: number; totalCents: number },
+  now: Date,
+): Promise<boolean> {
+  const params = [change.couponId, change.discountCents, change.totalCents, now, orderId, OrderStatus.PENDING];
+  return (await sql.run(statements.setOrderCoupon, params)) === 1;
+}

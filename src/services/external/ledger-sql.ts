@@ -1,0 +1,37 @@
+import { readRows } from "../../db/index.js";
+import { columns } from "../../db/rows.js";
+import type { Sql } from "../../db/sql.js";
+
+/** The simulated card gateway's own ledger (a real provider keeps it on its side). */
+export const CHARGE = columns("SimulatedGatewayCharge", ["chargeId", "status", "declineCode", "amountCents"]);
+export type ChargeRow = ReturnType<typeof CHARGE.decode>;
+
+export const statements = {
+  insertCharge: `INSERT INTO "SimulatedGatewayCharge" ("chargeId", "idempotencyKey", "amountCents", "cardLast4", "status", "declineCode", "createdAt")
+    VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("idempotencyKey") DO NOTHING RETURNING ${CHARGE.list}`,
+  chargeByKey: `SELECT ${CHARGE.list} FROM "SimulatedGatewayCharge" WHERE "idempotencyKey" = ?`,
+  countByKeyPrefix: `SELECT COUNT(*) AS "count" FROM "SimulatedGatewayCharge" WHERE substr("idempotencyKey", 1, ?) = ?`,
+};
+
+/** Records a charge unless the key has one: undefined when the key was already charged. */
+export async function insertCharge(
+  sql: Sql,
+  charge: ChargeRow & { idempotencyKey: string; cardLast4: string | null },
+  now: Date,
+): Promise<ChargeRow | undefined> {
+  const row = await sql.get(statements.insertCharge, [
+    charge.chargeId, charge.idempotencyKey, charge.amountCents, charge.cardLast4, charge.status, charge.declineCode, now,
+  ]);
+  return row ? CHARGE.decode(row) : undefined;
+}
+
+export async function chargeByKey(sql: Sql, idempotencyKey: string): Promise<ChargeRow | undefined> {
+  const row = await sql.get(statements.chargeByKey, [idempotencyKey]);
+  return row ? CHARGE.decode(row) : undefined;
+}
+
+/** How many charges the ledger holds for keys starting with `prefix`. */
+export async function countCharges(prefix: string): Promise<number> {
+  const [row] = await readRows<{ count: number | string }>(statements.countByKeyPrefix, [prefix.length, prefix]);
+  return Number(row?.count ?? 0);
+}

@@ -1,0 +1,91 @@
+import { readRows } from "../../db/index.js";
+import { allColumns, columns, type Row } from "../../db/rows.js";
+import type { Sql } from "../../db/sql.js";
+import { memoized, placeholders } from "../../db/statements.js";
+import { OrderStatus } from "../../generated/sqlite/enums.js";
+
+export type Order = Row<"Order">;
+export type OrderItem = Row<"OrderItem">;
+
+/** Columns a status change may write beside the status. */
+export type OrderChanges = Partial<Pick<Order, "paidAt" | "reservedUntil" | "paymentClaimedUntil" | "cancelledAt" | "fulfilledAt" | "failureReason">>;
+const CHANGEABLE = ["paidAt", "reservedUntil", "paymentClaimedUntil", "cancelledAt", "fulfilledAt", "failureReason"] as const;
+
+const ORDER = allColumns("Order");
+const ITEM = allColumns("OrderItem");
+export const ORDER_TOTALS = columns("Order", ["id", "userId", "status", "subtotalCents", "discountCents", "totalCents", "couponId", "paymentClaimedUntil"]);
+
+export const statements = {
+  orderTotals: `SELECT ${ORDER_TOTALS.list} FROM "Order" WHERE "id" = ?`,
+  orderWindow: `SELECT ${ORDER.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" DESC LIMIT ?`,
+  orderWindowOldestFirst: `SELECT ${ORDER.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" ASC LIMIT ?`,
+  ownerOf: `SELECT "userId" FROM "Order" WHERE "id" = ?`,
+  dueForExpiry: `SELECT "id" FROM "Order" WHERE "status" = ? AND "reservedUntil" < ? AND "id" > ? ORDER BY "id" LIMIT ?`,
+};
+
+/** `UPDATE "Order" SET "status" ...` for one set of changed columns, with or without the payment-in-flight guard. */
+const statusUpdate = memoized((shape: string) => {
+  const [set, guard] = shape.split("|");
+  const columns = set ? set.split(",") : [];
+  return `UPDATE "Order" SET "status" = ?, "updatedAt" = ?${columns.map((c) => `, "${c}" = ?`).join("")}
+    WHERE "id" = ? AND "status" = ?${guard ? ` AND ("paymentClaimedUntil" IS NULL OR "paymentClaimedUntil" <= ?)` : ""}`;
+});
+
+const itemsIn = memoized((n: number) => `SELECT ${ITEM.list} FROM "OrderItem" WHERE "orderId" IN (${placeholders(n)}) ORDER BY "id"`);
+
+export function samples(): string[] {
+  return [statusUpdate(`${CHANGEABLE.join(",")}|guard`), statusUpdate("|"), itemsIn(1), itemsIn(3)];
+}
+
+/** The conditional status update behind `transitionOrder` (./state.ts): true when this call changed the order. */
+export async function updateOrderStatus(
+  sql: Sql,
+  orderId: number,
+  from: OrderStatus,
+  to: OrderStatus,
+  changes: OrderChanges,
+  now: Date,
+  unlessPaymentInFlight: boolean,
+): Promise<boolean> {
+  const set = CHANGEABLE.filter((c) => c in changes);
+  const text = statusUpdate(`${set.join(",")}|${unlessPaymentInFlight ? "guard" : ""}`);
+  const params = [to, now, ...set.map((c) => changes[c] ?? null), orderId, from];
+  if (unlessPaymentInFlight) params.push(now);
+  return (await sql.run(text, params)) === 1;
+}
+
+export async function findOrderTotals(sql: Sql, orderId: number) {
+  const row = await sql.get(statements.orderTotals, [orderId]);
+  return row ? ORDER_TOTALS.decode(row) : undefined;
+}
+
+/** A keyset window of one user's orders, newest first (or oldest first for backward pages). */
+export async function orderWindow(
+  userId: number,
+  window: { olderThan?: number; newerThan?: number; limit: number; oldestFirst?: boolean },
+): Promise<Order[]> {
+  const rows = await readRows(window.oldestFirst ? statements.orderWindowOldestFirst : statements.orderWindow, [
+    userId, window.olderThan ?? 2_147_483_647, window.newerThan ?? 0, window.limit,
+  ]);
+  return rows.map(ORDER.decode);
+}
+
+/** The items of many orders in one statement (a per-request loader's batch). */
+export async function itemsForOrders(orderIds: readonly number[]): Promise<Map<number, OrderItem[]>> {
+  const rows = (await readRows(itemsIn(orderIds.length), [...orderIds])).map(ITEM.decode);
+  const byOrder = new Map<number, OrderItem[]>(orderIds.map((id) => [id, []]));
+  for (const row of rows) byOrder.get(row.orderId)?.push(row);
+  return byOrder;
+}
+
+/** Unpaid orders whose reservation lapsed, in id order after `afterId`. */
+export async function ordersDueForExpiry(now: Date, afterId: number, limit: number): Promise<number[]> {
+  const rows = await readRows<{ id: number }>(statements.dueForExpiry, [OrderStatus.PENDING, now, afterId, limit]);
+  return rows.map((r) => r.id);
+}
+
+/** The user an order belongs to (read outside any transaction), or undefined. */
+export async function orderOwner(orderId: number): Promise<number | undefined> {
+  const [row] = await readRows<{ userId: number }>(statements.ownerOf, [orderId]);
+  return row?.userId;
+}

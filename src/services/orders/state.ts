@@ -1,0 +1,49 @@
+import type { Sql } from "../../db/sql.js";
+import { DomainError } from "../../errors.js";
+import { OrderStatus } from "../../generated/sqlite/enums.js";
+import { IllegalTransitionError } from "../state-machine.js";
+import { updateOrderStatus, type OrderChanges } from "./sql.js";
+
+/**
+ * The order lifecycle. Every status change of an order, on every path
+ * (checkout, payment, fulfilment, expiry), goes through `transitionOrder`.
+ *
+ *   PENDING ──pay──> PAID ──fulfil──> PROCESSING ──ship──> FULFILLED
+ *      │               │                  │
+ *      └─expire─> CANCELLED               └──terminal failure──> FAILED
+ *                      PAID ──stock or payment check fails──> FAILED
+ */
+export const orderTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
+  PENDING: [OrderStatus.PAID, OrderStatus.CANCELLED],
+  PAID: [OrderStatus.PROCESSING, OrderStatus.FAILED],
+  PROCESSING: [OrderStatus.FULFILLED, OrderStatus.FAILED],
+  FULFILLED: [],
+  CANCELLED: [],
+  FAILED: [],
+};
+
+export function canTransitionOrder(from: OrderStatus, to: OrderStatus): boolean {
+  return orderTransitions[from].includes(to);
+}
+
+/**
+ * Moves an order from `from` to `to`, writing `changes` with it, by a
+ * conditional update: of two concurrent callers exactly one wins. Returns
+ * false when the order was not in `from` (or a payment was in flight, with
+ * `unlessPaymentInFlight`). An illegal transition is a programming error.
+ */
+export async function transitionOrder(
+  sql: Sql,
+  orderId: number,
+  from: OrderStatus,
+  to: OrderStatus,
+  changes: OrderChanges = {},
+  options: { now?: Date; unlessPaymentInFlight?: boolean } = {},
+): Promise<boolean> {
+  if (!canTransitionOrder(from, to)) throw new IllegalTransitionError("order", from, to);
+  return updateOrderStatus(sql, orderId, from, to, changes, options.now ?? new Date(), options.unlessPaymentInFlight ?? false);
+}
+
+export function orderNotPending(orderId: number, status: string): DomainError {
+  return new DomainError("ORDER_NOT_PENDING", `Order ${orderId} is ${status}; only PENDING orders can be paid`, { orderId, status });
+}

@@ -1,0 +1,141 @@
+import { DomainError, NotFoundError } from "../../errors.js";
+import type { Cents } from "../../lib/money.js";
+import { businessMetrics } from "../../lib/metrics.js";
+import { annotateRequest } from "../../lib/request-context.js";
+import { parseInput } from "../../lib/validation.js";
+import { fraudDecision } from "./fraud.js";
+import { finish, runFlow, type Flow, type TransactionStep } from "../idempotency/flow.js";
+import { failure, fingerprint, gatewayKeyFor, requireIdempotencyKey, type IdempotentResult } from "../idempotency/keys.js";
+import { findOrderTotals, orderOwner } from "../orders/sql.js";
+import { orderNotPending } from "../orders/state.js";
+import { paymentInputSchema } from "./input.js";
+import { transitionPayment } from "./state.js";
+import {
+  abandonPayment,
+  chargeStep,
+  declined,
+  openPayment,
+  recordChargeStep,
+  releasePaymentLease,
+  resumePayment,
+  takePaymentLease,
+  type PaymentAttempt,
+} from "./steps.js";
+
+export { getPayment, findPayment, type PaymentDetails } from "./queries.js";
+export { paymentInputSchema } from "./input.js";
+
+export interface PaymentResult {
+  paymentId: number;
+  orderId: number;
+  status: "COMPLETED";
+  amountCents: number;
+  fraudScore: number | null;
+  message: string;
+}
+
+export interface PaymentOptions {
+  fraudCheck: boolean;
+}
+
+interface PayState {
+  input: { orderId: number; amountCents: number | null };
+  fraudCheck: boolean;
+  payment: PaymentAttempt;
+}
+
+/** Checks the order can be paid this amount and takes its payment lease. */
+const leaseOrderStep: TransactionStep<PayState, PaymentResult> = {
+  kind: "transaction",
+  name: "lease_order",
+  resource: (s) => s.payment.orderId,
+  run: async (sql, state) => {
+    const { orderId, amountCents } = state.input;
+    const order = await findOrderTotals(sql, orderId);
+    if (!order) throw new NotFoundError("Order", orderId);
+    if (order.status !== "PENDING") throw orderNotPending(order.id, order.status);
+    if (amountCents !== null && amountCents !== order.totalCents) {
+      throw new DomainError("AMOUNT_MISMATCH", `The amount does not match the order total of ${order.totalCents} cents`, {
+        orderTotalCents: order.totalCents,
+        requestedCents: amountCents,
+      });
+    }
+    await takePaymentLease(sql, orderId);
+    return { ...state, payment: { ...state.payment, amountCents: order.totalCents as Cents } };
+  },
+  undo: (sql, state) => releasePaymentLease(sql, state.payment.orderId),
+};
+
+/**
+ * Pays a PENDING order in steps, no transaction or connection held across a
+ * network call (docs/postmortems/2026-payments-pool-exhaustion.md): lease
+ * the order, check fraud, open the payment (or reject it), charge, record.
+ * The amount charged is always the order's total from the database.
+ */
+const payFlow: Flow<PayState, PaymentResult> = {
+  steps: [
+    leaseOrderStep,
+    {
+      kind: "call",
+      name: "fraud_check",
+      run: async (state) => (state.fraudCheck ? { ...state, payment: { ...state.payment, fraudScore: await fraudDecision.score(state.payment.amountCents) } } : state),
+    },
+    {
+      kind: "transaction",
+      name: "open_payment",
+      resource: (s) => s.payment.paymentId!,
+      run: async (sql, state) => {
+        const payment = await openPayment(sql, state.payment);
+        if (payment.fraudScore === null || !fraudDecision.rejects(payment.fraudScore)) return { ...state, payment };
+        return finish(await rejectForFraud(sql, payment));
+      },
+      undo: (sql, state) => abandonPayment(sql, state.payment),
+    },
+    chargeStep(),
+    recordChargeStep((state) => {
+      const { paymentId, orderId, amountCents, fraudScore, charge } = state.payment;
+      if (charge!.status !== "succeeded") return failure(declined(orderId, paymentId!));
+      return { ok: true, status: 200, value: { paymentId: paymentId!, orderId, status: "COMPLETED", amountCents, fraudScore, message: "Payment completed" } };
+    }),
+  ],
+  // After a crash: past lease_order the lease is taken again (its own run); past open_payment, with the open payment.
+  resume: async (sql, point, resourceId, initial) => {
+    if (point === "lease_order") return (await leaseOrderStep.run(sql, initial)) as PayState;
+    return { ...initial, payment: await resumePayment(sql, resourceId, initial.payment.gatewayKey) };
+  },
+};
+
+async function rejectForFraud(sql: Parameters<typeof abandonPayment>[0], payment: PaymentAttempt) {
+  businessMetrics.payments.inc({ outcome: "fraud_rejected" });
+  await transitionPayment(sql, payment.paymentId!, "PENDING", "FAILED", { failureCode: "fraud_rejected", failureMessage: "Rejected by the fraud check" });
+  await releasePaymentLease(sql, payment.orderId);
+  return failure(
+    new DomainError("FRAUD_REJECTED", "The payment was rejected by the fraud check; nothing was charged", {
+      orderId: payment.orderId,
+      paymentId: payment.paymentId,
+      fraudScore: payment.fraudScore,
+    }),
+  );
+}
+
+export async function processPayment(rawInput: unknown, idempotencyKey: string | null | undefined, options: PaymentOptions): Promise<IdempotentResult<PaymentResult>> {
+  const key = requireIdempotencyKey(idempotencyKey);
+  const parsed = parseInput(paymentInputSchema, rawInput);
+  const input = { ...parsed, amountCents: parsed.amountCents ?? null, cardLast4: parsed.cardLast4 ?? null };
+  const userId = await orderOwner(input.orderId);
+  if (userId === undefined) throw new NotFoundError("Order", input.orderId);
+  annotateRequest({ userId });
+  const request = { scope: `user:${userId}`, operation: "payment", key, fingerprint: fingerprint({ ...input, fraudCheck: options.fraudCheck }) };
+  const gatewayKey = gatewayKeyFor(request);
+  const initial: PayState = {
+    input,
+    fraudCheck: options.fraudCheck,
+    payment: { orderId: input.orderId, amountCents: 0 as Cents, paymentMethod: input.paymentMethod, cardLast4: input.cardLast4, gatewayKey, fraudScore: null },
+  };
+  try {
+    return await runFlow(payFlow, request, initial);
+  } catch (error) {
+    businessMetrics.payments.inc({ outcome: error instanceof DomainError ? error.code.toLowerCase() : "error" });
+    throw error;
+  }
+}

@@ -1,0 +1,35 @@
+import type { Sql } from "../../db/sql.js";
+import { PaymentStatus } from "../../generated/sqlite/enums.js";
+import { IllegalTransitionError } from "../state-machine.js";
+import { updatePaymentStatus, type PaymentChanges } from "./sql.js";
+
+/**
+ * The payment lifecycle. A payment is opened PENDING before the card is
+ * charged and settles once: COMPLETED with the gateway's charge, or FAILED
+ * (declined, fraud-rejected, or the attempt gave up before charging). Every
+ * status change goes through `transitionPayment`. REFUNDED has no way in yet:
+ * nothing refunds, so COMPLETED is final until a refund path exists.
+ */
+export const paymentTransitions: Record<PaymentStatus, readonly PaymentStatus[]> = {
+  PENDING: [PaymentStatus.COMPLETED, PaymentStatus.FAILED],
+  COMPLETED: [],
+  FAILED: [],
+  REFUNDED: [],
+};
+
+export function canTransitionPayment(from: PaymentStatus, to: PaymentStatus): boolean {
+  return paymentTransitions[from].includes(to);
+}
+
+/** Moves a payment from `from` to `to` by a conditional update: true when this call changed it. */
+export async function transitionPayment(
+  sql: Sql,
+  paymentId: number,
+  from: PaymentStatus,
+  to: PaymentStatus,
+  changes: PaymentChanges = {},
+  now = new Date(),
+): Promise<boolean> {
+  if (!canTransitionPayment(from, to)) throw new IllegalTransitionError("payment", from, to);
+  return updatePaymentStatus(sql, paymentId, from, to, changes, now);
+}

@@ -1,0 +1,125 @@
+import type { Sql } from "../../db/sql.js";
+import { DomainError, NotFoundError, TransientError } from "../../errors.js";
+import type { Cents } from "../../lib/money.js";
+import { businessMetrics } from "../../lib/metrics.js";
+import { chargeCard, type Charge } from "../external/card-gateway.js";
+import type { CallStep, TransactionStep } from "../idempotency/flow.js";
+import type { Outcome } from "../idempotency/keys.js";
+import { commitReservedStock } from "../inventory/index.js";
+import { findOrderTotals } from "../orders/sql.js";
+import { orderNotPending, transitionOrder } from "../orders/state.js";
+import { settings } from "../settings.js";
+import { endLease, insertPendingPayment, leaseOrder, paymentById } from "./sql.js";
+import { transitionPayment } from "./state.js";
+
+/**
+ * The payment steps checkout and pay share (services/idempotency/flow.ts runs
+ * them): lease the order, open a PENDING payment, charge the card, record
+ * the charge. Each undo sits beside its step.
+ */
+export interface PaymentAttempt {
+  orderId: number;
+  amountCents: Cents;
+  paymentMethod: string;
+  cardLast4: string | null;
+  /** Derived from the client's idempotency key: the gateway charges once per attempt, whatever happens here. */
+  gatewayKey: string;
+  fraudScore: number | null;
+  paymentId?: number;
+  charge?: Charge;
+}
+
+/**
+ * The order's payment lease: a conditional update that succeeds for one
+ * caller while the order is PENDING and no other attempt holds a live lease.
+ * Of two concurrent attempts on one order, only one ever reaches the gateway.
+ */
+export async function takePaymentLease(sql: Sql, orderId: number, now = new Date()): Promise<void> {
+  if (await leaseOrder(sql, orderId, new Date(now.getTime() + settings().idempotencyLockTimeoutMs), now)) return;
+  const order = await findOrderTotals(sql, orderId);
+  if (!order) throw new NotFoundError("Order", orderId);
+  if (order.status !== "PENDING") throw orderNotPending(orderId, order.status);
+  throw new TransientError("ORDER_NOT_PENDING", `A payment for order ${orderId} is already in progress; retry shortly`, 1);
+}
+
+/** Undo of the lease: the attempt stopped before charging, another may pay now. */
+export async function releasePaymentLease(sql: Sql, orderId: number, now = new Date()): Promise<void> {
+  await endLease(sql, orderId, now);
+}
+
+export async function openPayment(sql: Sql, attempt: PaymentAttempt, now = new Date()): Promise<PaymentAttempt> {
+  return { ...attempt, paymentId: await insertPendingPayment(sql, attempt, now) };
+}
+
+/** Undo of opening a payment before any charge: it settles FAILED, and the order's lease ends. */
+export async function abandonPayment(sql: Sql, attempt: PaymentAttempt, now = new Date()): Promise<void> {
+  await transitionPayment(sql, attempt.paymentId!, "PENDING", "FAILED", {
+    failureCode: "not_charged",
+    failureMessage: "The attempt stopped before the card was charged",
+  }, now);
+  await releasePaymentLease(sql, attempt.orderId, now);
+}
+
+/** An open payment and its order, for a retry that resumes after the payment was opened; the lease is taken again. */
+export async function resumePayment(sql: Sql, paymentId: number, gatewayKey: string): Promise<PaymentAttempt> {
+  const payment = await paymentById(sql, paymentId);
+  if (!payment || payment.status !== "PENDING") throw new Error(`payment ${paymentId} is not open`);
+  await takePaymentLease(sql, payment.orderId);
+  return { ...payment, amountCents: payment.amountCents as Cents, paymentId, gatewayKey };
+}
+
+/** Charges the card: a network call, outside any transaction; the gateway key makes a retry get the same charge. */
+export function chargeStep<S extends { payment?: PaymentAttempt }>(): CallStep<S> {
+  return {
+    kind: "call",
+    name: "charge",
+    irreversible: true,
+    run: async (state) => {
+      const attempt = state.payment!;
+      const charge = await chargeCard({ idempotencyKey: attempt.gatewayKey, amountCents: attempt.amountCents, cardLast4: attempt.cardLast4 });
+      return { ...state, payment: { ...attempt, charge } };
+    },
+  };
+}
+
+/**
+ * Records the gateway's answer: a success completes the payment, marks the
+ * order PAID and commits its stock; a decline fails the payment and leaves the
+ * order PENDING (payable again). Either way the lease ends.
+ */
+export function recordChargeStep<S extends { payment?: PaymentAttempt }, T>(
+  outcome: (state: S) => Outcome<T>,
+): TransactionStep<S, T> {
+  return {
+    kind: "transaction",
+    name: "record_charge",
+    resource: (state) => state.payment!.paymentId!,
+    run: async (sql, state) => {
+      const attempt = state.payment!;
+      await recordCharge(sql, attempt, attempt.charge!);
+      return { finish: outcome(state) };
+    },
+  };
+}
+
+async function recordCharge(sql: Sql, attempt: PaymentAttempt, charge: Charge, now = new Date()): Promise<void> {
+  const succeeded = charge.status === "succeeded";
+  businessMetrics.payments.inc({ outcome: succeeded ? "completed" : "declined" });
+  if (!succeeded) {
+    await transitionPayment(sql, attempt.paymentId!, "PENDING", "FAILED", {
+      gatewayChargeId: charge.chargeId,
+      failureCode: charge.declineCode ?? "card_declined",
+      failureMessage: "The card was declined",
+    }, now);
+    await releasePaymentLease(sql, attempt.orderId, now);
+    return;
+  }
+  await transitionPayment(sql, attempt.paymentId!, "PENDING", "COMPLETED", { gatewayChargeId: charge.chargeId }, now);
+  const paid = await transitionOrder(sql, attempt.orderId, "PENDING", "PAID", { paidAt: now, reservedUntil: null, paymentClaimedUntil: null }, { now });
+  if (!paid) throw new DomainError("ORDER_NOT_PENDING", `Order ${attempt.orderId} is no longer payable`);
+  await commitReservedStock(sql, attempt.orderId, now);
+}
+
+export function declined(orderId: number, paymentId: number): DomainError {
+  return new DomainError("PAYMENT_DECLINED", "The card was declined; the order is still open for another payment", { orderId, paymentId });
+}

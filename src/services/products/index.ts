@@ -1,0 +1,36 @@
+import { db, type Prisma } from "../../db/index.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import { DomainError, NotFoundError } from "../../errors.js";
+import { parseInput } from "../../lib/validation.js";
+import { decodeCursor, toPage, type Page, type PageRequest } from "../pagination.js";
+import { productInputSchema, type ProductInput } from "./input.js";
+import { productRecordById, productRecordWindow, type Product, type ProductRecord } from "./sql.js";
+
+export { productWindow, productsByIds, type Product, type ProductRecord } from "./sql.js";
+export { MAX_STOCK, productInputSchema, type ProductInput } from "./input.js";
+
+export async function createProduct(input: ProductInput | Record<string, unknown>): Promise<Product> {
+  const data = parseInput(productInputSchema, input);
+  try {
+    return await db().product.create({ data });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DomainError("DUPLICATE", `A product with sku ${data.sku} already exists`, { field: "sku" });
+    throw error;
+  }
+}
+
+export async function getProduct(id: number): Promise<ProductRecord> {
+  const product = await productRecordById(id);
+  if (!product) throw new NotFoundError("Product", id);
+  return product;
+}
+
+/** REST pages: newest first, the next cursor when there is more. */
+export async function listProducts(page: PageRequest): Promise<Page<ProductRecord>> {
+  const olderThan = page.cursor ? decodeCursor(page.cursor) : undefined;
+  return toPage(await productRecordWindow({ olderThan, limit: page.limit + 1 }), page.limit);
+}
+
+export function findProduct<Q extends Omit<Prisma.ProductFindUniqueArgs, "where">>(query: Q, id: number) {
+  return db().product.findUnique({ ...query, where: { id } });
+}
