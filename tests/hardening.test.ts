@@ -68,20 +68,21 @@ describe("hostile GraphQL", () => {
     expect(tooBig.body.errors?.[0]?.message).toMatch(/at most 100/);
   });
 
-  it("refuses a 10 MB variables object with 413", async () => {
+  it("refuses a 10 MB variables object with 413 PAYLOAD_TOO_LARGE", async () => {
     const res = await server.request("/graphql", {
       method: "POST",
       json: { query: "query P($x: String) { products(first: 1) { edges { cursor } } }", variables: { x: "y".repeat(10 * 1024 * 1024) } },
     });
     expect(res.status).toBe(413);
+    expect((await res.json()).errors[0].extensions.code).toBe("PAYLOAD_TOO_LARGE");
   });
 
-  it("answers bodies that are not a JSON object with 400 BAD_REQUEST, without echoing them back", async () => {
+  it("answers bodies that are not a JSON object with 400 VALIDATION_FAILED (as REST does), without echoing them back", async () => {
     for (const body of ['{"query": "{ secret', '"just a string"', "{}", "null"]) {
       const res = await server.request("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body });
       expect(res.status).toBe(400);
       const text = await res.text();
-      expect(JSON.parse(text).errors[0].extensions).toMatchObject({ code: "BAD_REQUEST", requestId: expect.any(String) });
+      expect(JSON.parse(text).errors[0].extensions).toMatchObject({ code: "VALIDATION_FAILED", requestId: expect.any(String) });
       expect(text).not.toContain("secret");
     }
     const batch = await server.request("/graphql", { method: "POST", json: [{ query: "{ __typename }" }] });
@@ -172,6 +173,28 @@ describe("hostile REST bodies", () => {
     const missing = await server.request("/api/nothing/here");
     expect(missing.status).toBe(404);
     expect(await missing.json()).toMatchObject({ code: "NOT_FOUND" });
+  });
+});
+
+describe("the two doors answer the edge alike", () => {
+  const restCode = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { code: string }).code });
+  const gqlCode = async (res: Response) => ({ status: res.status, code: ((await res.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code });
+
+  it.each([
+    ["malformed JSON", '{"a": ', "application/json", { status: 400, code: "VALIDATION_FAILED" }],
+    ["a body over the limit", JSON.stringify({ query: "x".repeat(2 * 1024 * 1024) }), "application/json", { status: 413, code: "PAYLOAD_TOO_LARGE" }],
+    ["a charset that is not UTF-8", '{"query": "{ __typename }"}', "application/json; charset=latin1", { status: 415, code: "UNSUPPORTED_MEDIA_TYPE" }],
+  ])("%s: the same status and code on REST and GraphQL", async (_name, body, type, expected) => {
+    expect(await restCode(await post("/api/products", body, { "content-type": type }))).toEqual(expected);
+    expect(await gqlCode(await post("/graphql", body, { "content-type": type }))).toEqual(expected);
+  });
+
+  it("caps a coupon code at 64 characters on both doors", async () => {
+    const code = "C".repeat(65);
+    const rest = await post("/api/checkout/coupons", JSON.stringify({ code, type: "PERCENTAGE", percentOff: 10 }));
+    expect(await rest.json()).toMatchObject({ code: "VALIDATION_FAILED", details: { fields: [{ field: "code", message: "must be at most 64 characters" }] } });
+    const gql = await gqlRaw(`mutation Apply($code: String!) { applyCoupon(orderId: 1, code: $code) { couponCode } }`, { code });
+    expect(gql.body.errors?.[0]).toMatchObject({ extensions: { code: "VALIDATION_FAILED" }, message: "Invalid input: couponCode: must be at most 64 characters" });
   });
 });
 

@@ -148,6 +148,7 @@ export async function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest
       next = group.ran.next;
       point = group.ran.point;
       for (const d of group.ran.done) flowFaults.afterStep?.(operation, d.step.name, "committed");
+      if (group.ran.finishedBy) flowFaults.afterStep?.(operation, group.ran.finishedBy, "committed");
       if (group.ran.finished) return { replayed: false, outcome: group.ran.finished };
     }
     throw new Error(`flow ${operation} ended without an outcome`);
@@ -170,13 +171,13 @@ async function runTransactionSteps<S, T>(sql: Sql, flow: Flow<S, T>, operation: 
     const step = flow.steps[next] as TransactionStep<S, T>;
     const result = await step.run(sql, state);
     flowFaults.afterStep?.(operation, step.name, "ran");
-    if (isFinish(result)) return { state, next: flow.steps.length, point, done, finished: result.finish };
+    if (isFinish(result)) return { state, next: flow.steps.length, point, done, finished: result.finish, finishedBy: step.name };
     done.push({ step, state: result, before: point });
     state = result;
     point = { name: step.name, resourceId: step.resource(state) };
     next++;
   }
-  return { state, next, point, done, finished: undefined };
+  return { state, next, point, done, finished: undefined, finishedBy: undefined };
 }
 
 /**
