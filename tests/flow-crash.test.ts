@@ -42,6 +42,15 @@ function crashAt(operation: string, point: string): void {
   };
 }
 
+/** A request killed at `point`, then (after its lock and lease lapse) retried with the same key. */
+async function crashThenRetry(operation: string, point: string, path: string, body: unknown, key: string): Promise<Response> {
+  crashAt(operation, point);
+  expect((await post(path, body, key)).status).toBe(500);
+  flowFaults.afterStep = undefined;
+  await timePasses(key);
+  return post(path, body, key);
+}
+
 /** The dead attempt's key lock and order lease lapse, as they would with time. */
 async function timePasses(key: string): Promise<void> {
   const past = new Date(Date.now() - 1);
@@ -83,12 +92,7 @@ describe("checkout killed after each step", async () => {
     it(`after ${point}: the retry places one order and charges once`, async () => {
       const s = await shopper();
       const key = randomUUID();
-      crashAt("checkout", point);
-      expect((await post("/api/checkout", checkoutBody(s), key)).status).toBe(500);
-      flowFaults.afterStep = undefined;
-      await timePasses(key);
-
-      const retry = await post("/api/checkout", checkoutBody(s), key);
+      const retry = await crashThenRetry("checkout", point, "/api/checkout", checkoutBody(s), key);
       expect(retry.status).toBe(201);
       const body = await retry.json();
       expect(body).toMatchObject({ status: "PAID", totalCents: 4500, discountCents: 500 });
@@ -159,12 +163,7 @@ describe("payment killed after each step", () => {
     it(`after ${point}: the retry pays the order once`, async () => {
       const { user, orderId } = await unpaidOrder();
       const key = randomUUID();
-      crashAt("payment", point);
-      expect((await post("/api/payments/process", payBody(orderId), key)).status).toBe(500);
-      flowFaults.afterStep = undefined;
-      await timePasses(key);
-
-      const retry = await post("/api/payments/process", payBody(orderId), key);
+      const retry = await crashThenRetry("payment", point, "/api/payments/process", payBody(orderId), key);
       expect(retry.status).toBe(200);
       const body = await retry.json();
       expect(body).toMatchObject({ success: true, status: "COMPLETED", amountCents: 2500 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sqlTransaction } from "../src/db/sql.js";
-import { OrderStatus, PaymentStatus } from "../src/generated/sqlite/enums.js";
+import { sqlTransaction, type Sql } from "../src/db/sql.js";
+import type { OrderStatus, PaymentStatus } from "../src/generated/sqlite/enums.js";
 import { orderTransitions, transitionOrder } from "../src/services/orders/state.js";
 import { paymentTransitions, transitionPayment } from "../src/services/payments/state.js";
 import { IllegalTransitionError } from "../src/services/state-machine.js";
@@ -13,8 +13,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const orderStatuses = Object.values(OrderStatus);
-const paymentStatuses = Object.values(PaymentStatus);
 
 async function orderIn(status: OrderStatus) {
   const user = await createUser();
@@ -30,6 +28,32 @@ async function paymentIn(status: PaymentStatus) {
 const statusOfOrder = async (id: number) => (await db().order.findUniqueOrThrow({ where: { id } })).status;
 const statusOfPayment = async (id: number) => (await db().payment.findUniqueOrThrow({ where: { id } })).status;
 
+/** Every (from, to) pair: an allowed one moves the row and says so, a refused one throws and changes nothing. */
+function walkEveryPair<S extends string>(
+  table: Record<S, readonly S[]>,
+  rowIn: (status: S) => Promise<{ id: number }>,
+  transition: (sql: Sql, id: number, from: S, to: S) => Promise<boolean>,
+  statusOf: (id: number) => Promise<S>,
+): void {
+  const statuses = Object.keys(table) as S[];
+  for (const from of statuses) {
+    for (const to of statuses) {
+      const allowed = table[from].includes(to);
+      it(`${from} -> ${to}: ${allowed ? "moves" : "is refused and changes nothing"}`, async () => {
+        const row = await rowIn(from);
+        const attempt = sqlTransaction((sql) => transition(sql, row.id, from, to));
+        if (allowed) {
+          await expect(attempt).resolves.toBe(true);
+          expect(await statusOf(row.id)).toBe(to);
+        } else {
+          await expect(attempt).rejects.toBeInstanceOf(IllegalTransitionError);
+          expect(await statusOf(row.id)).toBe(from);
+        }
+      });
+    }
+  }
+}
+
 describe("order state machine", () => {
   it("is the contract's lifecycle, with the two failure exits fulfilment uses", () => {
     expect(orderTransitions).toEqual({
@@ -42,22 +66,7 @@ describe("order state machine", () => {
     });
   });
 
-  for (const from of orderStatuses) {
-    for (const to of orderStatuses) {
-      const allowed = orderTransitions[from].includes(to);
-      it(`${from} -> ${to}: ${allowed ? "moves the order" : "is refused and changes nothing"}`, async () => {
-        const order = await orderIn(from);
-        const attempt = sqlTransaction((sql) => transitionOrder(sql, order.id, from, to));
-        if (allowed) {
-          await expect(attempt).resolves.toBe(true);
-          expect(await statusOfOrder(order.id)).toBe(to);
-        } else {
-          await expect(attempt).rejects.toBeInstanceOf(IllegalTransitionError);
-          expect(await statusOfOrder(order.id)).toBe(from);
-        }
-      });
-    }
-  }
+  walkEveryPair(orderTransitions, orderIn, (sql, id, from, to) => transitionOrder(sql, id, from, to), statusOfOrder);
 
   it("changes nothing when the order is no longer in the expected status (the loser of a race)", async () => {
     const order = await orderIn("PAID");
@@ -78,22 +87,7 @@ describe("order state machine", () => {
 });
 
 describe("payment state machine", () => {
-  for (const from of paymentStatuses) {
-    for (const to of paymentStatuses) {
-      const allowed = paymentTransitions[from].includes(to);
-      it(`${from} -> ${to}: ${allowed ? "settles the payment" : "is refused and changes nothing"}`, async () => {
-        const payment = await paymentIn(from);
-        const attempt = sqlTransaction((sql) => transitionPayment(sql, payment.id, from, to, { failureCode: "test" }));
-        if (allowed) {
-          await expect(attempt).resolves.toBe(true);
-          expect(await statusOfPayment(payment.id)).toBe(to);
-        } else {
-          await expect(attempt).rejects.toBeInstanceOf(IllegalTransitionError);
-          expect(await statusOfPayment(payment.id)).toBe(from);
-        }
-      });
-    }
-  }
+  walkEveryPair(paymentTransitions, paymentIn, (sql, id, from, to) => transitionPayment(sql, id, from, to, { failureCode: "test" }), statusOfPayment);
 
   it("settles once: a second settlement of the same payment changes nothing", async () => {
     const payment = await paymentIn("PENDING");

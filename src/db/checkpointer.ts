@@ -5,9 +5,9 @@ import { dbMetrics } from "../lib/metrics.js";
 /**
  * SQLite copies the write-ahead log back into the database file (a
  * checkpoint) on the connection whose commit pushes the log past
- * `wal_autocheckpoint` pages: a request thread that then spends up to ~50 ms
+ * `wal_autocheckpoint` pages: a request thread then spends its time
  * writing pages and syncing, with every other request waiting behind it
- * (bench/README.md measured 40% of the checkout's commit time there). A
+ * (bench/README.md has the measurement). A
  * worker thread with its own connection runs PASSIVE checkpoints instead,
  * which never block readers or writers; the autocheckpoint stays as a safety
  * net should this thread fall behind.

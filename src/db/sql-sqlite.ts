@@ -13,7 +13,7 @@ type SqliteConnection = Extract<DriverConnection, { provider: "sqlite" }>;
 /**
  * Driver transactions on SQLite, with group commit. SQLite has one writer, so
  * transactions run one after another anyway; what each one costs beyond its
- * statements is its COMMIT (writing its pages to the log, ~0.1 ms, most of a
+ * statements is its COMMIT (writing its pages to the log, most of a
  * checkout's database time: bench/README.md). Transactions that queue up while
  * one runs, or during the one event-loop turn the commit waits for them (as
  * PostgreSQL's commit_delay), therefore share one SQLite transaction: each runs in its own

@@ -6,8 +6,7 @@ import { sqliteTransaction } from "./sql-sqlite.js";
 /**
  * A transaction on the driver: the hot write paths (checkout, payment,
  * idempotency keys) run here rather than through the ORM, whose query compiler
- * costs about 0.7 ms of CPU per statement against 0.02-0.06 ms for a prepared
- * statement (bench/README.md). SQL is written once for both engines: `?`
+ * costs far more CPU per statement than a prepared statement (bench/README.md). SQL is written once for both engines: `?`
  * placeholders, quoted identifiers, `RETURNING`, and lives in one module per
  * aggregate (services/<aggregate>/sql.ts). Date and boolean parameters are
  * stored as Prisma stores them; rows come back as stored, decoded by the

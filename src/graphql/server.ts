@@ -69,7 +69,7 @@ export function maskError(logger: Logger) {
   };
 }
 
-/** GraphiQL's inlined assets cost ~45 MB of memory: loaded on the first browser visit, not at start. */
+/** GraphiQL's inlined assets are large in memory: loaded on the first browser visit, not at start. */
 let renderer: typeof import("@graphql-yoga/render-graphiql").renderGraphiQL | undefined;
 function graphiqlRenderer() {
   renderer ??= (createRequire(import.meta.url)("@graphql-yoga/render-graphiql") as typeof import("@graphql-yoga/render-graphiql")).renderGraphiQL;

@@ -1,7 +1,7 @@
 import type { Sql } from "../../db/sql.js";
 import { DomainError } from "../../errors.js";
 import { OrderStatus } from "../../generated/sqlite/enums.js";
-import { IllegalTransitionError } from "../state-machine.js";
+import { assertTransition, type TransitionTable } from "../state-machine.js";
 import { updateOrderStatus, type OrderChanges } from "./sql.js";
 
 /**
@@ -13,7 +13,7 @@ import { updateOrderStatus, type OrderChanges } from "./sql.js";
  *      └─expire─> CANCELLED               └──terminal failure──> FAILED
  *                      PAID ──stock or payment check fails──> FAILED
  */
-export const orderTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
+export const orderTransitions: TransitionTable<OrderStatus> = {
   PENDING: [OrderStatus.PAID, OrderStatus.CANCELLED],
   PAID: [OrderStatus.PROCESSING, OrderStatus.FAILED],
   PROCESSING: [OrderStatus.FULFILLED, OrderStatus.FAILED],
@@ -21,10 +21,6 @@ export const orderTransitions: Record<OrderStatus, readonly OrderStatus[]> = {
   CANCELLED: [],
   FAILED: [],
 };
-
-export function canTransitionOrder(from: OrderStatus, to: OrderStatus): boolean {
-  return orderTransitions[from].includes(to);
-}
 
 /**
  * Moves an order from `from` to `to`, writing `changes` with it, by a
@@ -40,7 +36,7 @@ export async function transitionOrder(
   changes: OrderChanges = {},
   options: { now?: Date; unlessPaymentInFlight?: boolean } = {},
 ): Promise<boolean> {
-  if (!canTransitionOrder(from, to)) throw new IllegalTransitionError("order", from, to);
+  assertTransition("order", orderTransitions, from, to);
   return updateOrderStatus(sql, orderId, from, to, changes, options.now ?? new Date(), options.unlessPaymentInFlight ?? false);
 }
 

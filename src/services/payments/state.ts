@@ -1,6 +1,6 @@
 import type { Sql } from "../../db/sql.js";
 import { PaymentStatus } from "../../generated/sqlite/enums.js";
-import { IllegalTransitionError } from "../state-machine.js";
+import { assertTransition, type TransitionTable } from "../state-machine.js";
 import { updatePaymentStatus, type PaymentChanges } from "./sql.js";
 
 /**
@@ -10,16 +10,12 @@ import { updatePaymentStatus, type PaymentChanges } from "./sql.js";
  * status change goes through `transitionPayment`. REFUNDED has no way in yet:
  * nothing refunds, so COMPLETED is final until a refund path exists.
  */
-export const paymentTransitions: Record<PaymentStatus, readonly PaymentStatus[]> = {
+export const paymentTransitions: TransitionTable<PaymentStatus> = {
   PENDING: [PaymentStatus.COMPLETED, PaymentStatus.FAILED],
   COMPLETED: [],
   FAILED: [],
   REFUNDED: [],
 };
-
-export function canTransitionPayment(from: PaymentStatus, to: PaymentStatus): boolean {
-  return paymentTransitions[from].includes(to);
-}
 
 /** Moves a payment from `from` to `to` by a conditional update: true when this call changed it. */
 export async function transitionPayment(
@@ -30,6 +26,6 @@ export async function transitionPayment(
   changes: PaymentChanges = {},
   now = new Date(),
 ): Promise<boolean> {
-  if (!canTransitionPayment(from, to)) throw new IllegalTransitionError("payment", from, to);
+  assertTransition("payment", paymentTransitions, from, to);
   return updatePaymentStatus(sql, paymentId, from, to, changes, now);
 }
