@@ -125,20 +125,27 @@ export async function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest
         }
         const id = claimed?.keyId ?? keyId!;
         const from = claimed ?? { state, next, point };
-        try {
-          const ran = await sql.savepoint(async () => {
-            if (resumeAt) from.state = await flow.resume(sql, resumeAt.name, resumeAt.resourceId ?? 0, from.state);
-            return runTransactionSteps(sql, flow, operation, from.state, from.next, from.point);
-          });
-          if (ran.finished) await completeIdempotencyKey(sql, id, ran.finished);
-          else if (ran.point !== from.point) await saveRecoveryPoint(sql, id, ran.point!.name, ran.point!.resourceId);
-          return { claimed, ran };
-        } catch (error) {
-          // A deterministic failure with nothing of this attempt to undo is stored at once, with the claim.
-          if (!isDeterministic(error) || done.some((d) => d.step.kind === "transaction" && d.step.undo)) throw error;
-          await completeIdempotencyKey(sql, id, failure(error));
-          return { claimed, stored: error as DomainError };
+        const steps = async () => {
+          if (resumeAt) from.state = await flow.resume(sql, resumeAt.name, resumeAt.resourceId ?? 0, from.state);
+          return runTransactionSteps(sql, flow, operation, from.state, from.next, from.point);
+        };
+        let ran: Ran<S, T>;
+        if (!claimed) {
+          // The key was claimed earlier: a failure here rolls this transaction back and stopAttempt decides.
+          ran = await steps();
+        } else {
+          try {
+            // In a savepoint, so a deterministic failure undoes the steps' writes but keeps the claim to store it on.
+            ran = await sql.savepoint(steps);
+          } catch (error) {
+            if (!isDeterministic(error)) throw error;
+            await completeIdempotencyKey(sql, id, failure(error));
+            return { claimed, stored: error };
+          }
         }
+        if (ran.finished) await completeIdempotencyKey(sql, id, ran.finished);
+        else if (ran.point !== from.point) await saveRecoveryPoint(sql, id, ran.point!.name, ran.point!.resourceId);
+        return { claimed, ran };
       });
       if ("replay" in group) return { replayed: true, outcome: group.replay };
       if (group.claimed) ({ keyId, state, next, point } = group.claimed);
