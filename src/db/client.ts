@@ -52,7 +52,7 @@ export function sqliteFilePath(url: string): string {
 export function openDatabase(config: Config, logger?: Pick<Logger, "error">): Db {
   if (current) throw new Error("database already open");
   const provider = databaseProvider(config.DATABASE_URL);
-  const opened = provider === "sqlite" ? openSqlite(config, logger) : openPostgres(config);
+  const opened = provider === "sqlite" ? openSqlite(config, logger) : openPostgres(config, logger);
   const events = opened.client as unknown as { $on(event: "query", listener: (e: Prisma.QueryEvent) => void): void };
   events.$on("query", (e) => emitQuery({ query: e.query, durationMs: e.duration }));
   current = {
@@ -93,7 +93,7 @@ const utcTimestamps = {
  * the PostgreSQL build of the same models, used through the SQLite client's
  * type: the portable subset, so no code outside this folder knows the provider.
  */
-function openPostgres(config: Config): Pick<OpenDatabase, "client" | "postgres"> {
+function openPostgres(config: Config, logger?: Pick<Logger, "error">): Pick<OpenDatabase, "client" | "postgres"> {
   const poolConfig = {
     connectionString: config.DATABASE_URL,
     max: config.DB_POOL_SIZE,
@@ -104,6 +104,12 @@ function openPostgres(config: Config): Pick<OpenDatabase, "client" | "postgres">
   };
   const prismaPool = new pg.Pool(poolConfig);
   const raw = new pg.Pool({ ...poolConfig, max: Math.max(2, Math.ceil(config.DB_POOL_SIZE / 2)) });
+  // An idle connection the server drops (restart, failover, admin command) is an
+  // 'error' on its pool: without a listener it would end the process. The pool
+  // replaces the connection; a request only sees the next one fail or succeed.
+  for (const pool of [prismaPool, raw]) {
+    pool.on("error", (error) => logger?.error({ err: error }, "idle PostgreSQL connection lost"));
+  }
   const client = new PostgresPrismaClient({ adapter: new PrismaPg(prismaPool), log: [{ emit: "event", level: "query" }] });
   return { client: client as unknown as Db, postgres: { raw, prisma: prismaPool } };
 }
