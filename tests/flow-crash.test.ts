@@ -122,7 +122,7 @@ describe("checkout killed after each step", async () => {
     }
     const [order] = await db().order.findMany({ where: { userId: s.user.id }, include: { payments: true } });
     expect(order).toMatchObject({ status: "PENDING", paymentClaimedUntil: null });
-    expect(order!.payments).toEqual([expect.objectContaining({ status: "FAILED", failureCode: "not_charged" })]);
+    expect(order!.payments).toEqual([expect.objectContaining({ status: "FAILED", failureCode: "abandoned" })]);
     expect(await db().idempotencyKey.findFirst({ where: { key } })).toMatchObject({ status: "IN_PROGRESS", recoveryPoint: "place_order", resourceId: order!.id });
 
     const retry = await post("/api/checkout", checkoutBody(s), key);
@@ -132,6 +132,92 @@ describe("checkout killed after each step", async () => {
     expect(payments.map((p) => p.status)).toEqual(["FAILED", "COMPLETED"]);
     expect((await db().product.findUniqueOrThrow({ where: { id: s.product.id } })).stockQuantity).toBe(8);
     expect((await db().coupon.findUniqueOrThrow({ where: { id: s.coupon.id } })).redemptionCount).toBe(1);
+  });
+});
+
+describe("checkout resumed, then failing or overtaken", () => {
+  const body = (s: Awaited<ReturnType<typeof shopper>>) => ({
+    userId: s.user.id,
+    items: [{ productId: s.product.id, quantity: 1 }],
+    paymentMethod: "credit_card",
+    cardLast4: "4242",
+  });
+  const withGatewayTimeout = async <T>(fn: () => Promise<T>) => {
+    configureServices(loadConfig({}, { ...server.config, CARD_GATEWAY_LATENCY_MS: 200, CARD_GATEWAY_TIMEOUT_MS: 20 }));
+    try {
+      return await fn();
+    } finally {
+      configureServices(server.config);
+    }
+  };
+
+  it("a resumed attempt that fails undoes what it took over: the lease is free and the next retry pays at once", async () => {
+    const s = await shopper();
+    const key = randomUUID();
+    crashAt("checkout", "open_payment:committed");
+    expect((await post("/api/checkout", body(s), key)).status).toBe(500);
+    flowFaults.afterStep = undefined;
+    await timePasses(key);
+    expect((await withGatewayTimeout(() => post("/api/checkout", body(s), key))).status).toBe(503);
+
+    const [order] = await db().order.findMany({ where: { userId: s.user.id }, include: { payments: true } });
+    expect(order).toMatchObject({ status: "PENDING", paymentClaimedUntil: null });
+    expect(order!.payments).toEqual([expect.objectContaining({ status: "FAILED", failureCode: "abandoned" })]);
+    expect(await db().idempotencyKey.findFirst({ where: { key } })).toMatchObject({ recoveryPoint: "place_order", resourceId: order!.id });
+    const retry = await post("/api/checkout", body(s), key);
+    expect(retry.status).toBe(201);
+    expect((await retry.json()).orderId).toBe(order!.id);
+  });
+
+  it("resumes keys the previous code left at its own recovery point names", async () => {
+    const s = await shopper();
+    const key = randomUUID();
+    crashAt("checkout", "open_payment:committed");
+    expect((await post("/api/checkout", body(s), key)).status).toBe(500);
+    flowFaults.afterStep = undefined;
+    // What the previous code stored after placing the order: "order_placed", the order's id, no payment yet.
+    const [order] = await db().order.findMany({ where: { userId: s.user.id } });
+    await db().payment.deleteMany({ where: { orderId: order!.id } });
+    await db().idempotencyKey.updateMany({ where: { key }, data: { recoveryPoint: "order_placed", resourceId: order!.id } });
+    await timePasses(key);
+
+    const retry = await post("/api/checkout", body(s), key);
+    expect(retry.status).toBe(201);
+    expect(await retry.json()).toMatchObject({ orderId: order!.id, status: "PAID" });
+    expect(await db().payment.count({ where: { orderId: order!.id, status: "COMPLETED" } })).toBe(1);
+  });
+
+  it("an attempt that stalls past its lock while a retry finishes changes nothing when it wakes up", async () => {
+    const s = await shopper();
+    const key = randomUUID();
+    let wake!: () => void;
+    const stalled = new Promise<void>((resolve) => (wake = resolve));
+    let paused!: () => void;
+    const pausedAt = new Promise<void>((resolve) => (paused = resolve));
+    flowFaults.afterStep = (op, step, phase) => {
+      if (op !== "checkout" || step !== "charge" || phase !== "committed") return;
+      flowFaults.afterStep = undefined;
+      paused();
+      return stalled;
+    };
+    const first = post("/api/checkout", body(s), key);
+    await pausedAt;
+    await timePasses(key);
+    const retry = await post("/api/checkout", body(s), key);
+    expect(retry.status).toBe(201);
+    const answer = await retry.json();
+
+    wake();
+    const late = await first;
+    expect(late.status).toBe(409);
+    expect((await late.json()).code).toBe("IDEMPOTENCY_KEY_IN_USE");
+
+    const replay = await post("/api/checkout", body(s), key);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await replay.json()).toEqual(answer);
+    const order = await db().order.findUniqueOrThrow({ where: { id: answer.orderId }, include: { payments: true } });
+    expect(order.status).toBe("PAID");
+    expect(order.payments).toEqual([expect.objectContaining({ status: "COMPLETED" })]);
   });
 });
 

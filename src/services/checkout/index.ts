@@ -64,6 +64,8 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
         : failure(declined(order!.id, payment!.paymentId!)),
     ),
   ],
+  // Keys left in progress by the previous code named the point after placing the order "order_placed".
+  renamedPoints: { order_placed: "place_order" },
   // After a crash: past place_order the order is reloaded; past open_payment the open payment too, its lease taken again.
   resume: async (sql, point, resourceId, initial) => {
     const payment = point === "open_payment" ? await resumePayment(sql, resourceId, initial.gatewayKey) : undefined;

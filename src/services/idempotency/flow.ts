@@ -6,11 +6,13 @@ import {
   failure,
   isDeterministic,
   replayOutcome,
+  saveKeyRecoveryPoint,
+  unlockIdempotencyKey,
+  type HeldKey,
   type IdempotentRequest,
   type IdempotentResult,
   type Outcome,
 } from "./keys.js";
-import { saveRecoveryPoint, unlockKey } from "./sql.js";
 
 /**
  * Idempotent operations as steps, each with its undo beside it (Medusa's
@@ -24,11 +26,14 @@ import { saveRecoveryPoint, unlockKey } from "./sql.js";
  *   idempotent (the card gateway is, by key): a retry runs it again.
  * - A step that returns `finish(outcome)` ends the flow: the outcome is stored
  *   on the key in that step's transaction and replayed to every retry.
- * - A failure that is not a crash undoes what this attempt did, newest first,
- *   up to an irreversible step (money moved), and moves the recovery point
- *   back to the last step whose effect is still in the database, in one
- *   transaction. A deterministic failure is then stored as the outcome; a
- *   transient one unlocks the key so a retry resumes from that point.
+ * - A failure that is not a crash undoes what this attempt did (a resumed
+ *   attempt owns the steps up to its recovery point), newest first, up to an
+ *   irreversible step (money moved), and moves the recovery point back to the
+ *   last step whose effect is still in the database, in one transaction. A
+ *   deterministic failure is then stored as the outcome, unless money moved;
+ *   otherwise the key is unlocked so a retry resumes from that point.
+ * - Every write to the key is fenced by the lock this attempt took: an
+ *   attempt that stalled past its lock while a retry took over rolls back.
  */
 export interface TransactionStep<S, T> {
   readonly kind: "transaction";
@@ -53,6 +58,8 @@ export interface Flow<S, T> {
   readonly steps: readonly Step<S, T>[];
   /** The state a retry continues with after the step named `point`: reloaded, and leases taken again. */
   resume(sql: Sql, point: string, resourceId: number, initial: S): Promise<S>;
+  /** Recovery points stored under older names, by the step they now name. */
+  readonly renamedPoints?: Readonly<Record<string, string>>;
 }
 
 export interface Finish<T> {
@@ -63,8 +70,8 @@ export const finish = <T>(outcome: Outcome<T>): Finish<T> => ({ finish: outcome 
 
 const isFinish = <S, T>(value: S | Finish<T>): value is Finish<T> => typeof value === "object" && value !== null && "finish" in value;
 
-/** Crash injection for tests: called after every step (inside its transaction, then once it committed). */
-export const flowFaults: { afterStep?: (operation: string, step: string, phase: "ran" | "committed") => void } = {};
+/** Fault injection for tests: called after every step (inside its transaction, then once it committed); may throw or stall. */
+export const flowFaults: { afterStep?: (operation: string, step: string, phase: "ran" | "committed") => void | Promise<void> } = {};
 
 /** What tests throw from `flowFaults.afterStep` to stop a flow as a killed process would: nothing undone, nothing unlocked. */
 export class SimulatedCrash extends Error {
@@ -79,10 +86,6 @@ interface Point {
   resourceId: number | null;
 }
 
-type Ran<S, T> = Awaited<ReturnType<typeof runTransactionSteps<S, T>>>;
-type Claimed<S> = { keyId: number; state: S; next: number; point: Point | null } | undefined;
-type Group<S, T> = { replay: Outcome<T> } | { claimed: Claimed<S>; stored: DomainError } | { claimed: Claimed<S>; ran: Ran<S, T> };
-
 interface Done<S, T> {
   step: Step<S, T>;
   state: S;
@@ -90,10 +93,14 @@ interface Done<S, T> {
   before: Point | null;
 }
 
+type Ran<S, T> = Awaited<ReturnType<typeof runTransactionSteps<S, T>>>;
+type Claimed<S, T> = { key: HeldKey; state: S; next: number; point: Point | null; resumed: Done<S, T>[] } | undefined;
+type Group<S, T> = { replay: Outcome<T> } | { claimed: Claimed<S, T>; stored: DomainError } | { claimed: Claimed<S, T>; ran: Ran<S, T> };
+
 export async function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest, initial: S): Promise<IdempotentResult<T>> {
   if (flow.steps[0]?.kind !== "transaction") throw new Error("a flow starts with a transaction step: it claims the key");
   const { operation } = request;
-  let keyId: number | undefined;
+  let key: HeldKey | undefined;
   let state = initial;
   let next = 0;
   let point: Point | null = null;
@@ -106,27 +113,29 @@ export async function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest
         const before = point;
         state = await step.run(state);
         done.push({ step, state, before });
-        flowFaults.afterStep?.(operation, step.name, "committed");
+        await flowFaults.afterStep?.(operation, step.name, "committed");
         next++;
         continue;
       }
       const group = await sqlTransaction(async (sql): Promise<Group<S, T>> => {
-        let claimed: Claimed<S>;
-        let resumeAt: Point | undefined;
-        if (keyId === undefined) {
+        let claimed: Claimed<S, T>;
+        if (!key) {
           const claim = await claimIdempotencyKey(sql, request);
           if (claim.kind === "replay") return { replay: replayOutcome<T>(claim) };
-          claimed = { keyId: claim.id, state, next, point };
+          claimed = { key: claim.key, state, next, point, resumed: [] };
           if (claim.kind === "resume" && claim.recoveryPoint !== null) {
-            resumeAt = { name: claim.recoveryPoint, resourceId: claim.resourceId };
-            claimed.next = stepAfter(flow, claim.recoveryPoint);
-            claimed.point = resumeAt;
+            const name = flow.renamedPoints?.[claim.recoveryPoint] ?? claim.recoveryPoint;
+            claimed.point = { name, resourceId: claim.resourceId };
+            claimed.next = stepAfter(flow, name);
           }
         }
-        const id = claimed?.keyId ?? keyId!;
+        const held = claimed?.key ?? key!;
         const from = claimed ?? { state, next, point };
         const steps = async () => {
-          if (resumeAt) from.state = await flow.resume(sql, resumeAt.name, resumeAt.resourceId ?? 0, from.state);
+          if (claimed?.point) {
+            claimed.state = from.state = await flow.resume(sql, claimed.point.name, claimed.point.resourceId ?? 0, from.state);
+            claimed.resumed = resumedSteps(flow, claimed.next, claimed.state);
+          }
           return runTransactionSteps(sql, flow, operation, from.state, from.next, from.point);
         };
         let ran: Ran<S, T>;
@@ -139,29 +148,32 @@ export async function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest
             ran = await sql.savepoint(steps);
           } catch (error) {
             if (!isDeterministic(error)) throw error;
-            await completeIdempotencyKey(sql, id, failure(error));
+            await completeIdempotencyKey(sql, held, failure(error));
             return { claimed, stored: error };
           }
         }
-        if (ran.finished) await completeIdempotencyKey(sql, id, ran.finished);
-        else if (ran.point !== from.point) await saveRecoveryPoint(sql, id, ran.point!.name, ran.point!.resourceId);
+        if (ran.finished) await completeIdempotencyKey(sql, held, ran.finished);
+        else if (ran.point !== from.point) await saveKeyRecoveryPoint(sql, held, ran.point!.name, ran.point!.resourceId);
         return { claimed, ran };
       });
       if ("replay" in group) return { replayed: true, outcome: group.replay };
-      if (group.claimed) ({ keyId, state, next, point } = group.claimed);
+      if (group.claimed) {
+        ({ key, state, next, point } = group.claimed);
+        done.push(...group.claimed.resumed);
+      }
       if ("stored" in group) return { replayed: false, outcome: failure(group.stored) };
-      for (const d of group.ran.done) done.push(d);
+      done.push(...group.ran.done);
       state = group.ran.state;
       next = group.ran.next;
       point = group.ran.point;
-      for (const d of group.ran.done) flowFaults.afterStep?.(operation, d.step.name, "committed");
-      if (group.ran.finishedBy) flowFaults.afterStep?.(operation, group.ran.finishedBy, "committed");
+      for (const d of group.ran.done) await flowFaults.afterStep?.(operation, d.step.name, "committed");
+      if (group.ran.finishedBy) await flowFaults.afterStep?.(operation, group.ran.finishedBy, "committed");
       if (group.ran.finished) return { replayed: false, outcome: group.ran.finished };
     }
     throw new Error(`flow ${operation} ended without an outcome`);
   } catch (error) {
-    if (error instanceof SimulatedCrash || keyId === undefined) throw error;
-    return stopAttempt(keyId, done, point, error);
+    if (error instanceof SimulatedCrash || !key) throw error;
+    return stopAttempt(key, done, point, error);
   }
 }
 
@@ -171,13 +183,28 @@ function stepAfter<S, T>(flow: Flow<S, T>, point: string): number {
   return index + 1;
 }
 
+/**
+ * A resumed attempt owns what earlier attempts did up to its recovery point
+ * (it took the lease again): those transaction steps are its to undo.
+ */
+function resumedSteps<S, T>(flow: Flow<S, T>, next: number, state: S): Done<S, T>[] {
+  const steps: Done<S, T>[] = [];
+  let before: Point | null = null;
+  for (const step of flow.steps.slice(0, next)) {
+    if (step.kind !== "transaction") continue;
+    steps.push({ step, state, before });
+    before = { name: step.name, resourceId: step.resource(state) };
+  }
+  return steps;
+}
+
 /** Runs the transaction steps from `next` until a call step or the end, inside the caller's transaction. */
 async function runTransactionSteps<S, T>(sql: Sql, flow: Flow<S, T>, operation: string, state: S, next: number, point: Point | null) {
   const done: Done<S, T>[] = [];
   while (next < flow.steps.length && flow.steps[next]!.kind === "transaction") {
     const step = flow.steps[next] as TransactionStep<S, T>;
     const result = await step.run(sql, state);
-    flowFaults.afterStep?.(operation, step.name, "ran");
+    await flowFaults.afterStep?.(operation, step.name, "ran");
     if (isFinish(result)) return { state, next: flow.steps.length, point, done, finished: result.finish, finishedBy: step.name };
     done.push({ step, state: result, before: point });
     state = result;
@@ -188,22 +215,27 @@ async function runTransactionSteps<S, T>(sql: Sql, flow: Flow<S, T>, operation: 
 }
 
 /**
- * Ends an attempt that failed: undoes what it did (newest first, stopping at
- * an irreversible step), moves the recovery point back, and stores a
- * deterministic failure or unlocks the key for a retry, in one transaction.
+ * Ends an attempt that failed: undoes what it did, newest first, stopping at
+ * a step whose effect must stay (irreversible, or with no undo), moves the
+ * recovery point back, and in the same transaction stores a deterministic
+ * failure (only while no money moved) or unlocks the key for a retry.
  */
-async function stopAttempt<S, T>(keyId: number, done: Done<S, T>[], point: Point | null, error: unknown): Promise<IdempotentResult<T>> {
+async function stopAttempt<S, T>(key: HeldKey, done: Done<S, T>[], point: Point | null, error: unknown): Promise<IdempotentResult<T>> {
+  const moneyMoved = done.some((d) => d.step.kind === "call" && d.step.irreversible);
+  const store = isDeterministic(error) && !moneyMoved;
   await sqlTransaction(async (sql) => {
     for (const d of [...done].reverse()) {
-      if (d.step.kind === "call" && d.step.irreversible) break;
-      if (d.step.kind === "transaction" && d.step.undo) {
-        await d.step.undo(sql, d.state);
-        point = d.before;
+      if (d.step.kind === "call") {
+        if (d.step.irreversible) break;
+        continue;
       }
+      if (!d.step.undo) break;
+      await d.step.undo(sql, d.state);
+      point = d.before;
     }
-    if (isDeterministic(error)) await completeIdempotencyKey(sql, keyId, failure(error));
-    else await unlockKey(sql, keyId, point);
+    if (store) await completeIdempotencyKey(sql, key, failure(error as DomainError));
+    else await unlockIdempotencyKey(sql, key, point);
   });
-  if (isDeterministic(error)) return { replayed: false, outcome: failure(error as DomainError) };
+  if (store) return { replayed: false, outcome: failure(error as DomainError) };
   throw error;
 }

@@ -5,7 +5,9 @@ import { DomainError, TransientError, ValidationError, type ErrorCode } from "..
 import { businessMetrics } from "../../lib/metrics.js";
 import { annotateRequest } from "../../lib/request-context.js";
 import { settings } from "../settings.js";
-import { completeKey, findKey, insertKey, purgeKeys, restartKey, takeOverKey } from "./sql.js";
+import { completeKey, findKey, insertKey, purgeKeys, restartKey, saveRecoveryPoint, takeOverKey, unlockKey, type HeldKey } from "./sql.js";
+
+export type { HeldKey } from "./sql.js";
 
 /**
  * Stripe-style idempotency keys (docs/idempotency.md). A key is unique per
@@ -27,8 +29,8 @@ export interface IdempotentResult<T> {
 }
 
 export type Claim =
-  | { kind: "new"; id: number }
-  | { kind: "resume"; id: number; recoveryPoint: string | null; resourceId: number | null }
+  | { kind: "new"; key: HeldKey }
+  | { kind: "resume"; key: HeldKey; recoveryPoint: string | null; resourceId: number | null }
   | { kind: "replay"; status: number; body: string };
 
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
@@ -96,7 +98,7 @@ async function claimKey(sql: Sql, request: IdempotentRequest, now: Date): Promis
   const existing = await findKey(sql, request);
   if (!existing) {
     try {
-      return { kind: "new", id: await insertKey(sql, request, request.fingerprint, lockedUntil, expiresAt, now) };
+      return { kind: "new", key: { id: await insertKey(sql, request, request.fingerprint, lockedUntil, expiresAt, now), lockedUntil } };
     } catch (error) {
       if (isUniqueViolation(error)) throw keyInUse();
       throw error;
@@ -105,7 +107,7 @@ async function claimKey(sql: Sql, request: IdempotentRequest, now: Date): Promis
   if (existing.expiresAt <= now) {
     // Past its lifetime the key names nothing any more: it starts over.
     await restartKey(sql, existing.id, request.fingerprint, lockedUntil, expiresAt, now);
-    return { kind: "new", id: existing.id };
+    return { kind: "new", key: { id: existing.id, lockedUntil } };
   }
   if (existing.fingerprint !== request.fingerprint) {
     throw new DomainError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used with a different request; use a new key for a new request");
@@ -114,12 +116,25 @@ async function claimKey(sql: Sql, request: IdempotentRequest, now: Date): Promis
   if (existing.lockedUntil && existing.lockedUntil > now) throw keyInUse();
   // The previous attempt crashed or gave up: take it over, at most one taker (the lock we read must still be there).
   if (!(await takeOverKey(sql, existing.id, existing.lockedUntil, lockedUntil, now))) throw keyInUse();
-  return { kind: "resume", id: existing.id, recoveryPoint: existing.recoveryPoint, resourceId: existing.resourceId };
+  return { kind: "resume", key: { id: existing.id, lockedUntil }, recoveryPoint: existing.recoveryPoint, resourceId: existing.resourceId };
 }
 
 /** Stores the outcome every retry will replay and ends the key's lock. */
-export async function completeIdempotencyKey<T>(sql: Sql, id: number, outcome: Outcome<T>): Promise<void> {
-  await completeKey(sql, id, outcome.status, serialize(outcome));
+export async function completeIdempotencyKey<T>(sql: Sql, key: HeldKey, outcome: Outcome<T>): Promise<void> {
+  fenced(await completeKey(sql, key, outcome.status, serialize(outcome)));
+}
+
+export async function saveKeyRecoveryPoint(sql: Sql, key: HeldKey, point: string, resourceId: number | null): Promise<void> {
+  fenced(await saveRecoveryPoint(sql, key, point, resourceId));
+}
+
+export async function unlockIdempotencyKey(sql: Sql, key: HeldKey, point: { name: string; resourceId: number | null } | null): Promise<void> {
+  fenced(await unlockKey(sql, key, point));
+}
+
+/** A write of a key this attempt no longer holds: a retry took it over; roll back whatever this attempt was about to commit. */
+function fenced(held: boolean): void {
+  if (!held) throw new TransientError("IDEMPOTENCY_KEY_IN_USE", "A retry of this request took it over; its answer is the one that counts", 1);
 }
 
 export function replayOutcome<T>(claim: Extract<Claim, { kind: "replay" }>): Outcome<T> {

@@ -17,9 +17,12 @@ export const statements = {
     "recoveryPoint" = NULL, "resourceId" = NULL, "responseStatus" = NULL, "responseBody" = NULL, "updatedAt" = ? WHERE "id" = ?`,
   takeOver: `UPDATE "IdempotencyKey" SET "lockedUntil" = ?, "updatedAt" = ? WHERE "id" = ? AND "status" = ? AND "lockedUntil" = ?`,
   takeOverUnlocked: `UPDATE "IdempotencyKey" SET "lockedUntil" = ?, "updatedAt" = ? WHERE "id" = ? AND "status" = ? AND "lockedUntil" IS NULL`,
-  saveRecoveryPoint: `UPDATE "IdempotencyKey" SET "recoveryPoint" = ?, "resourceId" = ?, "updatedAt" = ? WHERE "id" = ?`,
-  complete: `UPDATE "IdempotencyKey" SET "status" = ?, "lockedUntil" = NULL, "responseStatus" = ?, "responseBody" = ?, "updatedAt" = ? WHERE "id" = ?`,
-  unlock: `UPDATE "IdempotencyKey" SET "lockedUntil" = ?, "recoveryPoint" = ?, "resourceId" = ?, "updatedAt" = ? WHERE "id" = ? AND "status" = ?`,
+  saveRecoveryPoint: `UPDATE "IdempotencyKey" SET "recoveryPoint" = ?, "resourceId" = ?, "updatedAt" = ?
+    WHERE "id" = ? AND "status" = ? AND "lockedUntil" = ?`,
+  complete: `UPDATE "IdempotencyKey" SET "status" = ?, "lockedUntil" = NULL, "responseStatus" = ?, "responseBody" = ?, "updatedAt" = ?
+    WHERE "id" = ? AND "status" = ? AND "lockedUntil" = ?`,
+  unlock: `UPDATE "IdempotencyKey" SET "lockedUntil" = ?, "recoveryPoint" = ?, "resourceId" = ?, "updatedAt" = ?
+    WHERE "id" = ? AND "status" = ? AND "lockedUntil" = ?`,
   purge: `DELETE FROM "IdempotencyKey" WHERE "expiresAt" < ?`,
 };
 
@@ -53,17 +56,29 @@ export async function takeOverKey(sql: Sql, id: number, heldUntil: Date | null, 
   return changed === 1;
 }
 
-export async function saveRecoveryPoint(sql: Sql, id: number, point: string, resourceId: number | null, now = new Date()): Promise<void> {
-  await sql.run(statements.saveRecoveryPoint, [point, resourceId, now, id]);
+/**
+ * The writes of an attempt that holds the key: each is fenced by the lock the
+ * attempt took (`held`), so an attempt that stalled past its lock while a
+ * retry took the key over changes nothing. False when the fence did not hold.
+ */
+export async function saveRecoveryPoint(sql: Sql, key: HeldKey, point: string, resourceId: number | null, now = new Date()): Promise<boolean> {
+  return (await sql.run(statements.saveRecoveryPoint, [point, resourceId, now, key.id, IN_PROGRESS, key.lockedUntil])) === 1;
 }
 
-export async function completeKey(sql: Sql, id: number, status: number, body: string, now = new Date()): Promise<void> {
-  await sql.run(statements.complete, [COMPLETED, status, body, now, id]);
+export async function completeKey(sql: Sql, key: HeldKey, status: number, body: string, now = new Date()): Promise<boolean> {
+  return (await sql.run(statements.complete, [COMPLETED, status, body, now, key.id, IN_PROGRESS, key.lockedUntil])) === 1;
 }
 
-/** Unlocks an IN_PROGRESS key at `point` (the last step whose effect is still in the database). */
-export async function unlockKey(sql: Sql, id: number, point: { name: string; resourceId: number | null } | null, now = new Date()): Promise<void> {
-  await sql.run(statements.unlock, [now, point?.name ?? null, point?.resourceId ?? null, now, id, IN_PROGRESS]);
+/** Unlocks the key at `point` (the last step whose effect is still in the database), for a retry to resume there. */
+export async function unlockKey(sql: Sql, key: HeldKey, point: { name: string; resourceId: number | null } | null, now = new Date()): Promise<boolean> {
+  const params = [now, point?.name ?? null, point?.resourceId ?? null, now, key.id, IN_PROGRESS, key.lockedUntil];
+  return (await sql.run(statements.unlock, params)) === 1;
+}
+
+/** A key an attempt holds: its id and the lock it set when it claimed it. */
+export interface HeldKey {
+  id: number;
+  lockedUntil: Date;
 }
 
 export async function purgeKeys(sql: Sql, now: Date): Promise<number> {

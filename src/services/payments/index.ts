@@ -98,6 +98,8 @@ const payFlow: Flow<PayState, PaymentResult> = {
       return { ok: true, status: 200, value: { paymentId: paymentId!, orderId, status: "COMPLETED", amountCents, fraudScore, message: "Payment completed" } };
     }),
   ],
+  // Keys left in progress by the previous code named the point after the lease "order_claimed".
+  renamedPoints: { order_claimed: "lease_order" },
   // After a crash: past lease_order the lease is taken again (its own run); past open_payment, with the open payment.
   resume: async (sql, point, resourceId, initial) => {
     if (point === "lease_order") return (await leaseOrderStep.run(sql, initial)) as PayState;

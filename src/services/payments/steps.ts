@@ -51,11 +51,15 @@ export async function openPayment(sql: Sql, attempt: PaymentAttempt, now = new D
   return { ...attempt, paymentId: await insertPendingPayment(sql, attempt, now) };
 }
 
-/** Undo of opening a payment before any charge: it settles FAILED, and the order's lease ends. */
+/**
+ * Undo of opening a payment when the attempt stops before a charge was
+ * confirmed: it settles FAILED and the order's lease ends. A retry with the
+ * same key opens a new payment; the gateway key returns any charge it made.
+ */
 export async function abandonPayment(sql: Sql, attempt: PaymentAttempt, now = new Date()): Promise<void> {
   await transitionPayment(sql, attempt.paymentId!, "PENDING", "FAILED", {
-    failureCode: "not_charged",
-    failureMessage: "The attempt stopped before the card was charged",
+    failureCode: "abandoned",
+    failureMessage: "The attempt stopped before a charge was confirmed",
   }, now);
   await releasePaymentLease(sql, attempt.orderId, now);
 }
@@ -105,16 +109,18 @@ export function recordChargeStep<S extends { payment?: PaymentAttempt }, T>(
 async function recordCharge(sql: Sql, attempt: PaymentAttempt, charge: Charge, now = new Date()): Promise<void> {
   const succeeded = charge.status === "succeeded";
   businessMetrics.payments.inc({ outcome: succeeded ? "completed" : "declined" });
+  const settled = succeeded
+    ? await transitionPayment(sql, attempt.paymentId!, "PENDING", "COMPLETED", { gatewayChargeId: charge.chargeId }, now)
+    : await transitionPayment(sql, attempt.paymentId!, "PENDING", "FAILED", {
+        gatewayChargeId: charge.chargeId,
+        failureCode: charge.declineCode ?? "card_declined",
+        failureMessage: "The card was declined",
+      }, now);
+  if (!settled) throw new Error(`payment ${attempt.paymentId} was settled by another attempt`);
   if (!succeeded) {
-    await transitionPayment(sql, attempt.paymentId!, "PENDING", "FAILED", {
-      gatewayChargeId: charge.chargeId,
-      failureCode: charge.declineCode ?? "card_declined",
-      failureMessage: "The card was declined",
-    }, now);
     await releasePaymentLease(sql, attempt.orderId, now);
     return;
   }
-  await transitionPayment(sql, attempt.paymentId!, "PENDING", "COMPLETED", { gatewayChargeId: charge.chargeId }, now);
   const paid = await transitionOrder(sql, attempt.orderId, "PENDING", "PAID", { paidAt: now, reservedUntil: null, paymentClaimedUntil: null }, { now });
   if (!paid) throw new DomainError("ORDER_NOT_PENDING", `Order ${attempt.orderId} is no longer payable`);
   await commitReservedStock(sql, attempt.orderId, now);
