@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+
+/** The HS256 secret the benchmarked server trusts: the scenarios sign their tokens with it. */
+export const BENCH_AUTH_SECRET = "bench-only-hs256-secret-for-the-gateway-runs";
 import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
@@ -17,7 +20,7 @@ export async function startServer(env: Record<string, string>, onLogLine?: (line
   // The same heap limit `npm start` sets (README: NODE_HEAP_MB).
   const nodeArgs = [`--max-old-space-size=${process.env.NODE_HEAP_MB ?? 256}`, ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, "dist/main.js"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", NODE_ENV: "production", ...env },
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", NODE_ENV: "production", AUTH_JWT_SECRET: BENCH_AUTH_SECRET, ...env },
     stdio: ["ignore", onLogLine ? "pipe" : "inherit", "inherit"],
   });
   if (onLogLine) createInterface({ input: child.stdout! }).on("line", onLogLine);

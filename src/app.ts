@@ -1,6 +1,8 @@
 import express, { type Express } from "express";
 import type { Registry } from "prom-client";
 import type { Config } from "./config.js";
+import { createAuthenticator, type Authenticator } from "./auth/index.js";
+import { authenticate } from "./edge/authenticate.js";
 import { countQueriesPerRequest, requestScope } from "./edge/request-scope.js";
 import { DomainError } from "./errors.js";
 import { graphqlHandlers } from "./graphql/http.js";
@@ -15,23 +17,26 @@ import { databaseGauges } from "./services/ops-gauges.js";
 export interface AppDeps {
   logger: Logger;
   metrics?: Registry;
+  authenticator?: Authenticator;
 }
 
 /** Builds the whole HTTP app (GraphQL, REST shim, health, metrics) without listening. */
 export function createApp(config: Config, deps: AppDeps): Express {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetricsRegistry(databaseGauges());
+  const authenticator = deps.authenticator ?? createAuthenticator(config);
   countQueriesPerRequest();
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(requestScope(logger));
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
+  app.use("/api", authenticate(authenticator));
   const restEndpoints = mountRestApi(app, config, logger);
   app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", ...restEndpoints()]));
   app.get("/health", health);
   app.get("/metrics", metricsRoute(metrics));
-  app.all("/graphql", ...graphqlHandlers(config, createGraphQLServer(config, logger, metrics)));
+  app.all("/graphql", ...graphqlHandlers(config, createGraphQLServer(config, logger, metrics), authenticator));
   app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
   app.use(errorHandler);
   return app;

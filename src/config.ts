@@ -66,6 +66,13 @@ const envSchema = z.object({
   HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(300_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 bytes (HS256 shared secret)").optional(),
+  AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL of the identity provider's JWKS" }).optional(),
+  AUTH_ISSUER: z.string().min(1).optional(),
+  AUTH_AUDIENCE: z.string().min(1).optional(),
+  AUTH_CLOCK_TOLERANCE_S: int(0, 300).default(30),
+  AUTH_JWKS_COOLDOWN_MS: int(0, 3_600_000).default(30_000),
+  AUTH_SECRET_FILE: z.string().min(1).default("./data/auth-secret"),
   DEFAULT_PAGE_SIZE: int(1, 200).default(50),
   MAX_PAGE_SIZE: int(1, 1000).default(200),
 });
@@ -96,6 +103,12 @@ export function loadConfig(
   }
   const data = { ...parsed.data, ...overrides };
   const devDefault = data.NODE_ENV !== "production";
+  if (!devDefault && !data.AUTH_JWT_SECRET && !data.AUTH_JWKS_URL) {
+    throw new ConfigError(
+      "Authentication is not configured: in production set AUTH_JWKS_URL (your identity provider's JWKS, see docs/auth.md) " +
+        "or AUTH_JWT_SECRET (an HS256 secret of at least 32 bytes)",
+    );
+  }
   return Object.freeze({
     ...data,
     GRAPHQL_INTROSPECTION: data.GRAPHQL_INTROSPECTION ?? devDefault,

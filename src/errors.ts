@@ -4,6 +4,8 @@
  */
 export const errorStatus = {
   VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   IDEMPOTENCY_KEY_REQUIRED: 400,
   IDEMPOTENCY_KEY_REUSED: 422,
@@ -84,5 +86,23 @@ export class TransientError extends DomainError {
   constructor(code: ErrorCode, message: string, retryAfterSeconds = 1) {
     super(code, message);
     this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/**
+ * No usable credentials for an operation that needs them (401). `invalidToken`:
+ * a token was sent but cannot be trusted (RFC 6750 `error="invalid_token"`).
+ */
+export class UnauthenticatedError extends DomainError {
+  constructor(
+    message: string,
+    readonly invalidToken = false,
+  ) {
+    super("UNAUTHENTICATED", message);
+  }
+
+  /** The `WWW-Authenticate` challenge to answer with. */
+  get challenge(): string {
+    return this.invalidToken ? `Bearer realm="shop-gateway", error="invalid_token"` : `Bearer realm="shop-gateway"`;
   }
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import Database from "better-sqlite3";
 import { readRows } from "../src/db/index.js";
 import { mapDatabaseError } from "../src/db/errors.js";
+import { ANONYMOUS } from "../src/auth/principal.js";
 import { createLogger } from "../src/lib/logger.js";
 import { requestContext, runWithRequestContext } from "../src/lib/request-context.js";
 import { sqlTransaction } from "../src/db/sql.js";
@@ -68,7 +69,7 @@ it("runs each transaction of a shared batch in its caller's own request context"
   const logger = createLogger("silent");
   const seen = await Promise.all(
     ["r1", "r2", "r3", "r4"].map((requestId) =>
-      runWithRequestContext({ requestId, logger, dbQueries: 0, dbTimeMs: 0 }, () =>
+      runWithRequestContext({ requestId, logger, principal: ANONYMOUS, dbQueries: 0, dbTimeMs: 0 }, () =>
         sqlTransaction(async (sql) => {
           await sql.get(`SELECT 1 AS "one"`);
           return { requestId: requestContext()?.requestId, statements: requestContext()?.dbQueries };

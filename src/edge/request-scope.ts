@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Request, RequestHandler } from "express";
 import { onQuery } from "../db/index.js";
+import { ANONYMOUS } from "../auth/principal.js";
 import type { Logger } from "../lib/logger.js";
 import { httpMetrics } from "../lib/metrics.js";
 import { requestContext, runWithRequestContext, type RequestContext } from "../lib/request-context.js";
@@ -44,6 +45,7 @@ export function requestScope(logger: Logger): RequestHandler {
           operation: context.operation ?? `${req.method} ${route}`,
           status: res.statusCode,
           durationMs: Math.round(durationMs * 10) / 10,
+          principal: context.principal.kind === "anonymous" ? "anonymous" : `${context.principal.kind}:${context.principal.sub}`,
           userId: context.userId,
           idempotencyKey: context.idempotencyKey,
           replayed: context.replayed,
@@ -66,6 +68,7 @@ function scopeContext(logger: Logger, requestId: string): RequestContext {
     get logger() {
       return (child ??= logger.child({ requestId }));
     },
+    principal: ANONYMOUS,
     dbQueries: 0,
     dbTimeMs: 0,
   };

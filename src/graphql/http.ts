@@ -2,22 +2,32 @@ import type { RequestHandler, Response } from "express";
 import { graphqlUploadExpress } from "graphql-upload-minimal";
 import type { YogaServerInstance } from "graphql-yoga";
 import type { Config } from "../config.js";
+import type { Authenticator } from "../auth/index.js";
+import { authenticate } from "../edge/authenticate.js";
 import { parseJsonBody } from "../edge/body.js";
+import { UnauthenticatedError } from "../errors.js";
 import { toDomainError } from "../edge/errors.js";
 import { requestContext } from "../lib/request-context.js";
 import type { GraphQLContext } from "../schema/builder.js";
 
 /**
  * The GraphQL door's HTTP handlers, in order: the CSRF check for uploads,
- * multipart parsed streaming (Yoga's own parser would hold every file in
+ * the bearer token (edge/authenticate.ts), multipart parsed streaming (Yoga's own parser would hold every file in
  * memory: docs/stack.md), JSON bodies read by the edge's reader (same limits
  * and codes as REST), then Yoga.
  */
-export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object, GraphQLContext>): RequestHandler[] {
+export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object, GraphQLContext>, authenticator: Authenticator): RequestHandler[] {
   const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1 });
   const json = parseJsonBody(config.GRAPHQL_MAX_BODY_BYTES);
+  const auth = authenticate(authenticator);
   return [
     requirePreflightForUploads,
+    (req, res, next) =>
+      auth(req, res, (error?: unknown) => {
+        if (!(error instanceof UnauthenticatedError)) return next(error);
+        res.setHeader("WWW-Authenticate", error.challenge);
+        refuse(res, error.status, error.code, error.message);
+      }),
     uploads,
     (req, res, next) =>
       json(req, res, (error?: unknown) => {

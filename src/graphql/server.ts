@@ -7,6 +7,7 @@ import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
+import { ANONYMOUS } from "../auth/principal.js";
 import type { Config } from "../config.js";
 import { useCostLimit, useErrorCodes } from "./limits.js";
 import { MAX_CONNECTION_SIZE } from "../schema/builder.js";
@@ -98,6 +99,7 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
     logging: logger.child({ component: "graphql" }),
     context: () => ({
       requestId: requestContext()?.requestId ?? "",
+      principal: requestContext()?.principal ?? ANONYMOUS,
       loaders: createLoaders(),
       logger: requestContext()?.logger ?? logger,
     }),

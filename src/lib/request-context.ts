@@ -1,10 +1,13 @@
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Principal } from "../auth/principal.js";
 import type { Logger } from "./logger.js";
 
 /** What one request carries through its async work: ids, its logger, what the summary line reports. */
 export interface RequestContext {
   requestId: string;
   logger: Logger;
+  /** Who is calling; anonymous until the edge has read the Authorization header. */
+  principal: Principal;
   dbQueries: number;
   dbTimeMs: number;
   /** GraphQL operation name or REST route. */

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, Response } from "express";
-import { TransientError } from "../errors.js";
+import { TransientError, UnauthenticatedError } from "../errors.js";
 import { toDomainError } from "../edge/errors.js";
 import { requestContext } from "../lib/request-context.js";
 import { businessMetrics } from "../lib/metrics.js";
@@ -22,6 +22,7 @@ export function sendError(res: Response, error: unknown): void {
   }
   businessMetrics.errors.inc({ code: known.code });
   if (known instanceof TransientError) res.setHeader("Retry-After", String(known.retryAfterSeconds));
+  if (known instanceof UnauthenticatedError) res.setHeader("WWW-Authenticate", known.challenge);
   res.locals.errorCode = known.code;
   const body: ErrorBody = { error: known.message, code: known.code, requestId };
   if (known.details) body.details = known.details;

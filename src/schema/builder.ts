@@ -6,10 +6,13 @@ import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
 import { db } from "../db/index.js";
 import type { Loaders } from "./loaders.js";
+import type { Principal } from "../auth/principal.js";
 import type { Logger } from "../lib/logger.js";
 
 export interface GraphQLContext {
   requestId: string;
+  /** Who is calling (read from the bearer token at the edge); services decide what it may do. */
+  principal: Principal;
   loaders: Loaders;
   /** The request's logger: carries its requestId into what services log. */
   logger: Logger;

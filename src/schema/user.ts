@@ -5,6 +5,7 @@ import { orderWindow, type Order } from "../services/orders/sql.js";
 import { decodeCursor, encodeCursor } from "../services/pagination.js";
 import { parseId } from "./fields.js";
 import { findUsers, userById } from "../services/users/index.js";
+import { whoAmI, type Caller } from "../services/users/me.js";
 
 const UserRef = builder.prismaObject("User", {
   fields: (t) => ({
@@ -44,4 +45,18 @@ builder.queryFields((t) => ({
     args: { id: t.arg.id({ required: true }) },
     resolve: (_root, args) => userById(parseId(args.id)),
   }),
+}));
+
+const CallerRef = builder.objectRef<Caller>("Caller").implement({
+  description: "Who the bearer token says the caller is",
+  fields: (t) => ({
+    kind: t.exposeString("kind", { description: "customer or admin" }),
+    sub: t.exposeString("sub", { description: "The token's subject: a customer's user id, or the identity provider's id of a staff account" }),
+    roles: t.exposeStringList("roles"),
+    user: t.field({ type: UserRef, nullable: true, description: "A customer's own profile", resolve: (caller) => caller.user }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  me: t.field({ type: CallerRef, resolve: (_root, _args, ctx) => whoAmI(ctx.principal) }),
 }));

@@ -10,6 +10,9 @@ import { startServer } from "../../src/server.js";
 
 export const TMP_DIR = join(process.cwd(), ".tmp");
 
+/** The HS256 secret every test server trusts; tests sign their tokens with it. */
+export const TEST_AUTH_SECRET = "test-only-hs256-secret-for-the-gateway-suite";
+
 export interface TestServer {
   url: string;
   config: Config;
@@ -38,7 +41,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}, options: 
   const database = overrides.DATABASE_URL ? { url: overrides.DATABASE_URL, drop: async () => {} } : await freshDatabase();
   const config = loadConfig(
     {},
-    { PORT: 0, HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: database.url, ...overrides },
+    { PORT: 0, HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: database.url, AUTH_JWT_SECRET: TEST_AUTH_SECRET, ...overrides },
   );
   const logs: Record<string, any>[] = [];
   const sink = new Writable({
