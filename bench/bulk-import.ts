@@ -13,7 +13,7 @@ import Database from "better-sqlite3";
 import { migrateSqlite } from "../src/db/migrate.js";
 import { sampleCsvLines } from "../src/services/bulk-import/sample-csv.js";
 import { parseMoney } from "../src/lib/money.js";
-import { startServer } from "./lib.js";
+import { benchAuth, startServer } from "./lib.js";
 
 const WORK = join(process.cwd(), ".tmp", "bench");
 
@@ -71,9 +71,10 @@ export async function importThroughServer(csvPath: string, rows: number): Promis
   });
   try {
     const started = performance.now();
-    const jobId = await upload(server.url, csvPath);
+    const auth = await benchAuth();
+    const jobId = await upload(server.url, csvPath, auth);
     for (;;) {
-      const job = (await (await fetch(`${server.url}/api/products/bulk-upload/${jobId}`)).json()) as { status: string; succeededRows: number };
+      const job = (await (await fetch(`${server.url}/api/products/bulk-upload/${jobId}`, { headers: auth })).json()) as { status: string; succeededRows: number };
       if (job.status === "COMPLETED") {
         if (job.succeededRows !== rows) throw new Error(`imported ${job.succeededRows} of ${rows} rows`);
         break;
@@ -89,11 +90,11 @@ export async function importThroughServer(csvPath: string, rows: number): Promis
   }
 }
 
-function upload(url: string, path: string): Promise<number> {
+function upload(url: string, path: string, auth: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(`${url}/api/products/bulk-upload`, {
       method: "POST",
-      headers: { "content-type": "text/csv", "content-length": statSync(path).size },
+      headers: { "content-type": "text/csv", "content-length": statSync(path).size, ...auth },
     });
     req.on("response", async (res) => {
       let body = "";

@@ -1,7 +1,14 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { signToken } from "../src/auth/sign.js";
 
 /** The HS256 secret the benchmarked server trusts: the scenarios sign their tokens with it. */
 export const BENCH_AUTH_SECRET = "bench-only-hs256-secret-for-the-gateway-runs";
+
+/** `Authorization` for the benchmarked server: a customer by user id, or an admin. */
+export async function benchAuth(userId?: number): Promise<{ authorization: string }> {
+  const claims = userId === undefined ? { sub: "bench-admin", roles: ["admin"] } : { sub: String(userId) };
+  return { authorization: `Bearer ${await signToken(BENCH_AUTH_SECRET, claims, "4h")}` };
+}
 import { readFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { createInterface } from "node:readline";

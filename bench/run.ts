@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { importThroughServer, rawInsertBaseline, writeSample } from "./bulk-import.js";
-import { formatTable, startServer } from "./lib.js";
+import { benchAuth, formatTable, startServer } from "./lib.js";
 import {
   BASELINE_PRODUCTS_QUERY,
   PRODUCTS_QUERY,
@@ -43,42 +43,46 @@ const seconds = Number(process.env.BENCH_SECONDS ?? (smoke ? 1 : 8));
 /** Each HTTP scenario: the baseline, then our server, on the same prepared database, one at a time. */
 const scenarios: Record<string, () => Promise<Result[]>> = {
   "rest-products": async () => {
-    const { file } = await prepareDatabase();
+    const { file, userId } = await prepareDatabase();
+    const auth = await benchAuth(userId);
     const base = await startBaseline("http-rest.ts", file);
     const [measured, rss] = await withOurServer(file, {}, async (s) => [
       await alternate(
         seconds,
         (t) => load({ url: `${base.url}/`, connections: 50, seconds: t }),
-        (t) => load({ url: `${s.url}/api/products?limit=20`, connections: 50, seconds: t }),
+        (t) => load({ url: `${s.url}/api/products?limit=20`, connections: 50, seconds: t, headers: auth }),
       ),
       s.peakRssMb(),
     ] as const).finally(() => base.stop());
     cleanup(file);
-    return [httpResult("REST GET /api/products?limit=20 (50 conns)", measured.ours, rss, "B1 node:http + raw SELECT", measured.baseline, 0.25)];
+    return [httpResult("REST GET /api/products?limit=20, customer token (50 conns)", measured.ours, rss, "B1 node:http + raw SELECT", measured.baseline, 0.25)];
   },
   "graphql-products": async () => {
-    const { file } = await prepareDatabase();
+    const { file, userId } = await prepareDatabase();
+    const auth = await benchAuth(userId);
     const base = await startBaseline("yoga.ts", file);
     const [measured, rss] = await withOurServer(file, {}, async (s) => [
       await alternate(
         seconds,
         (t) => load({ url: `${base.url}/graphql`, connections: 50, seconds: t, ...gqlBody(BASELINE_PRODUCTS_QUERY) }),
-        (t) => load({ url: `${s.url}/graphql`, connections: 50, seconds: t, ...gqlBody(PRODUCTS_QUERY) }),
+        (t) => load({ url: `${s.url}/graphql`, connections: 50, seconds: t, ...gqlBody(PRODUCTS_QUERY, auth) }),
       ),
       s.peakRssMb(),
     ] as const).finally(() => base.stop());
     cleanup(file);
-    return [httpResult("GraphQL products(first: 20) (50 conns)", measured.ours, rss, "B2 bare Yoga + raw SELECT", measured.baseline, 0.4)];
+    return [httpResult("GraphQL products(first: 20), customer token (50 conns)", measured.ours, rss, "B2 bare Yoga + raw SELECT", measured.baseline, 0.4)];
   },
   "graphql-user-orders": async () => {
     const { file, userId } = await prepareDatabase();
     // Statements per request, read from the server's own summary log lines.
     const statements: Record<number, number> = {};
     const lines: string[] = [];
+    const auth = await benchAuth(userId);
     const counter = await startServer({ DATABASE_URL: `file:${file}`, LOG_LEVEL: "info" }, (l) => lines.push(l));
-    for (const first of [5, 50]) {
+    // The first request with a token looks its user up once; count the statements of the queries after it.
+    for (const first of [1, 5, 50]) {
       const requestId = `bench-count-${first}`;
-      await fetch(`${counter.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": requestId }, body: JSON.stringify({ query: userOrdersQuery(userId, first) }) });
+      await fetch(`${counter.url}/graphql`, { method: "POST", headers: { "content-type": "application/json", "x-request-id": requestId, ...auth }, body: JSON.stringify({ query: userOrdersQuery(userId, first) }) });
       await new Promise((r) => setTimeout(r, 100));
       const line = lines.find((l) => l.includes(`"requestId":"${requestId}"`) && l.includes("request completed"));
       statements[first] = Number(/"dbQueries":(\d+)/.exec(line ?? "")?.[1] ?? -1);
@@ -89,36 +93,50 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       await alternate(
         seconds,
         (t) => load({ url: `${base.url}/graphql`, connections: 50, seconds: t, ...gqlBody(BASELINE_PRODUCTS_QUERY) }),
-        (t) => load({ url: `${s.url}/graphql`, connections: 50, seconds: t, ...gqlBody(userOrdersQuery(userId, 50)) }),
+        (t) => load({ url: `${s.url}/graphql`, connections: 50, seconds: t, ...gqlBody(userOrdersQuery(userId, 50), auth) }),
       ),
       s.peakRssMb(),
     ] as const).finally(() => base.stop());
     cleanup(file);
-    const result = httpResult(`GraphQL user.orders(first: 50) with items+product; SQL statements: ${statements[5]} (first 5), ${statements[50]} (first 50)`, measured.ours, rss, "B2 bare Yoga + raw SELECT", measured.baseline, 0.25);
+    const result = httpResult(`GraphQL user.orders(first: 50) with items+product, the user's token; SQL statements: ${statements[5]} (first 5), ${statements[50]} (first 50)`, measured.ours, rss, "B2 bare Yoga + raw SELECT", measured.baseline, 0.25);
     result.met = result.met === null ? null : result.met && statements[5] === statements[50] && statements[50]! > 0;
     return [result];
   },
   checkout: async () => {
-    const { file, productId } = await prepareDatabase();
-    const body = JSON.stringify({ userId: 1, items: [{ productId, quantity: 1 }], paymentMethod: "credit_card", cardLast4: "4242" });
+    const { file, productId, userId } = await prepareDatabase();
+    const auth = await benchAuth(userId);
+    const body = JSON.stringify({ items: [{ productId, quantity: 1 }], paymentMethod: "credit_card", cardLast4: "4242" });
     // The simulated card gateway answers at once here: the figure is the gateway's own cost.
     const [measured, rss] = await withOurServer(file, { CARD_GATEWAY_LATENCY_MS: "0" }, async (s) => [
       await alternate(
         seconds,
         async (t) => ({ rps: checkoutShapeBaseline(file, productId, t), p50: 0, p99: 0, non2xx: 0, errors: 0 }),
-        (t) => load({ url: `${s.url}/api/checkout`, connections: 16, seconds: t, method: "POST", body, headers: { "content-type": "application/json" }, uniqueKey: true }),
+        (t) => load({ url: `${s.url}/api/checkout`, connections: 16, seconds: t, method: "POST", body, headers: { "content-type": "application/json", ...auth }, uniqueKey: true }),
       ),
       s.peakRssMb(),
     ] as const);
     cleanup(file);
-    const result = httpResult("checkout, fresh idempotency keys (16 conns)", measured.ours, rss, "B3 raw checkout transaction loop", measured.baseline, 0.2);
+    const result = httpResult("checkout, fresh idempotency keys, customer token (16 conns)", measured.ours, rss, "B3 raw checkout transaction loop", measured.baseline, 0.2);
     result.target += ", p99 < 100 ms";
     result.met = result.met === null ? null : result.met && measured.ours.p99 < 100;
     return [result];
   },
+  "token-verification": async () => {
+    // What the edge pays per request: an HS256 signature check (a token seen first), or the remembered principal.
+    const { createTokenVerifier } = await import("../src/auth/tokens.js");
+    const { signToken } = await import("../src/auth/sign.js");
+    const { BENCH_AUTH_SECRET } = await import("./lib.js");
+    const verify = createTokenVerifier({ AUTH_CLOCK_TOLERANCE_S: 30, AUTH_JWKS_COOLDOWN_MS: 30_000 }, BENCH_AUTH_SECRET);
+    const tokens = await Promise.all(Array.from({ length: smoke ? 200 : 20_000 }, (_, i) => signToken(BENCH_AUTH_SECRET, { sub: String(i + 1) })));
+    const started = performance.now();
+    for (const token of tokens) await verify(token);
+    const perSecond = tokens.length / ((performance.now() - started) / 1000);
+    return [{ scenario: "bearer token verification (HS256, first sight of each token)", value: Math.round(perSecond), unit: "tokens/s", baseline: "-", baselineValue: 0, ratio: 0, target: "reported", met: null }];
+  },
   "payments-isolation": async () => {
     const { file, userId, productId } = await prepareDatabase();
     const env = { FRAUD_CHECK_LATENCY_MS: "2000", FRAUD_CHECK_JITTER_MS: "0", FRAUD_CHECK_SLOW_RATE: "0", FRAUD_CHECK_TIMEOUT_MS: "5000" };
+    const auth = await benchAuth(userId);
     return withOurServer(file, env, async (s) => {
       const readUrl = `${s.url}/api/products?limit=20`;
       const quiet = await load({ url: readUrl, connections: 10, seconds: 2 });
@@ -126,7 +144,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
       for (let i = 0; i < 30; i++) {
         const res = await fetch(`${s.url}/api/checkout`, {
           method: "POST",
-          headers: { "content-type": "application/json", "idempotency-key": randomUUID() },
+          headers: { "content-type": "application/json", "idempotency-key": randomUUID(), ...auth },
           body: JSON.stringify({ userId, items: [{ productId, quantity: 1 }] }),
         });
         orders.push(((await res.json()) as { orderId: number }).orderId);
@@ -135,7 +153,7 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
         orders.map((orderId) =>
           fetch(`${s.url}/api/payments/process`, {
             method: "POST",
-            headers: { "content-type": "application/json", "idempotency-key": randomUUID() },
+            headers: { "content-type": "application/json", "idempotency-key": randomUUID(), ...auth },
             body: JSON.stringify({ orderId, paymentMethod: "credit_card", cardLast4: "4242" }),
           }),
         ),
@@ -182,8 +200,8 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
-function gqlBody(query: string) {
-  return { method: "POST" as const, body: JSON.stringify({ query }), headers: { "content-type": "application/json" } };
+function gqlBody(query: string, auth: Record<string, string> = {}) {
+  return { method: "POST" as const, body: JSON.stringify({ query }), headers: { "content-type": "application/json", ...auth } };
 }
 
 function httpResult(scenario: string, ours: LoadFigures, rss: number, baseline: string, base: LoadFigures, minRatio: number): Result {

@@ -106,3 +106,10 @@ export class UnauthenticatedError extends DomainError {
     return this.invalidToken ? `Bearer realm="shop-gateway", error="invalid_token"` : `Bearer realm="shop-gateway"`;
   }
 }
+
+/** Authenticated, but this principal's role may not do it (403). */
+export class ForbiddenError extends DomainError {
+  constructor(message: string) {
+    super("FORBIDDEN", message);
+  }
+}

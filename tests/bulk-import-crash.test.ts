@@ -1,13 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { TMP_DIR, freshDatabase } from "./helpers/server.js";
+import { TMP_DIR, freshDatabase, adminHeaders } from "./helpers/server.js";
 import { queryOne, spawnServer } from "./helpers/process.js";
 
 const ROWS = 150_000;
 
 async function jobStatus(url: string, id: number) {
-  return (await fetch(`${url}/api/products/bulk-upload/${id}`)).json();
+  return (await fetch(`${url}/api/products/bulk-upload/${id}`, { headers: await adminHeaders() })).json();
 }
 
 describe("a bulk job whose server is killed mid-run", () => {
@@ -26,7 +26,7 @@ describe("a bulk job whose server is killed mid-run", () => {
     const first = await spawnServer(env);
     const upload = await fetch(`${first.url}/api/products/bulk-upload`, {
       method: "POST",
-      headers: { "content-type": "text/csv" },
+      headers: await adminHeaders({ "content-type": "text/csv" }),
       body: csv,
     });
     expect(upload.status).toBe(202);

@@ -17,10 +17,11 @@ afterAll(() => server.stop());
 
 const key = () => `test-${randomUUID()}`;
 
-function restCheckout(body: unknown, idempotencyKey?: string) {
+function restCheckout(body: unknown, idempotencyKey?: string, as?: string) {
   return server.request("/api/checkout", {
     method: "POST",
     json: body,
+    as,
     headers: idempotencyKey === undefined ? {} : { "Idempotency-Key": idempotencyKey },
   });
 }
@@ -78,7 +79,8 @@ describe("idempotency keys", () => {
   it("20 concurrent identical checkouts with one key make one order, one payment, one gateway charge", async () => {
     const { user, product, body } = await customerWithProduct(100);
     const k = key();
-    const responses = await Promise.all(Array.from({ length: 20 }, () => restCheckout(body, k)));
+    const as = await server.tokenFor(user.id);
+    const responses = await Promise.all(Array.from({ length: 20 }, () => restCheckout(body, k, as)));
     const statuses = responses.map((r) => r.status);
     expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
     expect(statuses).toContain(201);
@@ -96,7 +98,7 @@ describe("idempotency keys", () => {
     expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKey })).toBe(1);
     expect((await db().product.findUniqueOrThrow({ where: { id: product.id } })).stockQuantity).toBe(98);
 
-    const retry = await restCheckout(body, k);
+    const retry = await restCheckout(body, k, as);
     expect(retry.status).toBe(201);
     expect(retry.headers.get("idempotent-replayed")).toBe("true");
     expect((await retry.json()).orderId).toBe(created[0].orderId);
@@ -175,23 +177,24 @@ describe("idempotency keys", () => {
   it("replays the original charge after a crash between charging and recording", async () => {
     const { user, product, body } = await customerWithProduct(10, 1000);
     const k = key();
+    const as = await server.tokenFor(user.id);
     // The process dies right after the gateway call: nothing is undone, the key stays locked.
     flowFaults.afterStep = (operation, step) => {
       if (operation === "checkout" && step === "charge") throw new SimulatedCrash(step);
     };
     try {
-      expect((await restCheckout(body, k)).status).toBe(500);
+      expect((await restCheckout(body, k, as)).status).toBe(500);
     } finally {
       flowFaults.afterStep = undefined;
     }
-    const whileLocked = await restCheckout(body, k);
+    const whileLocked = await restCheckout(body, k, as);
     expect(whileLocked.status).toBe(409);
     expect(whileLocked.headers.get("retry-after")).toBeTruthy();
 
     // The key's lock and the order's payment lease time out (the crashed owner never comes back).
     await db().idempotencyKey.updateMany({ where: { key: k }, data: { lockedUntil: new Date(Date.now() - 1) } });
     await db().order.updateMany({ where: { userId: user.id }, data: { paymentClaimedUntil: new Date(Date.now() - 1) } });
-    const retry = await restCheckout(body, k);
+    const retry = await restCheckout(body, k, as);
     expect(retry.status).toBe(201);
     const [order] = await ordersOf(user.id);
     expect(await retry.json()).toMatchObject({ orderId: order!.id, status: "PAID", totalCents: 2000 });

@@ -23,7 +23,17 @@ afterEach(() => {
   flowFaults.afterStep = undefined;
 });
 
-const post = (path: string, json: unknown, key: string) => server.request(path, { method: "POST", json, headers: { "Idempotency-Key": key } });
+/** Requests as the shopper whose order it is (customer tokens: the keys are scoped to them). */
+const tokens = new Map<number, string>();
+async function post(path: string, json: unknown, key: string): Promise<Response> {
+  const userId = await ownerOf(json);
+  if (!tokens.has(userId)) tokens.set(userId, await server.tokenFor(userId));
+  return server.request(path, { method: "POST", json, headers: { "Idempotency-Key": key }, as: tokens.get(userId) });
+}
+async function ownerOf(body: unknown): Promise<number> {
+  const { userId, orderId } = body as { userId?: number; orderId?: number };
+  return userId ?? (await db().order.findUniqueOrThrow({ where: { id: orderId! } })).userId;
+}
 
 /** The points a normal run passes, in order: `<step>:ran` inside its transaction, `<step>:committed` after. */
 async function pointsOf(operation: string, run: () => Promise<Response>): Promise<string[]> {

@@ -66,7 +66,7 @@ describe("queries", () => {
     expect(byEmail["bob@example.com"].orders.edges[0].node.status).toBe("PENDING");
   });
 
-  it("reads a user, an order and a payment by id, null when absent", async () => {
+  it("reads a user, an order and a payment by id; null with NOT_FOUND when absent", async () => {
     const payment = await db().payment.findFirstOrThrow({ include: { order: true } });
     const res = await server.gql(
       `query Lookups($user: ID!, $order: ID!, $payment: ID!) {
@@ -79,7 +79,11 @@ describe("queries", () => {
       }`,
       { user: payment.order.userId, order: payment.orderId, payment: payment.id },
     );
-    expect(res.errors).toBeUndefined();
+    expect(res.errors?.map((e) => [e.path?.[0], e.extensions?.code]).sort()).toEqual([
+      ["missingOrder", "NOT_FOUND"],
+      ["missingPayment", "NOT_FOUND"],
+      ["missingUser", "NOT_FOUND"],
+    ]);
     expect(res.data.order).toMatchObject({ id: String(payment.orderId), totalFormatted: "$249.98", shipment: null });
     expect(res.data.payment).toMatchObject({ status: "COMPLETED", amountCents: 24998, order: { id: String(payment.orderId) } });
     expect(res.data.user.email).toBe("alice@example.com");

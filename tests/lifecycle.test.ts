@@ -6,7 +6,7 @@ import { loadConfig, ConfigError } from "../src/config.js";
 import { closeDatabase, db } from "../src/db/index.js";
 import { createLogger } from "../src/lib/logger.js";
 import { startServer } from "../src/server.js";
-import { TMP_DIR } from "./helpers/server.js";
+import { TMP_DIR, TEST_AUTH_SECRET, adminHeaders } from "./helpers/server.js";
 import { spawnServer } from "./helpers/process.js";
 import { rmSync } from "node:fs";
 
@@ -22,7 +22,7 @@ function captureLogs() {
 }
 
 const testConfig = (overrides = {}) =>
-  loadConfig({}, { PORT: 0, HOST: "127.0.0.1", DATABASE_URL: `file:${join(TMP_DIR, `life-${randomUUID()}.db`)}`, ...overrides });
+  loadConfig({}, { PORT: 0, HOST: "127.0.0.1", DATABASE_URL: `file:${join(TMP_DIR, `life-${randomUUID()}.db`)}`, AUTH_JWT_SECRET: TEST_AUTH_SECRET, ...overrides });
 
 describe("config", () => {
   it("has the documented defaults", () => {
@@ -68,7 +68,7 @@ describe("server lifecycle", () => {
     const { logger } = captureLogs();
     const running = await startServer(testConfig(), logger);
     // Headers received: the response is streaming when shutdown begins.
-    const res = await fetch(`${running.url}/api/products/sample-csv/100000`);
+    const res = await fetch(`${running.url}/api/products/sample-csv/100000`, { headers: await adminHeaders() });
     const stopped = running.stop();
     const body = await res.text();
     await stopped;

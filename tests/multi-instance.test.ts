@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TMP_DIR, freshDatabase } from "./helpers/server.js";
+import { TMP_DIR, freshDatabase, adminHeaders } from "./helpers/server.js";
 import { queryOne, spawnServer, type ServerProcess } from "./helpers/process.js";
 
 /**
@@ -32,17 +32,17 @@ afterAll(async () => {
   await database?.drop();
 });
 
-const checkout = (server: ServerProcess, body: unknown, key: string) =>
+const checkout = async (server: ServerProcess, body: unknown, key: string) =>
   fetch(`${server.url}/api/checkout`, {
     method: "POST",
-    headers: { "content-type": "application/json", "idempotency-key": key },
+    headers: await adminHeaders({ "content-type": "application/json", "idempotency-key": key }),
     body: JSON.stringify(body),
   });
 
 async function createProduct(stockQuantity: number): Promise<number> {
   const res = await fetch(`${a.url}/api/products`, {
     method: "POST",
-    headers: { "content-type": "application/json" },
+    headers: await adminHeaders({ "content-type": "application/json" }),
     body: JSON.stringify({ name: `Multi ${randomUUID()}`, price: "10.00", stockQuantity }),
   });
   return ((await res.json()) as { id: number }).id;
@@ -83,7 +83,7 @@ describe("two gateway processes on one PostgreSQL database", () => {
   it("finishes a bulk job whose instance is killed mid-run on the other, with no duplicate rows", async () => {
     const rows = 120_000;
     const csv = `name,description,price,stockQuantity\n${Array.from({ length: rows }, (_, i) => `Multi item ${i + 1},,1.00,1`).join("\n")}\n`;
-    const upload = await fetch(`${a.url}/api/products/bulk-upload`, { method: "POST", headers: { "content-type": "text/csv" }, body: csv });
+    const upload = await fetch(`${a.url}/api/products/bulk-upload`, { method: "POST", headers: await adminHeaders({ "content-type": "text/csv" }), body: csv });
     expect(upload.status).toBe(202);
     const { id } = (await upload.json()) as { id: number };
     for (let i = 0; i < 400; i++) {
@@ -101,7 +101,7 @@ describe("two gateway processes on one PostgreSQL database", () => {
     await victim.kill("SIGKILL");
     let job: { status: string; succeededRows: number } = { status: "", succeededRows: 0 };
     for (let i = 0; i < 600 && job.status !== "COMPLETED"; i++) {
-      job = (await (await fetch(`${survivor.url}/api/products/bulk-upload/${id}`)).json()) as typeof job;
+      job = (await (await fetch(`${survivor.url}/api/products/bulk-upload/${id}`, { headers: await adminHeaders() })).json()) as typeof job;
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(job).toMatchObject({ status: "COMPLETED", succeededRows: rows });

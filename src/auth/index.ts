@@ -2,7 +2,7 @@ import type { Config } from "../config.js";
 import { userById } from "../services/users/index.js";
 import { developmentSecret } from "./dev-secret.js";
 import { ANONYMOUS, type Principal } from "./principal.js";
-import { createTokenVerifier, InvalidTokenError, type TokenVerifier } from "./tokens.js";
+import { createTokenVerifier, InvalidTokenError, type TokenVerifier, type VerifiedClaims } from "./tokens.js";
 
 export { ANONYMOUS, isAdmin, type Principal } from "./principal.js";
 export { InvalidTokenError } from "./tokens.js";
@@ -15,6 +15,9 @@ export interface Authenticator {
 }
 
 const MAX_HEADER = 8 * 1024;
+/** Verified tokens are remembered this long (at most until they expire): a customer's user lookup is not paid per request. */
+const REMEMBER_MS = 60_000;
+const REMEMBERED = 10_000;
 /** RFC 6750: `Bearer <b64token>`. */
 const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 
@@ -22,18 +25,28 @@ const BEARER = /^Bearer ([A-Za-z0-9\-._~+/]+=*)$/;
 export function createAuthenticator(config: Config): Authenticator {
   const signingSecret = config.AUTH_JWKS_URL ? undefined : (config.AUTH_JWT_SECRET ?? developmentSecret(config.AUTH_SECRET_FILE));
   const verify: TokenVerifier = createTokenVerifier(config, signingSecret);
+  const remembered = new Map<string, { principal: Principal; until: number }>();
   return {
     signingSecret,
     async principalOf(authorization) {
       if (authorization === undefined) return ANONYMOUS;
       const token = authorization.length <= MAX_HEADER ? BEARER.exec(authorization)?.[1] : undefined;
       if (!token) throw new InvalidTokenError("the Authorization header is not `Bearer <token>`");
+      const known = remembered.get(token);
+      if (known && known.until > Date.now()) return known.principal;
       const claims = await verify(token);
-      if (claims.roles.includes("admin")) return { kind: "admin", sub: claims.sub, roles: claims.roles };
-      // A customer's sub is their user id; a token for nobody is no token at all.
-      const userId = /^\d{1,10}$/.test(claims.sub) ? Number(claims.sub) : NaN;
-      if (!(userId > 0 && userId <= 2_147_483_647) || !(await userById(userId))) throw new InvalidTokenError("its subject is not a user");
-      return { kind: "customer", sub: claims.sub, userId };
+      const principal = await principalFor(claims);
+      if (remembered.size >= REMEMBERED) remembered.delete(remembered.keys().next().value!);
+      remembered.set(token, { principal, until: Math.min(claims.expiresAt, Date.now() + REMEMBER_MS) });
+      return principal;
     },
   };
+}
+
+async function principalFor(claims: VerifiedClaims): Promise<Principal> {
+  if (claims.roles.includes("admin")) return { kind: "admin", sub: claims.sub, roles: claims.roles };
+  // A customer's sub is their user id; a token for nobody is no token at all.
+  const userId = /^\d{1,10}$/.test(claims.sub) ? Number(claims.sub) : NaN;
+  if (!(userId > 0 && userId <= 2_147_483_647) || !(await userById(userId))) throw new InvalidTokenError("its subject is not a user");
+  return { kind: "customer", sub: claims.sub, userId };
 }

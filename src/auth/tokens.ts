@@ -12,6 +12,8 @@ export class InvalidTokenError extends Error {
 export interface VerifiedClaims {
   sub: string;
   roles: string[];
+  /** Expiry, ms since the epoch. */
+  expiresAt: number;
 }
 
 export type TokenVerifier = (token: string) => Promise<VerifiedClaims>;
@@ -55,7 +57,7 @@ export function createTokenVerifier(
       throw new InvalidTokenError(reasonOf(error));
     }
     const roles = Array.isArray(payload.roles) ? payload.roles.filter((r): r is string => typeof r === "string") : [];
-    return { sub: payload.sub!, roles };
+    return { sub: payload.sub!, roles, expiresAt: payload.exp! * 1000 };
   };
 }
 

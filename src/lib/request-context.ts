@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Principal } from "../auth/principal.js";
+import { ANONYMOUS, type Principal } from "../auth/principal.js";
 import type { Logger } from "./logger.js";
 
 /** What one request carries through its async work: ids, its logger, what the summary line reports. */
@@ -25,6 +25,11 @@ export function runWithRequestContext<T>(context: RequestContext, fn: () => T): 
 
 export function requestContext(): RequestContext | undefined {
   return storage.getStore();
+}
+
+/** The current request's principal (anonymous outside a request). */
+export function currentPrincipal(): Principal {
+  return storage.getStore()?.principal ?? ANONYMOUS;
 }
 
 /** Adds what a service learns (the user, the idempotency key, a replay) to the request's summary line. */

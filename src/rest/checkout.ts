@@ -2,6 +2,7 @@ import { Router } from "express";
 import { z } from "zod";
 import type { Config } from "../config.js";
 import { jsonBody } from "../edge/body.js";
+import { currentPrincipal } from "../lib/request-context.js";
 import { id, parseInput } from "../lib/validation.js";
 import { checkout } from "../services/checkout/index.js";
 import { applyCoupon, createCoupon, listCoupons } from "../services/coupons/index.js";
@@ -18,22 +19,22 @@ export function checkoutRoutes(config: Config): Router {
   const json = jsonBody(config.JSON_BODY_LIMIT_BYTES);
 
   router.post("/", json, async (req, res) => {
-    sendOutcome(res, await checkout(req.body, req.get("Idempotency-Key")), checkoutJson);
+    sendOutcome(res, await checkout(currentPrincipal(), req.body, req.get("Idempotency-Key")), checkoutJson);
   });
 
   router.get("/coupons", async (_req, res) => {
-    res.json((await listCoupons({ activeOnly: true })).map(couponJson));
+    res.json((await listCoupons(currentPrincipal(), { activeOnly: true })).map(couponJson));
   });
 
   router.post("/coupons", json, async (req, res) => {
-    const coupon = await createCoupon(couponFromRest(req.body, parseLegacyDiscount) as Record<string, unknown>);
+    const coupon = await createCoupon(currentPrincipal(), couponFromRest(req.body, parseLegacyDiscount) as Record<string, unknown>);
     res.status(201).json(couponJson(coupon));
   });
 
   router.post("/:orderId/apply-coupon", json, async (req, res) => {
     const orderId = parseInput(id, req.params.orderId, "orderId");
     const { couponCode } = parseInput(applyCouponBody, req.body);
-    res.json(appliedCouponJson(await applyCoupon(orderId, couponCode)));
+    res.json(appliedCouponJson(await applyCoupon(currentPrincipal(), orderId, couponCode)));
   });
 
   router.use(methodNotAllowed(router));

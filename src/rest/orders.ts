@@ -5,7 +5,7 @@ import { pageRequestSchema } from "../services/pagination.js";
 import { getOrder, listOrdersForUser } from "../services/orders/queries.js";
 import { orderJson } from "./serializers.js";
 import { fulfillOrder } from "../services/fulfillment/index.js";
-import { contextLogger } from "../lib/request-context.js";
+import { contextLogger, currentPrincipal } from "../lib/request-context.js";
 import type { Logger } from "../lib/logger.js";
 import { sendPage, methodNotAllowed } from "./http.js";
 
@@ -15,13 +15,13 @@ export function orderRoutes(config: Config, logger: Logger): Router {
 
   router.get("/user/:userId", async (req, res) => {
     const userId = parseInput(id, req.params.userId, "userId");
-    const page = await listOrdersForUser(userId, parseInput(pageRequest, req.query));
+    const page = await listOrdersForUser(currentPrincipal(), userId, parseInput(pageRequest, req.query));
     sendPage(req, res, page, orderJson);
   });
 
   router.post("/:orderId/fulfill", async (req, res) => {
     const orderId = parseInput(id, req.params.orderId, "orderId");
-    const result = await fulfillOrder(orderId, contextLogger(logger));
+    const result = await fulfillOrder(currentPrincipal(), orderId, contextLogger(logger));
     res.json({
       success: true,
       orderId: result.orderId,
@@ -33,7 +33,7 @@ export function orderRoutes(config: Config, logger: Logger): Router {
   });
 
   router.get("/:orderId", async (req, res) => {
-    res.json(orderJson(await getOrder(parseInput(id, req.params.orderId, "orderId"))));
+    res.json(orderJson(await getOrder(currentPrincipal(), parseInput(id, req.params.orderId, "orderId"))));
   });
 
   router.use(methodNotAllowed(router));

@@ -1,6 +1,7 @@
 import { Router } from "express";
 import type { Config } from "../config.js";
 import { jsonBody } from "../edge/body.js";
+import { currentPrincipal } from "../lib/request-context.js";
 import { id, parseInput } from "../lib/validation.js";
 import { getPayment, processPayment } from "../services/payments/index.js";
 import { methodNotAllowed, sendOutcome } from "./http.js";
@@ -14,12 +15,12 @@ export function paymentRoutes(config: Config): Router {
   for (const [path, fraudCheck] of [["/process", true], ["/process-simple", false]] as const) {
     router.post(path, json, async (req, res) => {
       const input = decimalToCents(req.body, "amount", "amountCents", { required: false });
-      sendOutcome(res, await processPayment(input, req.get("Idempotency-Key"), { fraudCheck }), paymentResultJson);
+      sendOutcome(res, await processPayment(currentPrincipal(), input, req.get("Idempotency-Key"), { fraudCheck }), paymentResultJson);
     });
   }
 
   router.get("/:paymentId", async (req, res) => {
-    res.json(paymentWithOrderJson(await getPayment(parseInput(id, req.params.paymentId, "paymentId"))));
+    res.json(paymentWithOrderJson(await getPayment(currentPrincipal(), parseInput(id, req.params.paymentId, "paymentId"))));
   });
 
   router.use(methodNotAllowed(router));

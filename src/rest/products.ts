@@ -10,7 +10,8 @@ import { createProduct, getProduct, listProducts } from "../services/products/in
 import { getBulkUploadJob, jobErrorsCsv } from "../services/bulk-import/jobs.js";
 import { importCsvUpload } from "../services/bulk-import/uploads.js";
 import { incomingCsv } from "./uploads.js";
-import { SAMPLE_CSV_MAX_ROWS, sampleCsvLines } from "../services/bulk-import/sample-csv.js";
+import { SAMPLE_CSV_MAX_ROWS, sampleCsv } from "../services/bulk-import/sample-csv.js";
+import { currentPrincipal } from "../lib/request-context.js";
 import { bulkUploadJobJson, productJson } from "./serializers.js";
 import { methodNotAllowed, sendPage } from "./http.js";
 import { decimalToCents } from "./translate.js";
@@ -37,14 +38,14 @@ export function productRoutes(config: Config): Router {
   });
 
   router.post("/", json, async (req, res) => {
-    const product = await createProduct(decimalToCents(req.body, "price", "priceCents", { required: true }) as Record<string, unknown>);
+    const product = await createProduct(currentPrincipal(), decimalToCents(req.body, "price", "priceCents", { required: true }) as Record<string, unknown>);
     res.status(201).location(`/api/products/${product.id}`).json(productJson(product));
   });
 
   router.post("/bulk-upload", async (req, res) => {
     const { dryRun } = parseInput(bulkUploadQuery, req.query);
     try {
-      const { job, replayed } = await importCsvUpload(await incomingCsv(req), {
+      const { job, replayed } = await importCsvUpload(currentPrincipal(), await incomingCsv(req), {
         dryRun,
         idempotencyKey: req.get("Idempotency-Key"),
       });
@@ -59,7 +60,7 @@ export function productRoutes(config: Config): Router {
 
   router.get("/bulk-upload/:jobId/errors", async (req, res) => {
     const jobId = parseInput(id, req.params.jobId, "jobId");
-    const lines = jobErrorsCsv(jobId);
+    const lines = jobErrorsCsv(currentPrincipal(), jobId);
     const first = await lines.next(); // 404 before any byte is sent
     res.setHeader("Content-Type", "text/csv; charset=utf-8");
     res.setHeader("Content-Disposition", `attachment; filename="bulk-upload-${jobId}-errors.csv"`);
@@ -69,15 +70,16 @@ export function productRoutes(config: Config): Router {
 
   router.get("/bulk-upload/:jobId", async (req, res) => {
     const jobId = parseInput(id, req.params.jobId, "jobId");
-    res.json(bulkUploadJobJson(await getBulkUploadJob(jobId)));
+    res.json(bulkUploadJobJson(await getBulkUploadJob(currentPrincipal(), jobId)));
   });
 
   router.get("/sample-csv/:rows", async (req, res) => {
     const { rows } = parseInput(sampleCsvParams, req.params);
     const { invalidFraction } = parseInput(sampleCsvQuery, req.query);
+    const lines = sampleCsv(currentPrincipal(), rows, invalidFraction);
     res.setHeader("Content-Type", "text/csv; charset=utf-8");
     res.setHeader("Content-Disposition", `attachment; filename="products-sample-${rows}.csv"`);
-    await pipeline(Readable.from(sampleCsvLines(rows, invalidFraction)), res);
+    await pipeline(Readable.from(lines), res);
   });
 
   router.get("/:productId", async (req, res) => {

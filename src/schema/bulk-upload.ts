@@ -50,9 +50,10 @@ builder.mutationFields((t) => ({
       idempotencyKey: t.arg.string(),
       dryRun: t.arg.boolean({ defaultValue: false, required: true }),
     },
-    resolve: async (_root, { file, idempotencyKey, dryRun }) => {
+    resolve: async (_root, { file, idempotencyKey, dryRun }, ctx) => {
       const upload = await file;
       return importCsvUpload(
+        ctx.principal,
         { stream: upload.createReadStream(), mimeType: upload.mimetype, fileName: upload.filename },
         { dryRun, idempotencyKey },
       );
@@ -65,6 +66,6 @@ builder.queryFields((t) => ({
     type: Job,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args) => findBulkUploadJob(parseId(args.id)),
+    resolve: (_root, args, ctx) => findBulkUploadJob(ctx.principal, parseId(args.id)),
   }),
 }));

@@ -43,6 +43,6 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: CheckoutInput, required: true }),
       idempotencyKey: t.arg.string({ required: true }),
     },
-    resolve: async (_root, { input, idempotencyKey }) => unwrapOutcome(await checkout(input, idempotencyKey)),
+    resolve: async (_root, { input, idempotencyKey }, ctx) => unwrapOutcome(await checkout(ctx.principal, input, idempotencyKey)),
   }),
 }));

@@ -30,7 +30,7 @@ builder.queryFields((t) => ({
   coupons: t.prismaField({
     type: ["Coupon"],
     args: { activeOnly: t.arg.boolean({ defaultValue: true, required: true }) },
-    resolve: (_query, _root, args) => listCoupons({ activeOnly: args.activeOnly }),
+    resolve: (_query, _root, args, ctx) => listCoupons(ctx.principal, { activeOnly: args.activeOnly }),
   }),
 }));
 
@@ -65,11 +65,11 @@ builder.mutationFields((t) => ({
   createCoupon: t.field({
     type: CreateCouponPayload,
     args: { input: t.arg({ type: CreateCouponInput, required: true }) },
-    resolve: async (_root, { input }) => ({ coupon: await createCoupon(dropNulls(input)) }),
+    resolve: async (_root, { input }, ctx) => ({ coupon: await createCoupon(ctx.principal, dropNulls(input)) }),
   }),
   applyCoupon: t.field({
     type: ApplyCouponPayload,
     args: { orderId: t.arg.id({ required: true }), code: t.arg.string({ required: true }) },
-    resolve: (_root, args) => applyCoupon(parseId(args.orderId, "orderId"), args.code),
+    resolve: (_root, args, ctx) => applyCoupon(ctx.principal, parseId(args.orderId, "orderId"), args.code),
   }),
 }));

@@ -2,7 +2,7 @@ import { builder } from "./builder.js";
 import { ProductRef } from "./product.js";
 import { formatUsd, parseId } from "./fields.js";
 import { OrderStatus } from "../generated/sqlite/enums.js";
-import { findOrder } from "../services/orders/queries.js";
+import { findOrder, findVisibleOrder } from "../services/orders/queries.js";
 import { fulfillOrder, type FulfillmentResult } from "../services/fulfillment/index.js";
 
 builder.enumType(OrderStatus, { name: "OrderStatus" });
@@ -51,7 +51,7 @@ builder.queryFields((t) => ({
     type: "Order",
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args) => findOrder(query, parseId(args.id)),
+    resolve: (query, _root, args, ctx) => findVisibleOrder(ctx.principal, query, parseId(args.id)),
   }),
 }));
 
@@ -68,6 +68,6 @@ builder.mutationFields((t) => ({
   fulfillOrder: t.field({
     type: FulfillOrderPayload,
     args: { orderId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => fulfillOrder(parseId(args.orderId, "orderId"), ctx.logger),
+    resolve: (_root, args, ctx) => fulfillOrder(ctx.principal, parseId(args.orderId, "orderId"), ctx.logger),
   }),
 }));

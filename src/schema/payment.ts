@@ -1,7 +1,7 @@
 import { builder } from "./builder.js";
 import { parseId } from "./fields.js";
 import { PaymentStatus } from "../generated/sqlite/enums.js";
-import { findPayment, processPayment, type PaymentResult } from "../services/payments/index.js";
+import { findPayment, findVisiblePayment, processPayment, type PaymentResult } from "../services/payments/index.js";
 import { unwrapOutcome } from "./outcome.js";
 
 builder.enumType(PaymentStatus, { name: "PaymentStatus" });
@@ -26,7 +26,7 @@ builder.queryFields((t) => ({
     type: "Payment",
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args) => findPayment(query, parseId(args.id)),
+    resolve: (query, _root, args, ctx) => findVisiblePayment(ctx.principal, query, parseId(args.id)),
   }),
 }));
 
@@ -56,7 +56,7 @@ builder.mutationFields((t) => ({
       input: t.arg({ type: ProcessPaymentInput, required: true }),
       idempotencyKey: t.arg.string({ required: true }),
     },
-    resolve: async (_root, { input: { skipFraudCheck, ...input }, idempotencyKey }) =>
-      unwrapOutcome(await processPayment(input, idempotencyKey, { fraudCheck: !skipFraudCheck })),
+    resolve: async (_root, { input: { skipFraudCheck, ...input }, idempotencyKey }, ctx) =>
+      unwrapOutcome(await processPayment(ctx.principal, input, idempotencyKey, { fraudCheck: !skipFraudCheck })),
   }),
 }));

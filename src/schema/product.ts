@@ -59,6 +59,6 @@ builder.mutationFields((t) => ({
   createProduct: t.field({
     type: CreateProductPayload,
     args: { input: t.arg({ type: CreateProductInput, required: true }) },
-    resolve: async (_root, { input }) => ({ product: await createProduct(input) }),
+    resolve: async (_root, { input }, ctx) => ({ product: await createProduct(ctx.principal, input) }),
   }),
 }));

@@ -4,7 +4,7 @@ import { OrderRef } from "./order.js";
 import { orderWindow, type Order } from "../services/orders/sql.js";
 import { decodeCursor, encodeCursor } from "../services/pagination.js";
 import { parseId } from "./fields.js";
-import { findUsers, userById } from "../services/users/index.js";
+import { findUsers, findVisibleUser } from "../services/users/index.js";
 import { whoAmI, type Caller } from "../services/users/me.js";
 
 const UserRef = builder.prismaObject("User", {
@@ -37,13 +37,13 @@ builder.queryFields((t) => ({
     type: "User",
     cursor: "id",
     description: "Users, newest first",
-    resolve: (query) => findUsers(query),
+    resolve: (query, _root, _args, ctx) => findUsers(ctx.principal, query),
   }),
   user: t.field({
     type: UserRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (_root, args) => userById(parseId(args.id)),
+    resolve: (_root, args, ctx) => findVisibleUser(ctx.principal, parseId(args.id)),
   }),
 }));
 

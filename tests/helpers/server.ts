@@ -5,6 +5,7 @@ import { Writable } from "node:stream";
 import pg from "pg";
 import { loadConfig, type Config, type ConfigOverrides } from "../../src/config.js";
 import { db } from "../../src/db/index.js";
+import { signToken } from "../../src/auth/sign.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { startServer } from "../../src/server.js";
 
@@ -23,8 +24,13 @@ export interface TestServer {
   runOutbox(): Promise<number>;
   /** Parsed log lines, when started with captureLogs. */
   logs: Record<string, any>[];
-  /** fetch against the server; JSON bodies are sent with the right content type. */
-  request(path: string, init?: RequestInit & { json?: unknown }): Promise<Response>;
+  /**
+   * fetch against the server; JSON bodies are sent with the right content type.
+   * Requests carry an admin token unless `as` names another token or "anonymous".
+   */
+  request(path: string, init?: RequestInit & { json?: unknown; as?: string }): Promise<Response>;
+  /** A token for a customer (by user id) or, without an id, for an admin, signed with this server's secret. */
+  tokenFor(userId?: number): Promise<string>;
   /** A named GraphQL operation; returns the parsed response body. */
   gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: GqlError[] }>;
 }
@@ -52,10 +58,18 @@ export async function startTestServer(overrides: ConfigOverrides = {}, options: 
   });
   const logger = options.captureLogs ? createLogger("info", sink) : createLogger(config.LOG_LEVEL);
   const running = await startServer(config, logger);
-  const request = (path: string, init: RequestInit & { json?: unknown } = {}) => {
-    const { json, ...rest } = init;
+  const tokenFor = (userId?: number) => {
+    if (!config.AUTH_JWT_SECRET) throw new Error("this test server has no shared secret to sign tokens with");
+    const claims = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };
+    return signToken(config.AUTH_JWT_SECRET, userId === undefined ? { ...claims, sub: "test-admin", roles: ["admin"] } : { ...claims, sub: String(userId) }, "2h");
+  };
+  const adminToken = config.AUTH_JWT_SECRET ? await tokenFor() : undefined;
+  const request = (path: string, init: RequestInit & { json?: unknown; as?: string } = {}) => {
+    const { json, as, ...rest } = init;
     const headers = new Headers(rest.headers);
     if (json !== undefined) headers.set("content-type", "application/json");
+    const token = as === undefined ? adminToken : as === "anonymous" ? undefined : as;
+    if (token && !headers.has("authorization")) headers.set("authorization", `Bearer ${token}`);
     return fetch(`${running.url}${path}`, {
       ...rest,
       headers,
@@ -66,6 +80,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}, options: 
     url: running.url,
     config,
     request,
+    tokenFor,
     runMaintenance: running.runMaintenance,
     runOutbox: running.runOutbox,
     logs,
@@ -115,3 +130,8 @@ export async function freshDatabase(): Promise<{ url: string; drop(): Promise<vo
 }
 
 export const usingPostgres = Boolean(process.env.TEST_POSTGRES_URL);
+
+/** Headers with an admin token for TEST_AUTH_SECRET: for tests that fetch a spawned server directly. */
+export async function adminHeaders(extra: Record<string, string> = {}): Promise<Record<string, string>> {
+  return { authorization: `Bearer ${await signToken(TEST_AUTH_SECRET, { sub: "test-admin", roles: ["admin"] }, "2h")}`, ...extra };
+}

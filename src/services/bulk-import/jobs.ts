@@ -1,5 +1,7 @@
 import { db, type Prisma } from "../../db/index.js";
+import type { Principal } from "../../auth/principal.js";
 import { NotFoundError } from "../../errors.js";
+import { requireAdmin } from "../access.js";
 
 export const JOB_ERRORS_SHOWN = 100;
 
@@ -9,14 +11,25 @@ const jobDetails = {
 
 export type BulkUploadJob = Prisma.BulkUploadJobGetPayload<{ include: typeof jobDetails }>;
 
-export function findBulkUploadJob(id: number): Promise<BulkUploadJob | null> {
+function loadJob(id: number): Promise<BulkUploadJob | null> {
   return db().bulkUploadJob.findUnique({ where: { id }, include: jobDetails });
 }
 
-export async function getBulkUploadJob(id: number): Promise<BulkUploadJob> {
-  const job = await findBulkUploadJob(id);
+/** A job by id, for an admin; null when there is none. */
+export function findBulkUploadJob(principal: Principal, id: number): Promise<BulkUploadJob | null> {
+  requireAdmin(principal, "see bulk upload jobs");
+  return loadJob(id);
+}
+
+export async function getBulkUploadJob(principal: Principal, id: number): Promise<BulkUploadJob> {
+  const job = await findBulkUploadJob(principal, id);
   if (!job) throw new NotFoundError("Bulk upload job", id);
   return job;
+}
+
+/** The job a door just queued (the upload already passed the admin check). */
+export async function queuedJob(id: number): Promise<BulkUploadJob> {
+  return (await loadJob(id))!;
 }
 
 /**
@@ -39,8 +52,8 @@ export function jobProgress(job: {
 const ERROR_PAGE = 1_000;
 
 /** Every row error of a job as CSV lines (`row,line,column,message`), read page by page. */
-export async function* jobErrorsCsv(jobId: number): AsyncGenerator<string> {
-  await getBulkUploadJob(jobId);
+export async function* jobErrorsCsv(principal: Principal, jobId: number): AsyncGenerator<string> {
+  await getBulkUploadJob(principal, jobId);
   yield "row,line,column,message\n";
   let after = 0;
   for (;;) {

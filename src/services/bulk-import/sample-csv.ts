@@ -1,4 +1,6 @@
+import type { Principal } from "../../auth/principal.js";
 import { formatMoney, type Cents } from "../../lib/money.js";
+import { requireAdmin } from "../access.js";
 
 export const SAMPLE_CSV_MAX_ROWS = 5_000_000;
 export const SAMPLE_CSV_HEADER = "sku,name,description,price,stockQuantity";
@@ -16,6 +18,12 @@ const invalidRows = [
  * re-download gives the same file; `invalidFraction` of the rows are invalid,
  * spread evenly through the file.
  */
+/** The sample file, for an admin (it shows the import's format and its error report). */
+export function sampleCsv(principal: Principal, rows: number, invalidFraction = 0): Generator<string> {
+  requireAdmin(principal, "download the sample CSV");
+  return sampleCsvLines(rows, invalidFraction);
+}
+
 export function* sampleCsvLines(rows: number, invalidFraction = 0): Generator<string> {
   yield `${SAMPLE_CSV_HEADER}\n`;
   let invalidSoFar = 0;

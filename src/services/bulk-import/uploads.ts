@@ -10,7 +10,9 @@ import { DomainError, ValidationError } from "../../errors.js";
 import { finish, runFlow } from "../idempotency/flow.js";
 import { fingerprint, isValidIdempotencyKey, type IdempotentRequest } from "../idempotency/keys.js";
 import { settings } from "../settings.js";
-import { getBulkUploadJob, type BulkUploadJob } from "./jobs.js";
+import type { Principal } from "../../auth/principal.js";
+import { requireAdmin } from "../access.js";
+import { queuedJob, type BulkUploadJob } from "./jobs.js";
 import { insertJob, type NewJob } from "./sql.js";
 import { announceJobQueued } from "./worker.js";
 
@@ -82,7 +84,7 @@ export async function createBulkUploadJob(
   const key = options.idempotencyKey;
   try {
     if (key === undefined || key === null || key === "") {
-      return { job: await getBulkUploadJob(await sqlTransaction((sql) => insertJob(sql, data))), replayed: false };
+      return { job: await queuedJob(await sqlTransaction((sql) => insertJob(sql, data))), replayed: false };
     }
     return await createOnce(key, upload, data);
   } catch (error) {
@@ -110,7 +112,7 @@ async function createOnce(key: string, upload: StoredUpload, data: NewJob): Prom
   );
   if (replayed) await rm(upload.path, { force: true }); // the first upload's file is the job's
   if (!outcome.ok) throw outcome.error;
-  return { job: await getBulkUploadJob(outcome.value.jobId), replayed };
+  return { job: await queuedJob(outcome.value.jobId), replayed };
 }
 
 export interface IncomingCsv {
@@ -124,11 +126,13 @@ export interface IncomingCsv {
  * disk under the size limit, queue the job (idempotently), wake a worker.
  */
 export async function importCsvUpload(
+  principal: Principal,
   incoming: IncomingCsv,
   options: { dryRun: boolean; idempotencyKey?: string | null },
 ): Promise<{ job: BulkUploadJob; replayed: boolean }> {
   const fileName = incoming.fileName ?? null;
   try {
+    requireAdmin(principal, "import products");
     assertCsvUpload(incoming.mimeType, fileName);
   } catch (error) {
     incoming.stream.resume(); // drain what the client still sends

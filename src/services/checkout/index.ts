@@ -1,4 +1,7 @@
+import type { Principal } from "../../auth/principal.js";
+import { ForbiddenError } from "../../errors.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
+import { canActFor, idempotencyScope, requireSignedIn } from "../access.js";
 import { annotateRequest } from "../../lib/request-context.js";
 import type { Cents } from "../../lib/money.js";
 import { finish, runFlow, type Flow } from "../idempotency/flow.js";
@@ -75,11 +78,18 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
   },
 };
 
-export async function checkout(rawInput: unknown, idempotencyKey: string | null | undefined): Promise<IdempotentResult<CheckoutResult>> {
+/**
+ * A customer checks out for themself (the body's `userId` may be left out, or
+ * must be their own: 403 otherwise); an admin names the user.
+ */
+export async function checkout(principal: Principal, rawInput: unknown, idempotencyKey: string | null | undefined): Promise<IdempotentResult<CheckoutResult>> {
+  requireSignedIn(principal);
   const key = requireIdempotencyKey(idempotencyKey);
-  const input = parseCheckoutInput(rawInput);
+  const own = principal.kind === "customer" && isRecord(rawInput) && rawInput.userId === undefined;
+  const input = parseCheckoutInput(own ? { ...rawInput, userId: principal.userId } : rawInput);
+  if (!canActFor(principal, input.userId)) throw new ForbiddenError("A customer checks out for themself: leave userId out or send your own");
   annotateRequest({ userId: input.userId });
-  const request = { scope: `user:${input.userId}`, operation: "checkout", key, fingerprint: fingerprint(input) };
+  const request = { scope: idempotencyScope(principal, input.userId), operation: "checkout", key, fingerprint: fingerprint(input) };
   return runFlow(checkoutFlow, request, { input, gatewayKey: gatewayKeyFor(request) });
 }
 
@@ -87,3 +97,5 @@ function success(order: PlacedOrder, paymentId: number | null, status: OrderStat
   const { subtotalCents, discountCents, totalCents } = order;
   return { ok: true, status: 201, value: { orderId: order.id, paymentId, status, subtotalCents, discountCents, totalCents, message } };
 }
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);

@@ -1,7 +1,9 @@
 import { sqlTransaction } from "../../db/sql.js";
 import { DomainError, NotFoundError, TransientError } from "../../errors.js";
 import type { Cents } from "../../lib/money.js";
+import type { Principal } from "../../auth/principal.js";
 import { parseInput } from "../../lib/validation.js";
+import { canActFor, requireSignedIn } from "../access.js";
 import { orderNotPending } from "../orders/state.js";
 import { couponCode } from "./input.js";
 import { redeemCoupon } from "./redemption.js";
@@ -20,11 +22,12 @@ export interface AppliedCoupon {
  * subtotal, so applying the same code again returns the same result (the old
  * code compounded it); a different code is 409 COUPON_ALREADY_APPLIED.
  */
-export async function applyCoupon(orderId: number, rawCode: unknown, now = new Date()): Promise<AppliedCoupon> {
+export async function applyCoupon(principal: Principal, orderId: number, rawCode: unknown, now = new Date()): Promise<AppliedCoupon> {
+  requireSignedIn(principal);
   const code = parseInput(couponCode, rawCode, "couponCode");
   return sqlTransaction(async (sql) => {
     const order = await orderWithCoupon(sql, orderId);
-    if (!order) throw new NotFoundError("Order", orderId);
+    if (!order || !canActFor(principal, order.userId)) throw new NotFoundError("Order", orderId);
     const result = (discountCents: number): AppliedCoupon => ({
       orderId,
       couponCode: code,

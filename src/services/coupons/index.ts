@@ -1,7 +1,9 @@
 import { db, type Prisma } from "../../db/index.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { DomainError } from "../../errors.js";
+import type { Principal } from "../../auth/principal.js";
 import { parseInput } from "../../lib/validation.js";
+import { requireAdmin } from "../access.js";
 import { couponInputSchema, type CouponInput } from "./input.js";
 
 export { applyCoupon, type AppliedCoupon } from "./apply.js";
@@ -18,7 +20,8 @@ function activeCouponWhere(now: Date): Prisma.CouponWhereInput {
   };
 }
 
-export function listCoupons(options: { activeOnly: boolean; now?: Date }): Promise<Coupon[]> {
+export function listCoupons(principal: Principal, options: { activeOnly: boolean; now?: Date }): Promise<Coupon[]> {
+  requireAdmin(principal, "list coupons");
   return db().coupon.findMany({
     where: options.activeOnly ? activeCouponWhere(options.now ?? new Date()) : {},
     orderBy: { code: "asc" },
@@ -26,7 +29,8 @@ export function listCoupons(options: { activeOnly: boolean; now?: Date }): Promi
 }
 
 /** Validates the typed coupon (./input.ts) and stores it; codes are stored upper-cased. */
-export async function createCoupon(input: CouponInput | Record<string, unknown>): Promise<Coupon> {
+export async function createCoupon(principal: Principal, input: CouponInput | Record<string, unknown>): Promise<Coupon> {
+  requireAdmin(principal, "create coupons");
   const { type, code, percentOffBps, amountOffCents, description, expiresAt, maxRedemptions, minSubtotalCents } = parseInput(couponInputSchema, input);
   try {
     return await db().coupon.create({

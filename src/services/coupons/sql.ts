@@ -3,7 +3,7 @@ import type { Sql } from "../../db/sql.js";
 import { OrderStatus } from "../../generated/sqlite/enums.js";
 
 export const COUPON_RULE = columns("Coupon", ["id", "code", "type", "percentOffBps", "amountOffCents", "active", "expiresAt", "minSubtotalCents"]);
-const ORDER_COUPON = columns("Order", ["subtotalCents", "discountCents", "status", "paymentClaimedUntil"], "o");
+const ORDER_COUPON = columns("Order", ["userId", "subtotalCents", "discountCents", "status", "paymentClaimedUntil"], "o");
 
 export const statements = {
   couponByCode: `SELECT ${COUPON_RULE.list} FROM "Coupon" WHERE "code" = ?`,

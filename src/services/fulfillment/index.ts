@@ -3,7 +3,9 @@ import { isUniqueViolation } from "../../db/errors.js";
 import { sqlTransaction, type Sql } from "../../db/sql.js";
 import { DomainError, NotFoundError, TransientError } from "../../errors.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
+import type { Principal } from "../../auth/principal.js";
 import type { Logger } from "../../lib/logger.js";
+import { requireAdmin } from "../access.js";
 import { fulfillmentMetrics } from "../../lib/metrics.js";
 import { requestContext } from "../../lib/request-context.js";
 import { createShippingLabel } from "../external/shipping.js";
@@ -32,7 +34,8 @@ type Stage = "validate" | "confirm_stock" | "verify_payment" | "mark_processing"
  * one shipment (unique per order). A retryable failure leaves the order
  * PROCESSING for the next call to continue; a terminal one marks it FAILED.
  */
-export async function fulfillOrder(orderId: number, logger: Logger): Promise<FulfillmentResult> {
+export async function fulfillOrder(principal: Principal, orderId: number, logger: Logger): Promise<FulfillmentResult> {
+  requireAdmin(principal, "fulfil orders");
   fulfillmentMetrics.inProgress.inc();
   const log = logger.child({ orderId });
   try {

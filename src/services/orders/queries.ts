@@ -1,5 +1,7 @@
 import { db, type Prisma } from "../../db/index.js";
+import type { Principal } from "../../auth/principal.js";
 import { NotFoundError } from "../../errors.js";
+import { ownedBy, requireOwnOrNotFound, requireSignedIn } from "../access.js";
 import { pageQuery, toPage, type Page, type PageRequest } from "../pagination.js";
 import { assertUserExists } from "../users/index.js";
 
@@ -13,19 +15,31 @@ export const orderDetails = {
 
 export type OrderDetails = Prisma.OrderGetPayload<{ include: typeof orderDetails }>;
 
-export async function getOrder(id: number): Promise<OrderDetails> {
-  const order = await db().order.findUnique({ where: { id }, include: orderDetails });
+/** An order with its details, for its owner or an admin; anyone else gets 404. */
+export async function getOrder(principal: Principal, id: number): Promise<OrderDetails> {
+  requireSignedIn(principal);
+  const order = await db().order.findUnique({ where: { id, ...ownedBy(principal) }, include: orderDetails });
   if (!order) throw new NotFoundError("Order", id);
   return order;
 }
 
-export async function listOrdersForUser(userId: number, page: PageRequest): Promise<Page<OrderDetails>> {
+export async function listOrdersForUser(principal: Principal, userId: number, page: PageRequest): Promise<Page<OrderDetails>> {
+  requireOwnOrNotFound(principal, userId, "User", userId);
   await assertUserExists(userId);
   const query = pageQuery(page);
   const rows = await db().order.findMany({ ...query, where: { ...query.where, userId }, include: orderDetails });
   return toPage(rows, page.limit);
 }
 
+/** GraphQL's `order(id)`: the owner's or an admin's; anyone else gets NOT_FOUND. */
+export async function findVisibleOrder<Q extends Omit<Prisma.OrderFindUniqueArgs, "where">>(principal: Principal, query: Q, id: number) {
+  requireSignedIn(principal);
+  const order = await db().order.findUnique({ ...query, where: { id, ...ownedBy(principal) } });
+  if (!order) throw new NotFoundError("Order", id);
+  return order;
+}
+
+/** An order a mutation of this request just made or changed (its payload's `order` field). */
 export function findOrder<Q extends Omit<Prisma.OrderFindUniqueArgs, "where">>(query: Q, id: number) {
   return db().order.findUnique({ ...query, where: { id } });
 }

@@ -1,4 +1,6 @@
+import type { Principal } from "../../auth/principal.js";
 import { DomainError, NotFoundError } from "../../errors.js";
+import { idempotencyScope, requireAdmin, requireOwnOrNotFound, requireSignedIn } from "../access.js";
 import type { Cents } from "../../lib/money.js";
 import { businessMetrics } from "../../lib/metrics.js";
 import { annotateRequest } from "../../lib/request-context.js";
@@ -22,7 +24,7 @@ import {
   type PaymentAttempt,
 } from "./steps.js";
 
-export { getPayment, findPayment, type PaymentDetails } from "./queries.js";
+export { findPayment, findVisiblePayment, getPayment, type PaymentDetails } from "./queries.js";
 export { paymentInputSchema } from "./input.js";
 
 export interface PaymentResult {
@@ -120,14 +122,23 @@ async function rejectForFraud(sql: Parameters<typeof abandonPayment>[0], payment
   );
 }
 
-export async function processPayment(rawInput: unknown, idempotencyKey: string | null | undefined, options: PaymentOptions): Promise<IdempotentResult<PaymentResult>> {
+/** The order's owner or an admin pays it; only an admin may skip the fraud check. */
+export async function processPayment(
+  principal: Principal,
+  rawInput: unknown,
+  idempotencyKey: string | null | undefined,
+  options: PaymentOptions,
+): Promise<IdempotentResult<PaymentResult>> {
+  requireSignedIn(principal);
+  if (!options.fraudCheck) requireAdmin(principal, "pay without the fraud check");
   const key = requireIdempotencyKey(idempotencyKey);
   const parsed = parseInput(paymentInputSchema, rawInput);
   const input = { ...parsed, amountCents: parsed.amountCents ?? null, cardLast4: parsed.cardLast4 ?? null };
   const userId = await orderOwner(input.orderId);
-  if (userId === undefined) throw new NotFoundError("Order", input.orderId);
+  requireOwnOrNotFound(principal, userId, "Order", input.orderId);
   annotateRequest({ userId });
-  const request = { scope: `user:${userId}`, operation: "payment", key, fingerprint: fingerprint({ ...input, fraudCheck: options.fraudCheck }) };
+  const scope = idempotencyScope(principal, userId!);
+  const request = { scope, operation: "payment", key, fingerprint: fingerprint({ ...input, fraudCheck: options.fraudCheck }) };
   const gatewayKey = gatewayKeyFor(request);
   const initial: PayState = {
     input,

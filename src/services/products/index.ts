@@ -1,7 +1,9 @@
 import { db, type Prisma } from "../../db/index.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { DomainError, NotFoundError } from "../../errors.js";
+import type { Principal } from "../../auth/principal.js";
 import { parseInput } from "../../lib/validation.js";
+import { requireAdmin } from "../access.js";
 import { decodeCursor, toPage, type Page, type PageRequest } from "../pagination.js";
 import { productInputSchema, type ProductInput } from "./input.js";
 import { productRecordById, productRecordWindow, type Product, type ProductRecord } from "./sql.js";
@@ -9,7 +11,8 @@ import { productRecordById, productRecordWindow, type Product, type ProductRecor
 export { productWindow, productsByIds, type Product, type ProductRecord } from "./sql.js";
 export { MAX_STOCK, productInputSchema, type ProductInput } from "./input.js";
 
-export async function createProduct(input: ProductInput | Record<string, unknown>): Promise<Product> {
+export async function createProduct(principal: Principal, input: ProductInput | Record<string, unknown>): Promise<Product> {
+  requireAdmin(principal, "create products");
   const data = parseInput(productInputSchema, input);
   try {
     return await db().product.create({ data });

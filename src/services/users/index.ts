@@ -1,6 +1,10 @@
 import { db, type Prisma } from "../../db/index.js";
 import { NotFoundError } from "../../errors.js";
 
+import type { Principal } from "../../auth/principal.js";
+import { requireAdmin, requireOwnOrNotFound } from "../access.js";
+import { userById, type User } from "./sql.js";
+
 export { userById, type User } from "./sql.js";
 
 export async function assertUserExists(id: number): Promise<void> {
@@ -8,8 +12,17 @@ export async function assertUserExists(id: number): Promise<void> {
   if (!user) throw new NotFoundError("User", id);
 }
 
-export function findUsers<Q extends Prisma.UserFindManyArgs>(query: Q) {
+export function findUsers<Q extends Prisma.UserFindManyArgs>(principal: Principal, query: Q) {
+  requireAdmin(principal, "list users");
   return db().user.findMany({ ...query, orderBy: { id: "desc" } });
+}
+
+/** GraphQL's `user(id)`: the user themself or an admin; anyone else gets NOT_FOUND. */
+export async function findVisibleUser(principal: Principal, id: number): Promise<User> {
+  requireOwnOrNotFound(principal, id, "User", id);
+  const user = await userById(id);
+  if (!user) throw new NotFoundError("User", id);
+  return user;
 }
 
 /** Orders per user, for many users in one statement (GraphQL's per-request loader). */
