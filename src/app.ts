@@ -34,8 +34,8 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use("/api", authenticate(authenticator));
   const restEndpoints = mountRestApi(app, config, logger);
   app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", ...restEndpoints()]));
-  app.get("/health", health);
-  app.get("/metrics", metricsRoute(metrics));
+  app.get("/health", authenticate(authenticator), health);
+  app.get("/metrics", metricsRoute(metrics, config));
   app.all("/graphql", ...graphqlHandlers(config, createGraphQLServer(config, logger, metrics), authenticator));
   app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
   app.use(errorHandler);

@@ -73,6 +73,7 @@ const envSchema = z.object({
   AUTH_CLOCK_TOLERANCE_S: int(0, 300).default(30),
   AUTH_JWKS_COOLDOWN_MS: int(0, 3_600_000).default(30_000),
   AUTH_SECRET_FILE: z.string().min(1).default("./data/auth-secret"),
+  METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
   DEFAULT_PAGE_SIZE: int(1, 200).default(50),
   MAX_PAGE_SIZE: int(1, 1000).default(200),
 });

@@ -1,8 +1,12 @@
+import { timingSafeEqual } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { RequestHandler } from "express";
 import type { Registry } from "prom-client";
 import { pingDatabase, poolState } from "./db/index.js";
-import { requestContext } from "./lib/request-context.js";
+import { isAdmin } from "./auth/principal.js";
+import type { Config } from "./config.js";
+import { DomainError, UnauthenticatedError } from "./errors.js";
+import { currentPrincipal, requestContext } from "./lib/request-context.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { name: string; version: string };
 
@@ -21,25 +25,47 @@ export function apiInfo(endpoints: () => string[]): RequestHandler {
   };
 }
 
-/** `GET /health`: 200 when the database answers within a second, else 503. */
+/**
+ * `GET /health`: 200 when the database answers within a second, else 503.
+ * Anyone learns whether it is up; only an admin sees the version and the pool.
+ */
 export const health: RequestHandler = async (_req, res) => {
+  const detailed = isAdmin(currentPrincipal());
   const started = performance.now();
   try {
     await withTimeout(pingDatabase(), HEALTH_TIMEOUT_MS);
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-    res.json({ status: "ok", version: pkg.version, checks: { database: { status: "ok", latencyMs, pool: poolState() } } });
+    res.json(detailed ? { status: "ok", version: pkg.version, checks: { database: { status: "ok", latencyMs, pool: poolState() } } } : { status: "ok" });
   } catch (error) {
     requestContext()?.logger.warn({ err: error }, "health check failed");
-    res.status(503).json({ status: "unavailable", version: pkg.version, checks: { database: { status: "error" } } });
+    res.status(503).json(detailed ? { status: "unavailable", version: pkg.version, checks: { database: { status: "error" } } } : { status: "unavailable" });
   }
 };
 
-/** `GET /metrics`: the Prometheus text format. */
-export function metricsRoute(metrics: Registry): RequestHandler {
-  return async (_req, res) => {
+/**
+ * `GET /metrics`: the Prometheus text format, only with `Authorization: Bearer
+ * $METRICS_TOKEN` when that is set; open in development without it, and off
+ * (404) in production without it (`metricsAccess` says which at start).
+ */
+export function metricsRoute(metrics: Registry, config: Pick<Config, "METRICS_TOKEN" | "NODE_ENV">): RequestHandler {
+  const expected = config.METRICS_TOKEN ? Buffer.from(`Bearer ${config.METRICS_TOKEN}`) : undefined;
+  const access = metricsAccess(config);
+  return async (req, res, next) => {
+    if (access === "off") return next(new DomainError("NOT_FOUND", "Metrics are off: set METRICS_TOKEN to serve them"));
+    if (expected) {
+      const sent = Buffer.from(req.get("authorization") ?? "");
+      if (sent.length !== expected.length || !timingSafeEqual(sent, expected)) {
+        return next(new UnauthenticatedError("Metrics need Authorization: Bearer $METRICS_TOKEN", sent.length > 0));
+      }
+    }
     res.setHeader("Content-Type", metrics.contentType);
     res.send(await metrics.metrics());
   };
+}
+
+export function metricsAccess(config: Pick<Config, "METRICS_TOKEN" | "NODE_ENV">): "token" | "open" | "off" {
+  if (config.METRICS_TOKEN) return "token";
+  return config.NODE_ENV === "production" ? "off" : "open";
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

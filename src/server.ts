@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Config } from "./config.js";
 import { createApp } from "./app.js";
+import { metricsAccess } from "./ops.js";
 import { closeDatabase, db, openDatabase } from "./db/index.js";
 import { migrate } from "./db/migrate.js";
 import { isEmpty, seedDemoData } from "./db/seed.js";
@@ -63,7 +64,8 @@ export async function startServer(config: Config, logger = createLogger(config.L
   const { port } = server.address() as AddressInfo;
   const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
   const url = `http://${host}:${port}`;
-  logger.info({ url }, "listening");
+  logger.info({ url, metrics: metricsAccess(config) }, "listening");
+  if (metricsAccess(config) === "off") logger.warn("GET /metrics is off: production without METRICS_TOKEN");
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -56,7 +56,7 @@ describe("server lifecycle", () => {
     const running = await startServer(testConfig(), logger);
     try {
       await closeDatabase();
-      const res = await fetch(`${running.url}/health`);
+      const res = await fetch(`${running.url}/health`, { headers: await adminHeaders() });
       expect(res.status).toBe(503);
       expect(await res.json()).toMatchObject({ status: "unavailable", checks: { database: { status: "error" } } });
     } finally {
