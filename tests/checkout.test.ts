@@ -245,6 +245,22 @@ describe("idempotency keys", () => {
 });
 
 describe("stock and payment outcomes", () => {
+  it("completes a 0-cent checkout (100% off) as PAID without calling the card gateway", async () => {
+    const { user, product, body } = await customerWithProduct(10, 1500);
+    const code = `FREE${randomUUID().slice(0, 6).toUpperCase()}`;
+    await db().coupon.create({ data: { code, type: "PERCENTAGE", percentOffBps: 10_000 } });
+    const k = key();
+    const res = await restCheckout({ ...body, couponCode: code }, k, await server.tokenFor(user.id));
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({ status: "PAID", paymentId: null, totalCents: 0, discountCents: 3000 });
+    const [order] = await ordersOf(user.id);
+    expect(order).toMatchObject({ status: "PAID", totalCents: 0 });
+    expect(order!.payments).toEqual([]);
+    expect(order!.reservations.map((r) => r.status)).toEqual(["COMMITTED"]);
+    expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKeyFor({ scope: `user:${user.id}`, operation: "checkout", key: k }) })).toBe(0);
+    expect((await db().product.findUniqueOrThrow({ where: { id: product.id } })).stockQuantity).toBe(8);
+  });
+
   it("sells exactly 5 of 5 in stock to 20 concurrent buyers; the rest get 409 INSUFFICIENT_STOCK", async () => {
     const product = await createProduct({ stockQuantity: 5, priceCents: 1000 });
     const buyers = await Promise.all(Array.from({ length: 20 }, () => createUser()));

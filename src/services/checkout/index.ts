@@ -6,7 +6,10 @@ import { annotateRequest } from "../../lib/request-context.js";
 import type { Cents } from "../../lib/money.js";
 import { finish, runFlow, type Flow } from "../idempotency/flow.js";
 import { failure, fingerprint, gatewayKeyFor, requireIdempotencyKey, type IdempotentResult, type Outcome } from "../idempotency/keys.js";
+import type { Sql } from "../../db/sql.js";
+import { commitReservedStock } from "../inventory/index.js";
 import { findOrderTotals } from "../orders/sql.js";
+import { transitionOrder } from "../orders/state.js";
 import { abandonPayment, chargeStep, declined, openPayment, recordChargeStep, resumePayment, takePaymentLease, type PaymentAttempt } from "../payments/steps.js";
 import { parseCheckoutInput, type CheckoutInput } from "./input.js";
 import { placeOrder, type PlacedOrder } from "./place-order.js";
@@ -45,6 +48,7 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
       run: async (sql, state) => {
         const order = await placeOrder(sql, state.input);
         if (!state.input.paymentMethod) return finish(success(order, null, "PENDING", "Order placed; awaiting payment"));
+        if (order.totalCents === 0) return finish(await completeFreeOrder(sql, order));
         return { ...state, order };
       },
     },
@@ -91,6 +95,17 @@ export async function checkout(principal: Principal, rawInput: unknown, idempote
   annotateRequest({ userId: input.userId });
   const request = { scope: idempotencyScope(principal, input.userId), operation: "checkout", key, fingerprint: fingerprint(input) };
   return runFlow(checkoutFlow, request, { input, gatewayKey: gatewayKeyFor(request) });
+}
+
+/**
+ * A 0-cent order (a 100%-off coupon) never reaches the card gateway: there is
+ * nothing to charge, so it is PAID at once, with no payment row.
+ */
+async function completeFreeOrder(sql: Sql, order: PlacedOrder): Promise<Outcome<CheckoutResult>> {
+  const now = new Date();
+  await transitionOrder(sql, order.id, "PENDING", "PAID", { paidAt: now, reservedUntil: null }, { now });
+  await commitReservedStock(sql, order.id, now);
+  return success(order, null, "PAID", "Order placed; nothing to charge");
 }
 
 function success(order: PlacedOrder, paymentId: number | null, status: OrderStatus, message: string): Outcome<CheckoutResult> {
