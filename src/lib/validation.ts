@@ -2,6 +2,9 @@ import { z } from "zod";
 import { ValidationError } from "../errors.js";
 import { MoneyFormatError, parseMoney } from "./money.js";
 
+/** A plain JSON object (not null, not an array). */
+export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
 /** Parses input with a zod schema; every problem becomes a named field issue (400 VALIDATION_FAILED). */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown, prefix = ""): z.infer<S> {
   const result = schema.safeParse(input);

@@ -6,7 +6,6 @@ import { currentPrincipal } from "../lib/request-context.js";
 import { id, parseInput } from "../lib/validation.js";
 import { checkout } from "../services/checkout/index.js";
 import { applyCoupon, createCoupon, listCoupons } from "../services/coupons/index.js";
-import { parseLegacyDiscount } from "../services/coupons/legacy.js";
 import { methodNotAllowed, sendOutcome } from "./http.js";
 import { appliedCouponJson, checkoutJson, couponJson } from "./serializers.js";
 import { couponFromRest } from "./translate.js";
@@ -27,7 +26,7 @@ export function checkoutRoutes(config: Config): Router {
   });
 
   router.post("/coupons", json, async (req, res) => {
-    const coupon = await createCoupon(currentPrincipal(), couponFromRest(req.body, parseLegacyDiscount) as Record<string, unknown>);
+    const coupon = await createCoupon(currentPrincipal(), couponFromRest(req.body) as Record<string, unknown>);
     res.status(201).json(couponJson(coupon));
   });
 

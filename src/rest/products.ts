@@ -8,7 +8,7 @@ import { id, parseInput } from "../lib/validation.js";
 import { pageRequestSchema } from "../services/pagination.js";
 import { createProduct, getProduct, listProducts } from "../services/products/index.js";
 import { getBulkUploadJob, jobErrorsCsv } from "../services/bulk-import/jobs.js";
-import { importCsvUpload } from "../services/bulk-import/uploads.js";
+import { assertMayImport, importCsvUpload } from "../services/bulk-import/uploads.js";
 import { incomingCsv } from "./uploads.js";
 import { SAMPLE_CSV_MAX_ROWS, sampleCsv } from "../services/bulk-import/sample-csv.js";
 import { currentPrincipal } from "../lib/request-context.js";
@@ -45,7 +45,9 @@ export function productRoutes(config: Config): Router {
   router.post("/bulk-upload", async (req, res) => {
     const { dryRun } = parseInput(bulkUploadQuery, req.query);
     try {
-      const { job, replayed } = await importCsvUpload(currentPrincipal(), await incomingCsv(req), {
+      const principal = currentPrincipal();
+      assertMayImport(principal);
+      const { job, replayed } = await importCsvUpload(principal, await incomingCsv(req), {
         dryRun,
         idempotencyKey: req.get("Idempotency-Key"),
       });

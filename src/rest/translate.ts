@@ -1,7 +1,6 @@
 import { ValidationError } from "../errors.js";
-import { decimalMoney } from "../lib/validation.js";
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+import { decimalMoney, isRecord } from "../lib/validation.js";
+import { parseLegacyDiscount } from "../services/coupons/legacy.js";
 
 /**
  * The storefront sends decimal money (`"price": 19.99`); the services take
@@ -27,7 +26,7 @@ export function decimalToCents(body: unknown, from: string, to: string, options:
  * (or amountOffCents), and the storefront's old `{code, discount}` ("15",
  * "15%", 15). All become the typed form the service validates.
  */
-export function couponFromRest(body: unknown, parseLegacyDiscount: (value: unknown) => number): unknown {
+export function couponFromRest(body: unknown): unknown {
   if (!isRecord(body)) throw ValidationError.field("", "the body must be a JSON object");
   if ("discount" in body) {
     const { discount, type, ...rest } = body;

@@ -125,6 +125,11 @@ export interface IncomingCsv {
  * The whole upload step, for both doors: check the type, stream the file to
  * disk under the size limit, queue the job (idempotently), wake a worker.
  */
+/** Only an admin imports products: checked before a door reads any of the upload. */
+export function assertMayImport(principal: Principal): void {
+  requireAdmin(principal, "import products");
+}
+
 export async function importCsvUpload(
   principal: Principal,
   incoming: IncomingCsv,
@@ -132,7 +137,7 @@ export async function importCsvUpload(
 ): Promise<{ job: BulkUploadJob; replayed: boolean }> {
   const fileName = incoming.fileName ?? null;
   try {
-    requireAdmin(principal, "import products");
+    assertMayImport(principal);
     assertCsvUpload(incoming.mimeType, fileName);
   } catch (error) {
     incoming.stream.resume(); // drain what the client still sends

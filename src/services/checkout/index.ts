@@ -3,6 +3,7 @@ import { ForbiddenError } from "../../errors.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
 import { canActFor, idempotencyScope, requireSignedIn } from "../access.js";
 import { annotateRequest } from "../../lib/request-context.js";
+import { isRecord } from "../../lib/validation.js";
 import type { Cents } from "../../lib/money.js";
 import { finish, runFlow, type Flow } from "../idempotency/flow.js";
 import { failure, fingerprint, gatewayKeyFor, requireIdempotencyKey, type IdempotentResult, type Outcome } from "../idempotency/keys.js";
@@ -112,5 +113,3 @@ function success(order: PlacedOrder, paymentId: number | null, status: OrderStat
   const { subtotalCents, discountCents, totalCents } = order;
   return { ok: true, status: 201, value: { orderId: order.id, paymentId, status, subtotalCents, discountCents, totalCents, message } };
 }
-
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);

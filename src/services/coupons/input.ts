@@ -2,7 +2,7 @@ import { z } from "zod";
 import { MAX_CENTS, MoneyFormatError } from "../../lib/money.js";
 import { text } from "../../lib/validation.js";
 
-export const MAX_COUPON_CODE_LENGTH = 64;
+const MAX_COUPON_CODE_LENGTH = 64;
 
 /** Codes are stored upper-cased and matched case-insensitively. */
 export function normalizeCouponCode(code: string): string {

@@ -2,7 +2,7 @@ import { columns } from "../../db/rows.js";
 import type { Sql } from "../../db/sql.js";
 import { OrderStatus } from "../../generated/sqlite/enums.js";
 
-export const COUPON_RULE = columns("Coupon", ["id", "code", "type", "percentOffBps", "amountOffCents", "active", "expiresAt", "minSubtotalCents"]);
+const COUPON_RULE = columns("Coupon", ["id", "code", "type", "percentOffBps", "amountOffCents", "active", "expiresAt", "minSubtotalCents"]);
 const ORDER_COUPON = columns("Order", ["userId", "subtotalCents", "discountCents", "status", "paymentClaimedUntil"], "o");
 
 export const statements = {

@@ -3,7 +3,7 @@ import { columns } from "../../db/rows.js";
 import type { Sql } from "../../db/sql.js";
 
 /** The simulated card gateway's own ledger (a real provider keeps it on its side). */
-export const CHARGE = columns("SimulatedGatewayCharge", ["chargeId", "status", "declineCode", "amountCents"]);
+const CHARGE = columns("SimulatedGatewayCharge", ["chargeId", "status", "declineCode", "amountCents"]);
 export type ChargeRow = ReturnType<typeof CHARGE.decode>;
 
 export const statements = {

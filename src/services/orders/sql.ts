@@ -13,7 +13,7 @@ const CHANGEABLE = ["paidAt", "reservedUntil", "paymentClaimedUntil", "cancelled
 
 const ORDER = allColumns("Order");
 const ITEM = allColumns("OrderItem");
-export const ORDER_TOTALS = columns("Order", ["id", "userId", "status", "subtotalCents", "discountCents", "totalCents", "couponId", "paymentClaimedUntil"]);
+const ORDER_TOTALS = columns("Order", ["id", "userId", "status", "subtotalCents", "discountCents", "totalCents", "couponId", "paymentClaimedUntil"]);
 
 export const statements = {
   orderTotals: `SELECT ${ORDER_TOTALS.list} FROM "Order" WHERE "id" = ?`,

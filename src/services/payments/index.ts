@@ -1,4 +1,5 @@
 import type { Principal } from "../../auth/principal.js";
+import type { Sql } from "../../db/sql.js";
 import { DomainError, NotFoundError } from "../../errors.js";
 import { idempotencyScope, requireAdmin, requireOwnOrNotFound, requireSignedIn } from "../access.js";
 import type { Cents } from "../../lib/money.js";
@@ -109,7 +110,7 @@ const payFlow: Flow<PayState, PaymentResult> = {
   },
 };
 
-async function rejectForFraud(sql: Parameters<typeof abandonPayment>[0], payment: PaymentAttempt) {
+async function rejectForFraud(sql: Sql, payment: PaymentAttempt) {
   businessMetrics.payments.inc({ outcome: "fraud_rejected" });
   await transitionPayment(sql, payment.paymentId!, "PENDING", "FAILED", { failureCode: "fraud_rejected", failureMessage: "Rejected by the fraud check" });
   await releasePaymentLease(sql, payment.orderId);

@@ -4,15 +4,15 @@ import { requiredText, text } from "../../lib/validation.js";
 
 export const MAX_STOCK = 1_000_000_000;
 
-export const productName = requiredText(200);
-export const productDescription = text(2000);
-export const sku = z
+const productName = requiredText(200);
+const productDescription = text(2000);
+const sku = z
   .string()
   .trim()
   .min(1, "must not be empty")
   .max(64, "must be at most 64 characters")
   .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/]*$/, "may contain only letters, digits and . _ - /");
-export const stockQuantity = z.number().int("must be an integer").min(0, "must not be negative").max(MAX_STOCK, "is too large");
+const stockQuantity = z.number().int("must be an integer").min(0, "must not be negative").max(MAX_STOCK, "is too large");
 
 export const productInputSchema = z.strictObject({
   name: productName,
