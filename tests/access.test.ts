@@ -12,7 +12,7 @@ import { db, startTestServer, type TestServer } from "./helpers/server.js";
 let server: TestServer;
 let tokens: Record<Caller, string | "anonymous">;
 beforeAll(async () => {
-  server = await startTestServer({ FRAUD_CHECK_LATENCY_MS: 1, FRAUD_CHECK_JITTER_MS: 0, FRAUD_CHECK_SLOW_RATE: 0, CARD_GATEWAY_LATENCY_MS: 1, SHIPPING_LATENCY_MS: 1, BULK_WORKER_ENABLED: false });
+  server = await startTestServer({ CARD_GATEWAY_LATENCY_MS: 1, SHIPPING_LATENCY_MS: 1, BULK_WORKER_ENABLED: false });
   const [a, b] = [await createUser(), await createUser()];
   owner = a.id;
   tokens = { anonymous: "anonymous", own: await server.tokenFor(a.id), other: await server.tokenFor(b.id), admin: await server.tokenFor() };

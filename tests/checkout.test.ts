@@ -293,6 +293,46 @@ describe("stock and payment outcomes", () => {
     expect((await ordersOf(user.id))[0]!.payments).toHaveLength(1);
   });
 
+  it("scores a customer's checkout for fraud: a high score is 402 FRAUD_REJECTED, the card is never charged, the order stays payable", async () => {
+    // Over $5,000 the simulated fraud service scores 0.85, above the 0.8 threshold.
+    const { user, body } = await customerWithProduct(10, 300_000);
+    const k = key();
+    const res = await restCheckout(body, k, await server.tokenFor(user.id));
+    expect(res.status).toBe(402);
+    const json = await res.json();
+    expect(json).toMatchObject({ code: "FRAUD_REJECTED", details: { fraudScore: 0.85 } });
+    const [order] = await ordersOf(user.id);
+    expect(order).toMatchObject({ id: json.details.orderId, status: "PENDING", paymentClaimedUntil: null });
+    expect(order!.payments).toEqual([expect.objectContaining({ status: "FAILED", failureCode: "fraud_rejected", fraudScore: 0.85 })]);
+    expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKeyFor({ scope: `user:${user.id}`, operation: "checkout", key: k }) })).toBe(0);
+
+    const replay = await restCheckout(body, k, await server.tokenFor(user.id));
+    expect(replay.status).toBe(402);
+    expect(replay.headers.get("idempotent-replayed")).toBe("true");
+    expect(await ordersOf(user.id)).toHaveLength(1);
+  });
+
+  it("charges nothing while the fraud service cannot answer (503); a retry with the key pays the same order", async () => {
+    const { user, body } = await customerWithProduct();
+    const k = key();
+    configureServices(loadConfig({}, { ...server.config, FRAUD_CHECK_LATENCY_MS: 300, FRAUD_CHECK_TIMEOUT_MS: 20 }));
+    try {
+      const failed = await restCheckout(body, k);
+      expect(failed.status).toBe(503);
+      expect((await failed.json()).code).toBe("FRAUD_CHECK_UNAVAILABLE");
+    } finally {
+      configureServices(server.config);
+    }
+    const [pending] = await ordersOf(user.id);
+    expect(pending).toMatchObject({ status: "PENDING", payments: [] });
+    expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKeyFor({ scope: `admin:test-admin|user:${user.id}`, operation: "checkout", key: k }) })).toBe(0);
+
+    const retry = await restCheckout(body, k);
+    expect(retry.status).toBe(201);
+    expect(await retry.json()).toMatchObject({ orderId: pending!.id, status: "PAID" });
+    expect((await ordersOf(user.id))[0]!.payments).toEqual([expect.objectContaining({ status: "COMPLETED", fraudScore: 0.05 })]);
+  });
+
   it("expires an unpaid order's reservation: stock returns and the order is CANCELLED", async () => {
     const { user, product, body } = await customerWithProduct(10);
     await restCheckout({ userId: body.userId, items: body.items }, key());

@@ -16,7 +16,7 @@ import { db, startTestServer, type TestServer } from "./helpers/server.js";
  */
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ FRAUD_CHECK_LATENCY_MS: 1, FRAUD_CHECK_JITTER_MS: 0, FRAUD_CHECK_SLOW_RATE: 0, CARD_GATEWAY_LATENCY_MS: 1 });
+  server = await startTestServer({ CARD_GATEWAY_LATENCY_MS: 1 });
 });
 afterAll(() => server.stop());
 afterEach(() => {
@@ -89,8 +89,9 @@ describe("checkout killed after each step", async () => {
     const points = await pointsOf("checkout", () => post("/api/checkout", checkoutBody(s), randomUUID()));
     expect(points).toEqual([
       "place_order:ran",
-      "open_payment:ran",
       "place_order:committed",
+      "fraud_check:committed",
+      "open_payment:ran",
       "open_payment:committed",
       "charge:committed",
       "record_charge:ran",
@@ -98,7 +99,7 @@ describe("checkout killed after each step", async () => {
     ]);
   });
 
-  for (const point of ["place_order:ran", "open_payment:ran", "open_payment:committed", "charge:committed", "record_charge:ran", "record_charge:committed"]) {
+  for (const point of ["place_order:ran", "place_order:committed", "fraud_check:committed", "open_payment:ran", "open_payment:committed", "charge:committed", "record_charge:ran", "record_charge:committed"]) {
     it(`after ${point}: the retry places one order and charges once`, async () => {
       const s = await shopper();
       const key = randomUUID();

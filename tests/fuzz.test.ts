@@ -6,7 +6,7 @@ import { startTestServer, type TestServer } from "./helpers/server.js";
 /** Random JSON at every REST endpoint and random documents at GraphQL: never a 5xx, always the error body. */
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ CARD_GATEWAY_LATENCY_MS: 1, FRAUD_CHECK_LATENCY_MS: 1, FRAUD_CHECK_JITTER_MS: 0, FRAUD_CHECK_SLOW_RATE: 0 });
+  server = await startTestServer({ CARD_GATEWAY_LATENCY_MS: 1 });
 });
 afterAll(() => server.stop());
 

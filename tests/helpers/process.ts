@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { TEST_AUTH_SECRET } from "./server.js";
+import { FAST_FRAUD_CHECK, TEST_AUTH_SECRET } from "./server.js";
 import { createInterface } from "node:readline";
 
 export interface ServerProcess {
@@ -13,7 +13,7 @@ export interface ServerProcess {
 /** Starts `src/main.ts` in a child process (what `npm start` runs) and waits for its "listening" log line. */
 export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", AUTH_JWT_SECRET: TEST_AUTH_SECRET, ...env },
+    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", AUTH_JWT_SECRET: TEST_AUTH_SECRET, ...Object.fromEntries(Object.entries(FAST_FRAUD_CHECK).map(([k, v]) => [k, String(v)])), ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   // "close": the process has exited and its output has been read to the end.

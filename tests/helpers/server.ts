@@ -14,6 +14,9 @@ export const TMP_DIR = join(process.cwd(), ".tmp");
 /** The HS256 secret every test server trusts; tests sign their tokens with it. */
 export const TEST_AUTH_SECRET = "test-only-hs256-secret-for-the-gateway-suite";
 
+/** The simulated fraud service answers in a millisecond unless a test sets its own latency (the defaults are seconds). */
+export const FAST_FRAUD_CHECK = { FRAUD_CHECK_LATENCY_MS: 1, FRAUD_CHECK_JITTER_MS: 0, FRAUD_CHECK_SLOW_RATE: 0 };
+
 export interface TestServer {
   url: string;
   config: Config;
@@ -47,7 +50,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}, options: 
   const database = overrides.DATABASE_URL ? { url: overrides.DATABASE_URL, drop: async () => {} } : await freshDatabase();
   const config = loadConfig(
     {},
-    { PORT: 0, HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: database.url, AUTH_JWT_SECRET: TEST_AUTH_SECRET, ...overrides },
+    { PORT: 0, HOST: "127.0.0.1", LOG_LEVEL: "silent", DATABASE_URL: database.url, AUTH_JWT_SECRET: TEST_AUTH_SECRET, ...FAST_FRAUD_CHECK, ...overrides },
   );
   const logs: Record<string, any>[] = [];
   const sink = new Writable({

@@ -11,7 +11,19 @@ import type { Sql } from "../../db/sql.js";
 import { commitReservedStock } from "../inventory/index.js";
 import { findOrderTotals } from "../orders/sql.js";
 import { transitionOrder } from "../orders/state.js";
-import { abandonPayment, chargeStep, declined, openPayment, recordChargeStep, resumePayment, takePaymentLease, type PaymentAttempt } from "../payments/steps.js";
+import {
+  abandonPayment,
+  chargeStep,
+  declined,
+  fraudRejects,
+  openPayment,
+  recordChargeStep,
+  rejectForFraud,
+  resumePayment,
+  scoreFraud,
+  takePaymentLease,
+  type PaymentAttempt,
+} from "../payments/steps.js";
 import { parseCheckoutInput, type CheckoutInput } from "./input.js";
 import { placeOrder, type PlacedOrder } from "./place-order.js";
 
@@ -31,14 +43,21 @@ interface CheckoutState {
   input: CheckoutInput;
   gatewayKey: string;
   order?: PlacedOrder;
+  fraudScore?: number | null;
   payment?: PaymentAttempt;
+}
+
+function attemptFor({ input, order, gatewayKey, fraudScore }: CheckoutState): PaymentAttempt {
+  return { orderId: order!.id, amountCents: order!.totalCents as Cents, paymentMethod: input.paymentMethod!, cardLast4: input.cardLast4, gatewayKey, fraudScore: fraudScore ?? null };
 }
 
 /**
  * Checkout in steps, none holding a transaction across the network
  * (docs/idempotency.md has the crash analysis): place the order (and without
- * a payment method, stop there), lease it and open its payment, charge the
- * card, record the charge.
+ * a payment method, or with nothing to charge, stop there), score it for
+ * fraud as every customer payment is, lease it and open its payment (or
+ * reject it: the order stays PENDING, payable again), charge the card,
+ * record the charge.
  */
 const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
   steps: [
@@ -54,14 +73,18 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
       },
     },
     {
+      kind: "call",
+      name: "fraud_check",
+      run: async (state) => ({ ...state, fraudScore: (await scoreFraud(attemptFor(state))).fraudScore }),
+    },
+    {
       kind: "transaction",
       name: "open_payment",
       resource: (s) => s.payment!.paymentId!,
       run: async (sql, state) => {
-        const { input, order, gatewayKey } = state;
-        await takePaymentLease(sql, order!.id);
-        const attempt = { orderId: order!.id, amountCents: order!.totalCents as Cents, paymentMethod: input.paymentMethod!, cardLast4: input.cardLast4, gatewayKey, fraudScore: null };
-        return { ...state, payment: await openPayment(sql, attempt) };
+        await takePaymentLease(sql, state.order!.id);
+        const payment = await openPayment(sql, attemptFor(state));
+        return fraudRejects(payment) ? finish(await rejectForFraud(sql, payment)) : { ...state, payment };
       },
       undo: (sql, state) => abandonPayment(sql, state.payment!),
     },

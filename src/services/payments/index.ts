@@ -1,26 +1,26 @@
 import type { Principal } from "../../auth/principal.js";
-import type { Sql } from "../../db/sql.js";
 import { DomainError, NotFoundError } from "../../errors.js";
 import { idempotencyScope, requireAdmin, requireOwnOrNotFound, requireSignedIn } from "../access.js";
 import type { Cents } from "../../lib/money.js";
 import { businessMetrics } from "../../lib/metrics.js";
 import { annotateRequest } from "../../lib/request-context.js";
 import { parseInput } from "../../lib/validation.js";
-import { fraudDecision } from "./fraud.js";
 import { finish, runFlow, type Flow, type TransactionStep } from "../idempotency/flow.js";
 import { failure, fingerprint, gatewayKeyFor, requireIdempotencyKey, type IdempotentResult } from "../idempotency/keys.js";
 import { findOrderTotals, orderOwner } from "../orders/sql.js";
 import { orderNotPending } from "../orders/state.js";
 import { paymentInputSchema } from "./input.js";
-import { transitionPayment } from "./state.js";
 import {
   abandonPayment,
   chargeStep,
   declined,
+  fraudRejects,
   openPayment,
   recordChargeStep,
+  rejectForFraud,
   releasePaymentLease,
   resumePayment,
+  scoreFraud,
   takePaymentLease,
   type PaymentAttempt,
 } from "./steps.js";
@@ -81,7 +81,7 @@ const payFlow: Flow<PayState, PaymentResult> = {
     {
       kind: "call",
       name: "fraud_check",
-      run: async (state) => (state.fraudCheck ? { ...state, payment: { ...state.payment, fraudScore: await fraudDecision.score(state.payment.amountCents) } } : state),
+      run: async (state) => (state.fraudCheck ? { ...state, payment: await scoreFraud(state.payment) } : state),
     },
     {
       kind: "transaction",
@@ -89,8 +89,7 @@ const payFlow: Flow<PayState, PaymentResult> = {
       resource: (s) => s.payment.paymentId!,
       run: async (sql, state) => {
         const payment = await openPayment(sql, state.payment);
-        if (payment.fraudScore === null || !fraudDecision.rejects(payment.fraudScore)) return { ...state, payment };
-        return finish(await rejectForFraud(sql, payment));
+        return fraudRejects(payment) ? finish(await rejectForFraud(sql, payment)) : { ...state, payment };
       },
       undo: (sql, state) => abandonPayment(sql, state.payment),
     },
@@ -109,19 +108,6 @@ const payFlow: Flow<PayState, PaymentResult> = {
     return { ...initial, payment: await resumePayment(sql, resourceId, initial.payment.gatewayKey) };
   },
 };
-
-async function rejectForFraud(sql: Sql, payment: PaymentAttempt) {
-  businessMetrics.payments.inc({ outcome: "fraud_rejected" });
-  await transitionPayment(sql, payment.paymentId!, "PENDING", "FAILED", { failureCode: "fraud_rejected", failureMessage: "Rejected by the fraud check" });
-  await releasePaymentLease(sql, payment.orderId);
-  return failure(
-    new DomainError("FRAUD_REJECTED", "The payment was rejected by the fraud check; nothing was charged", {
-      orderId: payment.orderId,
-      paymentId: payment.paymentId,
-      fraudScore: payment.fraudScore,
-    }),
-  );
-}
 
 /** The order's owner or an admin pays it; only an admin may skip the fraud check. */
 export async function processPayment(

@@ -4,18 +4,19 @@ import type { Cents } from "../../lib/money.js";
 import { businessMetrics } from "../../lib/metrics.js";
 import { chargeCard, type Charge } from "../external/card-gateway.js";
 import type { CallStep, TransactionStep } from "../idempotency/flow.js";
-import type { Outcome } from "../idempotency/keys.js";
+import { failure, type Outcome } from "../idempotency/keys.js";
 import { commitReservedStock } from "../inventory/index.js";
 import { findOrderTotals } from "../orders/sql.js";
 import { orderNotPending, transitionOrder } from "../orders/state.js";
 import { settings } from "../settings.js";
+import { fraudDecision } from "./fraud.js";
 import { endLease, insertPendingPayment, leaseOrder, paymentById } from "./sql.js";
 import { transitionPayment } from "./state.js";
 
 /**
  * The payment steps checkout and pay share (services/idempotency/flow.ts runs
- * them): lease the order, open a PENDING payment, charge the card, record
- * the charge. Each undo sits beside its step.
+ * them): lease the order, score it for fraud, open a PENDING payment (or
+ * reject it), charge the card, record the charge. Each undo sits beside its step.
  */
 export interface PaymentAttempt {
   orderId: number;
@@ -124,6 +125,29 @@ async function recordCharge(sql: Sql, attempt: PaymentAttempt, charge: Charge, n
   const paid = await transitionOrder(sql, attempt.orderId, "PENDING", "PAID", { paidAt: now, reservedUntil: null, paymentClaimedUntil: null }, { now });
   if (!paid) throw new DomainError("ORDER_NOT_PENDING", `Order ${attempt.orderId} is no longer payable`);
   await commitReservedStock(sql, attempt.orderId, now);
+}
+
+/** Asks the fraud service to score the attempt's amount: a network call, outside any transaction (503 when it cannot answer). */
+export async function scoreFraud(attempt: PaymentAttempt): Promise<PaymentAttempt> {
+  return { ...attempt, fraudScore: await fraudDecision.score(attempt.amountCents) };
+}
+
+export function fraudRejects(attempt: PaymentAttempt): boolean {
+  return attempt.fraudScore !== null && fraudDecision.rejects(attempt.fraudScore);
+}
+
+/** A rejected attempt: its payment settles FAILED, the lease ends, the order stays payable; nothing was charged. */
+export async function rejectForFraud<T>(sql: Sql, attempt: PaymentAttempt): Promise<Outcome<T>> {
+  businessMetrics.payments.inc({ outcome: "fraud_rejected" });
+  await transitionPayment(sql, attempt.paymentId!, "PENDING", "FAILED", { failureCode: "fraud_rejected", failureMessage: "Rejected by the fraud check" });
+  await releasePaymentLease(sql, attempt.orderId);
+  return failure(
+    new DomainError("FRAUD_REJECTED", "The payment was rejected by the fraud check; nothing was charged", {
+      orderId: attempt.orderId,
+      paymentId: attempt.paymentId,
+      fraudScore: attempt.fraudScore,
+    }),
+  );
 }
 
 export function declined(orderId: number, paymentId: number): DomainError {
