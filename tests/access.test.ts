@@ -40,6 +40,7 @@ async function rowCounts() {
   return Promise.all([
     d.product.count(), d.order.count(), d.payment.count(), d.coupon.count(), d.idempotencyKey.count(), d.bulkUploadJob.count(),
     d.shipment.count(), d.inventoryReservation.count(), d.order.count({ where: { status: "PAID" } }), d.order.count({ where: { couponId: { not: null } } }),
+    d.auditEvent.count(),
   ]);
 }
 

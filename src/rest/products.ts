@@ -16,9 +16,8 @@ import { bulkUploadJobJson, productJson } from "./serializers.js";
 import { methodNotAllowed, sendPage } from "./http.js";
 import { decimalToCents } from "./translate.js";
 
-const bulkUploadQuery = z.object({
-  dryRun: z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).optional().transform((v) => v === "true" || v === "1"),
-});
+const flag = z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).optional().transform((v) => v === "true" || v === "1");
+const bulkUploadQuery = z.object({ dryRun: flag, allowZeroPrices: flag });
 
 const sampleCsvParams = z.object({
   rows: z.coerce.number().int("must be an integer").min(0, "must not be negative").max(SAMPLE_CSV_MAX_ROWS, `must be at most ${SAMPLE_CSV_MAX_ROWS}`),
@@ -43,12 +42,13 @@ export function productRoutes(config: Config): Router {
   });
 
   router.post("/bulk-upload", async (req, res) => {
-    const { dryRun } = parseInput(bulkUploadQuery, req.query);
+    const { dryRun, allowZeroPrices } = parseInput(bulkUploadQuery, req.query);
     try {
       const principal = currentPrincipal();
       assertMayImport(principal);
       const { job, replayed } = await importCsvUpload(principal, await incomingCsv(req), {
         dryRun,
+        allowZeroPrices,
         idempotencyKey: req.get("Idempotency-Key"),
       });
       if (replayed) res.setHeader("Idempotent-Replayed", "true");

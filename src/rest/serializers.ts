@@ -118,6 +118,7 @@ export function bulkUploadJobJson(job: BulkUploadJob) {
     status: job.status,
     fileName: job.fileName,
     dryRun: job.dryRun,
+    allowZeroPrices: job.allowZeroPrices,
     totalRows: job.totalRows,
     processedRows: job.processedRows,
     succeededRows: job.succeededRows,

@@ -21,6 +21,7 @@ const Job = builder.objectRef<BulkUploadJob>("BulkUploadJob").implement({
     status: t.expose("status", { type: BulkUploadJobStatus }),
     fileName: t.exposeString("fileName", { nullable: true }),
     dryRun: t.exposeBoolean("dryRun"),
+    allowZeroPrices: t.exposeBoolean("allowZeroPrices"),
     totalRows: t.exposeInt("totalRows", { nullable: true }),
     processedRows: t.exposeInt("processedRows"),
     succeededRows: t.exposeInt("succeededRows"),
@@ -49,13 +50,14 @@ builder.mutationFields((t) => ({
       file: t.arg({ type: "Upload", required: true }),
       idempotencyKey: t.arg.string(),
       dryRun: t.arg.boolean({ defaultValue: false, required: true }),
+      allowZeroPrices: t.arg.boolean({ defaultValue: false, required: true, description: "Import rows priced 0 (by default each is a row error)" }),
     },
-    resolve: async (_root, { file, idempotencyKey, dryRun }, ctx) => {
+    resolve: async (_root, { file, idempotencyKey, dryRun, allowZeroPrices }, ctx) => {
       const upload = await file;
       return importCsvUpload(
         ctx.principal,
         { stream: upload.createReadStream(), mimeType: upload.mimetype, fileName: upload.filename },
-        { dryRun, idempotencyKey },
+        { dryRun, allowZeroPrices, idempotencyKey },
       );
     },
   }),

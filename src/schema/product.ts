@@ -26,6 +26,7 @@ const CreateProductInput = builder.inputType("CreateProductInput", {
     priceCents: t.int({ required: true }),
     stockQuantity: t.int({ required: true }),
     sku: t.string(),
+    allowZeroPrice: t.boolean({ description: "Required with priceCents 0: a free product is a deliberate choice" }),
   }),
 });
 

@@ -6,8 +6,8 @@ import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../errors.j
  * door calls takes the principal first and asks here, so REST and GraphQL
  * cannot answer differently.
  */
-type Signed = Exclude<Principal, { kind: "anonymous" }>;
-type Admin = Extract<Principal, { kind: "admin" }>;
+export type Signed = Exclude<Principal, { kind: "anonymous" }>;
+export type Admin = Extract<Principal, { kind: "admin" }>;
 
 /** 401 for an anonymous caller. */
 export function requireSignedIn(principal: Principal): asserts principal is Signed {

@@ -38,7 +38,8 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
   if (!job || job.status !== "PROCESSING" || job.workerId !== options.workerId) return "stopped";
   // The upload's request id follows the job into the worker's log lines.
   const log = options.logger.child({ jobId, requestId: job.requestId ?? undefined });
-  let parseRow: RowParser | null = job.columns ? rowParser(JSON.parse(job.columns) as string[]) : null;
+  const rules = { allowZeroPrices: job.allowZeroPrices };
+  let parseRow: RowParser | null = job.columns ? rowParser(JSON.parse(job.columns) as string[], rules) : null;
   const counts = { processed: job.processedRows, succeeded: job.succeededRows, failed: job.failedRows };
   let position: Checkpoint = { byte: job.checkpointByte, line: job.checkpointLine, row: job.processedRows };
   let row = job.processedRows;
@@ -73,7 +74,7 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
         if (!parseRow) {
           const header = checkHeader(record.fields);
           if ("error" in header) return await fail(job, header.error, log);
-          parseRow = rowParser(header.columns);
+          parseRow = rowParser(header.columns, rules);
           await db().bulkUploadJob.update({ where: { id: jobId }, data: { columns: JSON.stringify(header.columns) } });
           position = { byte: record.endByte, line: record.nextLine, row };
           continue;

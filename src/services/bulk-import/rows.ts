@@ -37,8 +37,12 @@ export function checkHeader(fields: string[]): { columns: string[] } | { error: 
 
 export type RowParser = (fields: string[]) => { row: ProductRow } | { errors: FieldError[] };
 
-/** A validator for data records under this header; every bad field of a row is reported. */
-export function rowParser(columns: string[]): RowParser {
+/**
+ * A validator for data records under this header; every bad field of a row is
+ * reported. A price of 0 is a row error unless the admin started the job with
+ * allowZeroPrices: a file cannot give the catalogue away by itself.
+ */
+export function rowParser(columns: string[], rules: { allowZeroPrices: boolean } = { allowZeroPrices: false }): RowParser {
   const at = (name: string) => columns.indexOf(name);
   const [iSku, iName, iDescription, iPrice, iStock] = [at("sku"), at("name"), at("description"), at("price"), at("stockQuantity")];
   return (fields) => {
@@ -62,6 +66,7 @@ export function rowParser(columns: string[]): RowParser {
     const price = value(iPrice);
     try {
       priceCents = parseMoney(price);
+      if (priceCents === 0 && !rules.allowZeroPrices) fail("price", `${JSON.stringify(price)}: is 0; upload with allowZeroPrices to import free products`);
     } catch (error) {
       fail("price", `${JSON.stringify(price)}: ${error instanceof MoneyFormatError ? error.message : "is invalid"}`);
     }

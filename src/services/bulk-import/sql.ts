@@ -19,20 +19,20 @@ export const statements = {
   /** The batch's checkpoint, only while this worker still holds the job (status PROCESSING, its workerId). */
   checkpoint: `UPDATE "BulkUploadJob" SET "processedRows" = ?, "succeededRows" = ?, "failedRows" = ?, "checkpointByte" = ?,
     "checkpointLine" = ?, "leaseExpiresAt" = ?, "updatedAt" = ? WHERE "id" = ? AND "workerId" = ? AND "status" = ?`,
-  insertJob: `INSERT INTO "BulkUploadJob" ("status", "filePath", "fileName", "fileSizeBytes", "dryRun", "requestId", "createdAt", "updatedAt")
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"`,
+  insertJob: `INSERT INTO "BulkUploadJob" ("status", "filePath", "fileName", "fileSizeBytes", "dryRun", "allowZeroPrices", "requestId", "createdAt", "updatedAt")
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"`,
 };
 
 export const samples = (): string[] => [
   insertProducts(1), insertProducts(ROWS_PER_STATEMENT), upsertProducts(1), upsertProducts(ROWS_PER_STATEMENT), insertRowErrors(1), insertRowErrors(3),
 ];
 
-export type NewJob = { filePath: string; fileName: string | null; fileSizeBytes: number; dryRun: boolean; requestId: string | null };
+export type NewJob = { filePath: string; fileName: string | null; fileSizeBytes: number; dryRun: boolean; allowZeroPrices: boolean; requestId: string | null };
 
 /** Queues a bulk upload job; returns its id. */
 export async function insertJob(sql: Sql, job: NewJob, now = new Date()): Promise<number> {
   const row = await sql.get<{ id: number }>(statements.insertJob, [
-    BulkUploadJobStatus.QUEUED, job.filePath, job.fileName, job.fileSizeBytes, job.dryRun, job.requestId, now, now,
+    BulkUploadJobStatus.QUEUED, job.filePath, job.fileName, job.fileSizeBytes, job.dryRun, job.allowZeroPrices, job.requestId, now, now,
   ]);
   return row!.id;
 }

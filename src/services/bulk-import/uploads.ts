@@ -4,14 +4,15 @@ import { mkdir, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { sqlTransaction } from "../../db/sql.js";
+import { sqlTransaction, type Sql } from "../../db/sql.js";
 import { requestContext } from "../../lib/request-context.js";
 import { DomainError, ValidationError } from "../../errors.js";
 import { finish, runFlow } from "../idempotency/flow.js";
 import { fingerprint, isValidIdempotencyKey, type IdempotentRequest } from "../idempotency/keys.js";
 import { settings } from "../settings.js";
 import type { Principal } from "../../auth/principal.js";
-import { requireAdmin } from "../access.js";
+import { requireAdmin, type Admin } from "../access.js";
+import { auditAdminWrite } from "../audit/index.js";
 import { queuedJob, type BulkUploadJob } from "./jobs.js";
 import { insertJob, type NewJob } from "./sql.js";
 import { announceJobQueued } from "./worker.js";
@@ -71,40 +72,55 @@ export async function storeUpload(source: Readable, options: { dir: string; maxB
  * the same file (by hash) return the same job; the same key with another file is 422.
  */
 export async function createBulkUploadJob(
+  principal: Admin,
   upload: StoredUpload,
-  options: { dryRun: boolean; idempotencyKey?: string | null },
+  options: ImportOptions,
 ): Promise<{ job: BulkUploadJob; replayed: boolean }> {
   const data = {
     filePath: upload.path,
     fileName: upload.fileName?.slice(0, 255) ?? null,
     fileSizeBytes: upload.sizeBytes,
     dryRun: options.dryRun,
+    allowZeroPrices: options.allowZeroPrices,
     requestId: requestContext()?.requestId ?? null,
+  };
+  // The job and the admin's audit event commit together.
+  const queue = async (sql: Sql) => {
+    const jobId = await insertJob(sql, data);
+    const details = { fileName: data.fileName, fileSizeBytes: data.fileSizeBytes, sha256: upload.sha256, dryRun: data.dryRun, allowZeroPrices: data.allowZeroPrices };
+    await auditAdminWrite(sql, principal, { action: "product.import", subjectType: "BulkUploadJob", subjectId: jobId, details });
+    return jobId;
   };
   const key = options.idempotencyKey;
   try {
     if (key === undefined || key === null || key === "") {
-      return { job: await queuedJob(await sqlTransaction((sql) => insertJob(sql, data))), replayed: false };
+      return { job: await queuedJob(await sqlTransaction(queue)), replayed: false };
     }
-    return await createOnce(key, upload, data);
+    return await createOnce(principal, key, upload, data, queue);
   } catch (error) {
     await rm(upload.path, { force: true });
     throw error;
   }
 }
 
-/** One step: the job is queued in the transaction that claims the key. */
-async function createOnce(key: string, upload: StoredUpload, data: NewJob): Promise<{ job: BulkUploadJob; replayed: boolean }> {
+/** One step: the job is queued in the transaction that claims the key (scoped to the admin). */
+async function createOnce(
+  principal: Admin,
+  key: string,
+  upload: StoredUpload,
+  data: NewJob,
+  queue: (sql: Sql) => Promise<number>,
+): Promise<{ job: BulkUploadJob; replayed: boolean }> {
   if (!isValidIdempotencyKey(key)) throw ValidationError.field("idempotencyKey", "must be 1-255 printable ASCII characters");
   const request: IdempotentRequest = {
-    scope: "bulk_upload",
+    scope: `admin:${principal.sub}`,
     operation: "bulk_upload",
     key,
-    fingerprint: fingerprint({ sha256: upload.sha256, dryRun: data.dryRun }),
+    fingerprint: fingerprint({ sha256: upload.sha256, dryRun: data.dryRun, allowZeroPrices: data.allowZeroPrices }),
   };
   const { outcome, replayed } = await runFlow<null, { jobId: number }>(
     {
-      steps: [{ kind: "transaction", name: "queue_job", resource: () => 0, run: async (sql) => finish({ ok: true, status: 202, value: { jobId: await insertJob(sql, data) } }) }],
+      steps: [{ kind: "transaction", name: "queue_job", resource: () => 0, run: async (sql) => finish({ ok: true, status: 202, value: { jobId: await queue(sql) } }) }],
       resume: () => Promise.resolve(null),
     },
     request,
@@ -121,19 +137,26 @@ export interface IncomingCsv {
   fileName?: string | null;
 }
 
+export interface ImportOptions {
+  dryRun: boolean;
+  /** Rows priced 0 are imported (by default each is a row error). */
+  allowZeroPrices: boolean;
+  idempotencyKey?: string | null;
+}
+
+/** Only an admin imports products: checked before a door reads any of the upload. */
+export function assertMayImport(principal: Principal): asserts principal is Admin {
+  requireAdmin(principal, "import products");
+}
+
 /**
  * The whole upload step, for both doors: check the type, stream the file to
  * disk under the size limit, queue the job (idempotently), wake a worker.
  */
-/** Only an admin imports products: checked before a door reads any of the upload. */
-export function assertMayImport(principal: Principal): void {
-  requireAdmin(principal, "import products");
-}
-
 export async function importCsvUpload(
   principal: Principal,
   incoming: IncomingCsv,
-  options: { dryRun: boolean; idempotencyKey?: string | null },
+  options: ImportOptions,
 ): Promise<{ job: BulkUploadJob; replayed: boolean }> {
   const fileName = incoming.fileName ?? null;
   try {
@@ -145,7 +168,7 @@ export async function importCsvUpload(
   }
   const { dir, maxBytes } = settings().uploads;
   const stored = await storeUpload(incoming.stream, { dir, maxBytes, fileName });
-  const result = await createBulkUploadJob(stored, options);
+  const result = await createBulkUploadJob(principal, stored, options);
   if (!result.replayed) announceJobQueued();
   return result;
 }

@@ -3,6 +3,7 @@ import { ForbiddenError } from "../../errors.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
 import { canActFor, idempotencyScope, requireSignedIn } from "../access.js";
 import { annotateRequest } from "../../lib/request-context.js";
+import { auditAdminWrite } from "../audit/index.js";
 import { isRecord } from "../../lib/validation.js";
 import type { Cents } from "../../lib/money.js";
 import { finish, runFlow, type Flow } from "../idempotency/flow.js";
@@ -40,6 +41,7 @@ export interface CheckoutResult {
 }
 
 interface CheckoutState {
+  principal: Principal;
   input: CheckoutInput;
   gatewayKey: string;
   order?: PlacedOrder;
@@ -67,6 +69,8 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
       resource: (s) => s.order!.id,
       run: async (sql, state) => {
         const order = await placeOrder(sql, state.input);
+        const details = { userId: state.input.userId, totalCents: order.totalCents, couponCode: state.input.couponCode ?? null };
+        await auditAdminWrite(sql, state.principal, { action: "order.create", subjectType: "Order", subjectId: order.id, details });
         if (!state.input.paymentMethod) return finish(success(order, null, "PENDING", "Order placed; awaiting payment"));
         if (order.totalCents === 0) return finish(await completeFreeOrder(sql, order));
         return { ...state, order };
@@ -83,7 +87,7 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
       resource: (s) => s.payment!.paymentId!,
       run: async (sql, state) => {
         await takePaymentLease(sql, state.order!.id);
-        const payment = await openPayment(sql, attemptFor(state));
+        const payment = await openPayment(sql, state.principal, attemptFor(state));
         return fraudRejects(payment) ? finish(await rejectForFraud(sql, payment)) : { ...state, payment };
       },
       undo: (sql, state) => abandonPayment(sql, state.payment!),
@@ -118,7 +122,7 @@ export async function checkout(principal: Principal, rawInput: unknown, idempote
   if (!canActFor(principal, input.userId)) throw new ForbiddenError("A customer checks out for themself: leave userId out or send your own");
   annotateRequest({ userId: input.userId });
   const request = { scope: idempotencyScope(principal, input.userId), operation: "checkout", key, fingerprint: fingerprint(input) };
-  return runFlow(checkoutFlow, request, { input, gatewayKey: gatewayKeyFor(request) });
+  return runFlow(checkoutFlow, request, { principal, input, gatewayKey: gatewayKeyFor(request) });
 }
 
 /**

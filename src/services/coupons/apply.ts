@@ -5,6 +5,7 @@ import type { Principal } from "../../auth/principal.js";
 import { parseInput } from "../../lib/validation.js";
 import { canActFor, requireSignedIn } from "../access.js";
 import { orderNotPending } from "../orders/state.js";
+import { auditAdminWrite } from "../audit/index.js";
 import { couponCode } from "./input.js";
 import { redeemCoupon } from "./redemption.js";
 import { orderWithCoupon, setOrderCoupon } from "./sql.js";
@@ -49,6 +50,7 @@ export async function applyCoupon(principal: Principal, orderId: number, rawCode
     if (!(await setOrderCoupon(sql, orderId, change, now))) {
       throw new DomainError("COUPON_ALREADY_APPLIED", `Order ${orderId} changed while applying ${code}; retry`);
     }
+    await auditAdminWrite(sql, principal, { action: "order.apply_coupon", subjectType: "Order", subjectId: orderId, details: { couponCode: code, discountCents: redemption.discountCents } }, now);
     return result(redemption.discountCents);
   });
 }

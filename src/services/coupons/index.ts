@@ -1,4 +1,5 @@
-import { db, type Prisma } from "../../db/index.js";
+import { db, transaction, type Prisma } from "../../db/index.js";
+import { auditAdminWriteOrm } from "../audit/index.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { DomainError } from "../../errors.js";
 import type { Principal } from "../../auth/principal.js";
@@ -33,17 +34,22 @@ export async function createCoupon(principal: Principal, input: CouponInput | Re
   requireAdmin(principal, "create coupons");
   const { type, code, percentOffBps, amountOffCents, description, expiresAt, maxRedemptions, minSubtotalCents } = parseInput(couponInputSchema, input);
   try {
-    return await db().coupon.create({
-      data: {
-        code,
-        type,
-        percentOffBps,
-        amountOffCents,
-        description: description ?? null,
-        expiresAt: expiresAt ?? null,
-        maxRedemptions: maxRedemptions ?? null,
-        minSubtotalCents: minSubtotalCents ?? null,
-      },
+    return await transaction(async (tx) => {
+      const coupon = await tx.coupon.create({
+        data: {
+          code,
+          type,
+          percentOffBps,
+          amountOffCents,
+          description: description ?? null,
+          expiresAt: expiresAt ?? null,
+          maxRedemptions: maxRedemptions ?? null,
+          minSubtotalCents: minSubtotalCents ?? null,
+        },
+      });
+      const details = { code, type, percentOffBps, amountOffCents, maxRedemptions: coupon.maxRedemptions };
+      await auditAdminWriteOrm(tx, principal, { action: "coupon.create", subjectType: "Coupon", subjectId: coupon.id, details });
+      return coupon;
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("DUPLICATE", `A coupon with code ${code} already exists`, { field: "code" });

@@ -1,6 +1,7 @@
 import { db } from "../../db/index.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { sqlTransaction, type Sql } from "../../db/sql.js";
+import { auditAdminWrite } from "../audit/index.js";
 import { DomainError, NotFoundError, TransientError } from "../../errors.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
 import type { Principal } from "../../auth/principal.js";
@@ -39,7 +40,7 @@ export async function fulfillOrder(principal: Principal, orderId: number, logger
   fulfillmentMetrics.inProgress.inc();
   const log = logger.child({ orderId });
   try {
-    const result = await runStages(orderId, log);
+    const result = await runStages(principal, orderId, log);
     fulfillmentMetrics.total.inc({ outcome: "success", reason: result.alreadyFulfilled ? "already_fulfilled" : "fulfilled" });
     log.info({ outcome: "success", trackingNumber: result.trackingNumber }, "fulfilment done");
     return result;
@@ -54,7 +55,7 @@ export async function fulfillOrder(principal: Principal, orderId: number, logger
   }
 }
 
-async function runStages(orderId: number, log: Logger): Promise<FulfillmentResult> {
+async function runStages(principal: Principal, orderId: number, log: Logger): Promise<FulfillmentResult> {
   const stage = <T>(name: Stage, fn: () => Promise<T>) => timed(name, fn, log);
 
   const order = await stage("validate", async () => {
@@ -77,20 +78,23 @@ async function runStages(orderId: number, log: Logger): Promise<FulfillmentResul
   await stage("confirm_stock", async () => {
     const reserved = new Map(order.reservations.filter((r) => r.status === "COMMITTED").map((r) => [r.productId, r.quantity]));
     const missing = order.items.find((i) => reserved.get(i.productId) !== i.quantity);
-    if (missing) await failTerminally(orderId, "stock_not_reserved", `no committed reservation for product ${missing.productId}`);
+    if (missing) await failTerminally(principal, orderId, "stock_not_reserved", `no committed reservation for product ${missing.productId}`);
   });
 
   await stage("verify_payment", async () => {
     const paid = order.payments.filter((p) => p.status === "COMPLETED").reduce((sum, p) => sum + p.amountCents, 0);
     if (paid !== order.totalCents) {
-      await failTerminally(orderId, "payment_mismatch", `completed payments total ${paid} cents, the order ${order.totalCents}`);
+      await failTerminally(principal, orderId, "payment_mismatch", `completed payments total ${paid} cents, the order ${order.totalCents}`);
     }
   });
 
   await stage("mark_processing", async () => {
     if (order.status !== "PAID") return;
     const status = await sqlTransaction(async (sql) => {
-      if (await transitionOrder(sql, orderId, "PAID", "PROCESSING")) return "PROCESSING";
+      if (await transitionOrder(sql, orderId, "PAID", "PROCESSING")) {
+        await auditAdminWrite(sql, principal, { action: "order.fulfillment_start", subjectType: "Order", subjectId: orderId });
+        return "PROCESSING";
+      }
       return (await findOrderTotals(sql, orderId))!.status;
     });
     // A concurrent call got there first: continue with it, the shipment is idempotent.
@@ -103,7 +107,7 @@ async function runStages(orderId: number, log: Logger): Promise<FulfillmentResul
     try {
       return await createShippingLabel(`fulfil_order_${orderId}`);
     } catch (error) {
-      if (error instanceof TransientError) await countAttempt(orderId, error);
+      if (error instanceof TransientError) await countAttempt(principal, orderId, error);
       throw error;
     }
   });
@@ -118,6 +122,7 @@ async function runStages(orderId: number, log: Logger): Promise<FulfillmentResul
       });
       const won = await transitionOrder(sql, orderId, "PROCESSING", "FULFILLED", { fulfilledAt: now }, { now });
       if (won) {
+        await auditAdminWrite(sql, principal, { action: "order.fulfill", subjectType: "Order", subjectId: orderId, details: { trackingNumber: shipment.trackingNumber } }, now);
         const requestId = requestContext()?.requestId ?? null;
         const payload = JSON.stringify({ orderId, userId: order.userId, trackingNumber: shipment.trackingNumber, totalCents: order.totalCents });
         await insertOutboxEvent(sql, "email.order_fulfilled", payload, requestId, now);
@@ -148,21 +153,25 @@ async function timed<T>(stage: Stage, fn: () => Promise<T>, log: Logger): Promis
 }
 
 /** A failure no retry can mend: the order goes FAILED (from PAID or PROCESSING) with the reason recorded. */
-async function failTerminally(orderId: number, reason: string, detail: string): Promise<never> {
-  await sqlTransaction((sql) => failOrder(sql, orderId, `${reason}: ${detail}`));
+async function failTerminally(principal: Principal, orderId: number, reason: string, detail: string): Promise<never> {
+  await sqlTransaction(async (sql) => {
+    if (await failOrder(sql, orderId, `${reason}: ${detail}`)) {
+      await auditAdminWrite(sql, principal, { action: "order.fulfillment_fail", subjectType: "Order", subjectId: orderId, details: { reason } });
+    }
+  });
   throw new DomainError("FULFILLMENT_FAILED", `Order ${orderId} cannot be fulfilled: ${detail}`, { reason });
 }
 
-async function failOrder(sql: Sql, orderId: number, failureReason: string): Promise<void> {
+async function failOrder(sql: Sql, orderId: number, failureReason: string): Promise<boolean> {
   const status = (await findOrderTotals(sql, orderId))?.status;
   const failable: OrderStatus[] = ["PAID", "PROCESSING"];
-  if (status && failable.includes(status)) await transitionOrder(sql, orderId, status, "FAILED", { failureReason });
+  return status !== undefined && failable.includes(status) && (await transitionOrder(sql, orderId, status, "FAILED", { failureReason }));
 }
 
 /** Retryable failures are counted; past FULFILLMENT_MAX_ATTEMPTS the order is FAILED instead of retried forever. */
-async function countAttempt(orderId: number, error: TransientError): Promise<void> {
+async function countAttempt(principal: Principal, orderId: number, error: TransientError): Promise<void> {
   const attempts = await sqlTransaction((sql) => countFailedAttempt(sql, orderId, new Date()));
   if (attempts >= settings().fulfillmentMaxAttempts) {
-    await failTerminally(orderId, "shipping_failed", `${attempts} attempts: ${error.message}`);
+    await failTerminally(principal, orderId, "shipping_failed", `${attempts} attempts: ${error.message}`);
   }
 }

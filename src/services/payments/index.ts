@@ -42,6 +42,7 @@ export interface PaymentOptions {
 }
 
 interface PayState {
+  principal: Principal;
   input: { orderId: number; amountCents: number | null };
   fraudCheck: boolean;
   payment: PaymentAttempt;
@@ -88,7 +89,7 @@ const payFlow: Flow<PayState, PaymentResult> = {
       name: "open_payment",
       resource: (s) => s.payment.paymentId!,
       run: async (sql, state) => {
-        const payment = await openPayment(sql, state.payment);
+        const payment = await openPayment(sql, state.principal, state.payment);
         return fraudRejects(payment) ? finish(await rejectForFraud(sql, payment)) : { ...state, payment };
       },
       undo: (sql, state) => abandonPayment(sql, state.payment),
@@ -128,6 +129,7 @@ export async function processPayment(
   const request = { scope, operation: "payment", key, fingerprint: fingerprint({ ...input, fraudCheck: options.fraudCheck }) };
   const gatewayKey = gatewayKeyFor(request);
   const initial: PayState = {
+    principal,
     input,
     fraudCheck: options.fraudCheck,
     payment: { orderId: input.orderId, amountCents: 0 as Cents, paymentMethod: input.paymentMethod, cardLast4: input.cardLast4, gatewayKey, fraudScore: null },

@@ -1,4 +1,6 @@
+import type { Principal } from "../../auth/principal.js";
 import type { Sql } from "../../db/sql.js";
+import { auditAdminWrite } from "../audit/index.js";
 import { DomainError, NotFoundError, TransientError } from "../../errors.js";
 import type { Cents } from "../../lib/money.js";
 import { businessMetrics } from "../../lib/metrics.js";
@@ -48,8 +50,12 @@ export async function releasePaymentLease(sql: Sql, orderId: number, now = new D
   await endLease(sql, orderId, now);
 }
 
-export async function openPayment(sql: Sql, attempt: PaymentAttempt, now = new Date()): Promise<PaymentAttempt> {
-  return { ...attempt, paymentId: await insertPendingPayment(sql, attempt, now) };
+/** Opens the attempt's PENDING payment; an admin's (for a customer, or without the fraud check) is audited with it. */
+export async function openPayment(sql: Sql, principal: Principal, attempt: PaymentAttempt, now = new Date()): Promise<PaymentAttempt> {
+  const paymentId = await insertPendingPayment(sql, attempt, now);
+  const action = attempt.fraudScore === null ? "payment.create_without_fraud_check" : "payment.create";
+  await auditAdminWrite(sql, principal, { action, subjectType: "Payment", subjectId: paymentId, details: { orderId: attempt.orderId, amountCents: attempt.amountCents } }, now);
+  return { ...attempt, paymentId };
 }
 
 /**

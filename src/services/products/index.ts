@@ -1,4 +1,5 @@
-import { db, type Prisma } from "../../db/index.js";
+import { db, transaction, type Prisma } from "../../db/index.js";
+import { auditAdminWriteOrm } from "../audit/index.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { DomainError, NotFoundError } from "../../errors.js";
 import type { Principal } from "../../auth/principal.js";
@@ -15,7 +16,11 @@ export async function createProduct(principal: Principal, input: ProductInput | 
   requireAdmin(principal, "create products");
   const data = parseInput(productInputSchema, input);
   try {
-    return await db().product.create({ data });
+    return await transaction(async (tx) => {
+      const product = await tx.product.create({ data });
+      await auditAdminWriteOrm(tx, principal, { action: "product.create", subjectType: "Product", subjectId: product.id, details: { sku: data.sku, priceCents: data.priceCents, stockQuantity: data.stockQuantity } });
+      return product;
+    });
   } catch (error) {
     if (isUniqueViolation(error)) throw new DomainError("DUPLICATE", `A product with sku ${data.sku} already exists`, { field: "sku" });
     throw error;

@@ -1,0 +1,44 @@
+import { isAdmin, type Principal } from "../../auth/principal.js";
+import type { Tx } from "../../db/index.js";
+import type { Sql } from "../../db/sql.js";
+import { requestContext } from "../../lib/request-context.js";
+import { insertAuditEvent, type AuditRow } from "./sql.js";
+
+/**
+ * The audit trail (docs/auth.md): every write an admin makes is recorded in
+ * the write's own transaction, so there is no write without its event and no
+ * event for a write that rolled back. A customer's writes on their own orders
+ * are not audited: the orders and payments are their record.
+ */
+export interface AuditEntry {
+  /** `<subject>.<verb>`, e.g. `product.create`, `payment.create_without_fraud_check`. */
+  action: string;
+  subjectType: "Product" | "BulkUploadJob" | "Coupon" | "Order" | "Payment";
+  subjectId: number;
+  /** What the admin asked for, kept as JSON. */
+  details?: Record<string, unknown>;
+}
+
+/** In a driver transaction (the flows, imports, fulfilment). */
+export async function auditAdminWrite(sql: Sql, principal: Principal, entry: AuditEntry, now = new Date()): Promise<void> {
+  const row = auditRow(principal, entry);
+  if (row) await insertAuditEvent(sql, row, now);
+}
+
+/** In an ORM transaction (product and coupon creation). */
+export async function auditAdminWriteOrm(tx: Tx, principal: Principal, entry: AuditEntry): Promise<void> {
+  const row = auditRow(principal, entry);
+  if (row) await tx.auditEvent.create({ data: row });
+}
+
+function auditRow(principal: Principal, entry: AuditEntry): AuditRow | undefined {
+  if (!isAdmin(principal)) return undefined;
+  return {
+    actor: principal.sub,
+    action: entry.action,
+    subjectType: entry.subjectType,
+    subjectId: String(entry.subjectId),
+    details: entry.details ? JSON.stringify(entry.details) : null,
+    requestId: requestContext()?.requestId ?? null,
+  };
+}
