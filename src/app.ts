@@ -36,7 +36,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", ...restEndpoints()]));
   app.get("/health", authenticate(authenticator), health);
   app.get("/metrics", metricsRoute(metrics, config));
-  app.all("/graphql", ...graphqlHandlers(config, createGraphQLServer(config, logger, metrics), authenticator));
+  app.all("/graphql", ...graphqlHandlers(config, createGraphQLServer(config, logger, metrics, authenticator), authenticator));
   app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
   app.use(errorHandler);
   return app;

@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
 import { onQuery } from "../src/db/index.js";
+import type { Authenticator } from "../src/auth/index.js";
+import { loadConfig } from "../src/config.js";
+import { graphiqlOptions } from "../src/graphql/graphiql.js";
 import { requestContext } from "../src/lib/request-context.js";
 
 let server: TestServer;
@@ -172,5 +175,32 @@ describe("GraphiQL", () => {
     expect(html).toContain("query ShopOverview");
     expect(html).not.toMatch(/<script[^>]+src="https?:\/\//);
     expect(html).not.toMatch(/<link[^>]+href="https?:\/\//);
+  });
+
+  const bearer = (html: string) => /Bearer (ey[\w-]+\.[\w-]+\.[\w-]+)/.exec(html)?.[1];
+  const openGraphiQL = async (s: TestServer) => (await s.request("/graphql", { headers: { accept: "text/html" }, as: "anonymous" })).text();
+
+  it("opens in development with a working token for the demo customer in the headers tab, minted per page load", async () => {
+    const alice = (await db().user.findUnique({ where: { email: "alice@example.com" } })) ?? (await createUser({ email: "alice@example.com" }));
+    const token = bearer(await openGraphiQL(server));
+    expect(token).toBeDefined();
+    const me = await server.request("/graphql", { method: "POST", as: token, json: { query: "{ me { kind user { id email } } }" } });
+    expect((await me.json()).data.me).toEqual({ kind: "customer", user: { id: String(alice.id), email: "alice@example.com" } });
+  });
+
+  it("never mints a token outside development, nor where an identity provider signs them", async () => {
+    await db().user.upsert({ where: { email: "alice@example.com" }, create: { email: "alice@example.com", name: "Alice" }, update: {} });
+    const pageFor = async (overrides: Record<string, unknown>) => {
+      const config = loadConfig({}, { ...server.config, GRAPHIQL_ENABLED: true, ...overrides });
+      const options = graphiqlOptions(config, { signingSecret: config.AUTH_JWKS_URL ? undefined : config.AUTH_JWT_SECRET } as Authenticator);
+      return options === false ? undefined : options();
+    };
+    expect((await pageFor({}))?.headers).toMatch(/^\{\s*"Authorization": "Bearer ey/);
+    for (const overrides of [{ NODE_ENV: "production" }, { NODE_ENV: "test" }, { AUTH_JWKS_URL: "https://idp.example/jwks", AUTH_JWT_SECRET: undefined }]) {
+      const page = await pageFor(overrides);
+      expect(page, JSON.stringify(overrides)).toMatchObject({ title: "Shop gateway" });
+      expect(page!.headers, JSON.stringify(overrides)).toBeUndefined();
+    }
+    expect(graphiqlOptions(loadConfig({}, { ...server.config, GRAPHIQL_ENABLED: false }), {} as Authenticator)).toBe(false);
   });
 });

@@ -7,7 +7,8 @@
 import { createAuthenticator } from "../auth/index.js";
 import { signToken } from "../auth/sign.js";
 import { ConfigError, loadConfig } from "../config.js";
-import { closeDatabase, db, openDatabase } from "../db/index.js";
+import { closeDatabase, openDatabase } from "../db/index.js";
+import { findUserIdByEmail } from "../services/users/index.js";
 
 async function main(args: string[]): Promise<string> {
   const config = loadConfig();
@@ -19,9 +20,9 @@ async function main(args: string[]): Promise<string> {
   if (!email) throw new ConfigError("usage: npm run token -- <email of a user> | --admin");
   openDatabase(config);
   try {
-    const user = await db().user.findUnique({ where: { email: email.toLowerCase() }, select: { id: true } });
-    if (!user) throw new ConfigError(`no user with e-mail ${email} (the demo users are alice@, bob@ and charlie@example.com)`);
-    return signToken(signingSecret, { ...claims, sub: String(user.id) }, "8h");
+    const userId = await findUserIdByEmail(email);
+    if (userId === undefined) throw new ConfigError(`no user with e-mail ${email} (the demo users are alice@, bob@ and charlie@example.com)`);
+    return signToken(signingSecret, { ...claims, sub: String(userId) }, "8h");
   } finally {
     await closeDatabase();
   }

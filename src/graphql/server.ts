@@ -7,14 +7,15 @@ import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
+import type { Authenticator } from "../auth/index.js";
 import { ANONYMOUS } from "../auth/principal.js";
+import { graphiqlOptions, renderGraphiQL } from "./graphiql.js";
 import type { Config } from "../config.js";
 import { useCostLimit, useErrorCodes } from "./limits.js";
 import { MAX_CONNECTION_SIZE } from "../schema/builder.js";
 import type { Registry } from "prom-client";
 import { businessMetrics } from "../lib/metrics.js";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
-import { createRequire } from "node:module";
 import { TransientError } from "../errors.js";
 import type { Logger } from "../lib/logger.js";
 import { annotateRequest, requestContext } from "../lib/request-context.js";
@@ -23,25 +24,6 @@ import { schema } from "../schema/index.js";
 import { createLoaders } from "../schema/loaders.js";
 import type { GraphQLContext } from "../schema/builder.js";
 
-const DEFAULT_QUERY = `# Welcome to the shop gateway. Try:
-query ShopOverview {
-  products(first: 5) {
-    edges { node { id name priceCents priceFormatted stockQuantity } }
-    pageInfo { hasNextPage endCursor }
-  }
-  users(first: 3) {
-    edges {
-      node {
-        email
-        orders(first: 5) {
-          edges { node { id status totalCents items { quantity product { name } } } }
-        }
-      }
-    }
-  }
-  coupons { code type percentOff expiresAt }
-}
-`;
 
 /**
  * Expected failures reach clients with their code in extensions; anything else
@@ -70,13 +52,6 @@ export function maskError(logger: Logger) {
   };
 }
 
-/** GraphiQL's inlined assets are large in memory: loaded on the first browser visit, not at start. */
-let renderer: typeof import("@graphql-yoga/render-graphiql").renderGraphiQL | undefined;
-function graphiqlRenderer() {
-  renderer ??= (createRequire(import.meta.url)("@graphql-yoga/render-graphiql") as typeof import("@graphql-yoga/render-graphiql")).renderGraphiQL;
-  return renderer;
-}
-
 function operationName(document: DocumentNode, name: string | null | undefined): string {
   return `graphql:${getOperationAST(document, name)?.name?.value ?? "anonymous"}`;
 }
@@ -86,15 +61,15 @@ function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && "extensions" in error && "originalError" in error;
 }
 
-export function createGraphQLServer(config: Config, logger: Logger, metrics: Registry): YogaServerInstance<object, GraphQLContext> {
+export function createGraphQLServer(config: Config, logger: Logger, metrics: Registry, authenticator: Authenticator): YogaServerInstance<object, GraphQLContext> {
   return createYoga<object, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
     batching: false,
     maxRequestBodySize: config.GRAPHQL_MAX_BODY_BYTES,
-    graphiql: config.GRAPHIQL_ENABLED ? { title: "Shop gateway", defaultQuery: DEFAULT_QUERY } : false,
-    renderGraphiQL: (options) => graphiqlRenderer()(options),
+    graphiql: graphiqlOptions(config, authenticator),
+    renderGraphiQL,
     maskedErrors: { maskError: maskError(logger) },
     logging: logger.child({ component: "graphql" }),
     context: () => ({

@@ -7,6 +7,11 @@ import { userById, type User } from "./sql.js";
 
 export { userById, type User } from "./sql.js";
 
+/** For development tooling (`npm run token`, GraphiQL's demo customer): e-mails are stored lower-cased. */
+export async function findUserIdByEmail(email: string): Promise<number | undefined> {
+  return (await db().user.findUnique({ where: { email: email.toLowerCase() }, select: { id: true } }))?.id;
+}
+
 export async function assertUserExists(id: number): Promise<void> {
   const user = await db().user.findUnique({ where: { id }, select: { id: true } });
   if (!user) throw new NotFoundError("User", id);

@@ -1,0 +1,56 @@
+import { createRequire } from "node:module";
+import type { GraphiQLOptions } from "graphql-yoga";
+import type { Authenticator } from "../auth/index.js";
+import { signToken } from "../auth/sign.js";
+import type { Config } from "../config.js";
+import { findUserIdByEmail } from "../services/users/index.js";
+
+/** The seeded customer GraphiQL signs in as in development (`npm run token -- alice@example.com` gives the same). */
+export const DEMO_CUSTOMER_EMAIL = "alice@example.com";
+
+const DEFAULT_QUERY = `# Welcome to the shop gateway. In development the Headers tab below holds a
+# token for the demo customer, ${DEMO_CUSTOMER_EMAIL}; \`npm run token -- --admin\`
+# prints an admin's (docs/auth.md). Try:
+query ShopOverview {
+  products(first: 5) {
+    edges { node { id name priceCents priceFormatted stockQuantity } }
+    pageInfo { hasNextPage endCursor }
+  }
+  me {
+    kind
+    user {
+      email
+      orders(first: 5) {
+        edges { node { id status totalCents items { quantity product { name } } } }
+      }
+    }
+  }
+}
+`;
+
+/**
+ * GraphiQL's options, per page load. Only a development server that signs its
+ * own tokens (the secret under ./data, or AUTH_JWT_SECRET) fills the headers
+ * tab with a fresh token for the demo customer; production, tests and an
+ * identity provider's keys never mint one here.
+ */
+export function graphiqlOptions(config: Config, authenticator: Authenticator): false | (() => Promise<GraphiQLOptions>) {
+  if (!config.GRAPHIQL_ENABLED) return false;
+  const base: GraphiQLOptions = { title: "Shop gateway", defaultQuery: DEFAULT_QUERY };
+  const secret = config.NODE_ENV === "development" ? authenticator.signingSecret : undefined;
+  if (!secret) return async () => base;
+  return async () => {
+    const userId = await findUserIdByEmail(DEMO_CUSTOMER_EMAIL);
+    if (userId === undefined) return base;
+    const token = await signToken(secret, { sub: String(userId), issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }, "8h");
+    // headerEditorEnabled, and not persisted: a stale token kept in the browser would outlive a restart's new secret.
+    return { ...base, headers: JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2), shouldPersistHeaders: false, defaultEditorToolsVisibility: "headers" };
+  };
+}
+
+/** GraphiQL's inlined assets are large in memory: loaded on the first browser visit, not at start. */
+let renderer: typeof import("@graphql-yoga/render-graphiql").renderGraphiQL | undefined;
+export function renderGraphiQL(options: Parameters<NonNullable<typeof renderer>>[0]): string {
+  renderer ??= (createRequire(import.meta.url)("@graphql-yoga/render-graphiql") as typeof import("@graphql-yoga/render-graphiql")).renderGraphiQL;
+  return renderer(options);
+}
