@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
+import type { GraphQLObjectType } from "graphql";
+import { schema } from "../src/schema/index.js";
 
 /**
  * The roles table (docs/auth.md), every operation of both doors, as
@@ -125,6 +127,23 @@ describe("the roles table on both doors", () => {
       });
     }
   }
+});
+
+describe("the GraphQL schema's declarations", () => {
+  it("every root field declares who may call it (plugin-scope-auth), as the roles table says", () => {
+    const declared = (type: GraphQLObjectType | null | undefined) =>
+      Object.fromEntries(Object.values(type!.getFields()).map((f) => [f.name, (f.extensions as { pothosOptions?: { authScopes?: unknown } }).pothosOptions?.authScopes ?? "public"]));
+    const admin = expect.objectContaining({ admin: expect.any(String) });
+    const signedIn = { signedIn: true };
+    expect(declared(schema.getQueryType())).toEqual({
+      products: "public", product: "public", me: signedIn, order: signedIn, payment: signedIn, user: signedIn,
+      users: admin, coupons: admin, bulkUploadJob: admin,
+    });
+    expect(declared(schema.getMutationType())).toEqual({
+      checkout: signedIn, applyCoupon: signedIn, processPayment: signedIn,
+      createProduct: admin, bulkUploadProducts: admin, createCoupon: admin, fulfillOrder: admin,
+    });
+  });
 });
 
 describe("own data stays own", () => {

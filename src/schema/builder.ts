@@ -1,12 +1,14 @@
 import SchemaBuilder from "@pothos/core";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
+import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
 import { Upload, type FileUpload } from "graphql-upload-minimal";
 import type PrismaTypes from "../generated/pothos-types.js";
 import { getDatamodel } from "../generated/pothos-types.js";
 import { db } from "../db/index.js";
 import type { Loaders } from "./loaders.js";
 import type { Principal } from "../auth/principal.js";
+import { requireAdmin, requireSignedIn } from "../services/access.js";
 import type { Logger } from "../lib/logger.js";
 
 export interface GraphQLContext {
@@ -23,6 +25,8 @@ export const MAX_CONNECTION_SIZE = 100;
 export const builder = new SchemaBuilder<{
   Context: GraphQLContext;
   PrismaTypes: PrismaTypes;
+  /** What a root field declares (docs/auth.md): `signedIn`, or `admin` with the action a refusal names. */
+  AuthScopes: { signedIn: boolean; admin: string };
   DefaultFieldNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date };
@@ -31,7 +35,16 @@ export const builder = new SchemaBuilder<{
   };
 }>({
   defaultFieldNullability: false,
-  plugins: [PrismaPlugin, RelayPlugin],
+  plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
+  // Declared per field; decided by the services' own rule (services/access.ts),
+  // whose 401/403 errors pass through as thrown. The services check again, so
+  // a field declared too loosely still refuses (tests/access.test.ts).
+  scopeAuth: {
+    authScopes: (ctx) => ({
+      signedIn: () => (requireSignedIn(ctx.principal), true),
+      admin: (action: string) => (requireAdmin(ctx.principal, action), true),
+    }),
+  },
   prisma: {
     client: () => db(),
     dmmf: getDatamodel(),

@@ -44,6 +44,7 @@ const BulkUploadPayload = builder.objectRef<{ job: BulkUploadJob; replayed: bool
 
 builder.mutationFields((t) => ({
   bulkUploadProducts: t.field({
+    authScopes: { admin: "import products" },
     type: BulkUploadPayload,
     description: "Queues a CSV import (sku,name,description,price,stockQuantity); poll bulkUploadJob(id) for progress",
     args: {
@@ -65,6 +66,7 @@ builder.mutationFields((t) => ({
 
 builder.queryFields((t) => ({
   bulkUploadJob: t.field({
+    authScopes: { admin: "see bulk upload jobs" },
     type: Job,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },

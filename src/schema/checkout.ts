@@ -38,6 +38,7 @@ const CheckoutPayload = builder.objectRef<CheckoutResult & { replayed: boolean }
 
 builder.mutationFields((t) => ({
   checkout: t.field({
+    authScopes: { signedIn: true },
     type: CheckoutPayload,
     args: {
       input: t.arg({ type: CheckoutInput, required: true }),

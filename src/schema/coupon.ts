@@ -28,6 +28,7 @@ export const CouponRef = builder.prismaObject("Coupon", {
 
 builder.queryFields((t) => ({
   coupons: t.prismaField({
+    authScopes: { admin: "list coupons" },
     type: ["Coupon"],
     args: { activeOnly: t.arg.boolean({ defaultValue: true, required: true }) },
     resolve: (_query, _root, args, ctx) => listCoupons(ctx.principal, { activeOnly: args.activeOnly }),
@@ -63,11 +64,13 @@ const ApplyCouponPayload = builder.objectRef<AppliedCoupon>("ApplyCouponPayload"
 
 builder.mutationFields((t) => ({
   createCoupon: t.field({
+    authScopes: { admin: "create coupons" },
     type: CreateCouponPayload,
     args: { input: t.arg({ type: CreateCouponInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({ coupon: await createCoupon(ctx.principal, dropNulls(input)) }),
   }),
   applyCoupon: t.field({
+    authScopes: { signedIn: true },
     type: ApplyCouponPayload,
     args: { orderId: t.arg.id({ required: true }), code: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => applyCoupon(ctx.principal, parseId(args.orderId, "orderId"), args.code),

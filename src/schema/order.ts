@@ -48,6 +48,7 @@ builder.prismaObject("Shipment", {
 
 builder.queryFields((t) => ({
   order: t.prismaField({
+    authScopes: { signedIn: true },
     type: "Order",
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
@@ -66,6 +67,7 @@ const FulfillOrderPayload = builder.objectRef<FulfillmentResult>("FulfillOrderPa
 
 builder.mutationFields((t) => ({
   fulfillOrder: t.field({
+    authScopes: { admin: "fulfil orders" },
     type: FulfillOrderPayload,
     args: { orderId: t.arg.id({ required: true }) },
     resolve: (_root, args, ctx) => fulfillOrder(ctx.principal, parseId(args.orderId, "orderId"), ctx.logger),

@@ -23,6 +23,7 @@ export const PaymentRef = builder.prismaObject("Payment", {
 
 builder.queryFields((t) => ({
   payment: t.prismaField({
+    authScopes: { signedIn: true },
     type: "Payment",
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
@@ -51,6 +52,7 @@ const ProcessPaymentPayload = builder.objectRef<PaymentResult & { replayed: bool
 
 builder.mutationFields((t) => ({
   processPayment: t.field({
+    authScopes: { signedIn: true },
     type: ProcessPaymentPayload,
     args: {
       input: t.arg({ type: ProcessPaymentInput, required: true }),

@@ -58,6 +58,7 @@ builder.queryFields((t) => ({
 
 builder.mutationFields((t) => ({
   createProduct: t.field({
+    authScopes: { admin: "create products" },
     type: CreateProductPayload,
     args: { input: t.arg({ type: CreateProductInput, required: true }) },
     resolve: async (_root, { input }, ctx) => ({ product: await createProduct(ctx.principal, input) }),

@@ -34,12 +34,14 @@ const UserRef = builder.prismaObject("User", {
 
 builder.queryFields((t) => ({
   users: t.prismaConnection({
+    authScopes: { admin: "list users" },
     type: "User",
     cursor: "id",
     description: "Users, newest first",
     resolve: (query, _root, _args, ctx) => findUsers(ctx.principal, query),
   }),
   user: t.field({
+    authScopes: { signedIn: true },
     type: UserRef,
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
@@ -58,5 +60,5 @@ const CallerRef = builder.objectRef<Caller>("Caller").implement({
 });
 
 builder.queryFields((t) => ({
-  me: t.field({ type: CallerRef, resolve: (_root, _args, ctx) => whoAmI(ctx.principal) }),
+  me: t.field({ type: CallerRef, authScopes: { signedIn: true }, resolve: (_root, _args, ctx) => whoAmI(ctx.principal) }),
 }));
