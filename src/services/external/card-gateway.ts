@@ -30,7 +30,7 @@ export async function chargeCard(request: ChargeRequest): Promise<Charge> {
   assertOutsideTransaction("card gateway");
   const { latencyMs, timeoutMs } = settings().cardGateway;
   try {
-    await simulatedLatency(latencyMs, AbortSignal.timeout(timeoutMs));
+    await simulatedLatency(latencyMs, timeoutMs);
   } catch {
     throw new TransientError("PAYMENT_GATEWAY_UNAVAILABLE", "The card gateway did not answer in time; retry shortly", 2);
   }

@@ -68,7 +68,7 @@ export class FraudCheckClient {
     const { latencyMs, jitterMs, slowRate, failureRate, timeoutMs } = this.#settings;
     const slow = this.#random() < slowRate;
     const delay = slow ? 15_000 + this.#random() * 15_000 : latencyMs + this.#random() * jitterMs;
-    await simulatedLatency(delay, AbortSignal.timeout(timeoutMs));
+    await simulatedLatency(delay, timeoutMs);
     if (this.#random() < failureRate) throw new Error("fraud service error");
     return fraudScore(amountCents);
   }

@@ -20,7 +20,7 @@ export async function createShippingLabel(idempotencyKey: string): Promise<Shipp
   assertOutsideTransaction("shipping provider");
   const { latencyMs, failureRate, timeoutMs } = settings().shipping;
   try {
-    await simulatedLatency(latencyMs, AbortSignal.timeout(timeoutMs));
+    await simulatedLatency(latencyMs, timeoutMs);
   } catch {
     fulfillmentMetrics.shippingRequests.inc({ outcome: "timeout" });
     throw new TransientError("SHIPPING_UNAVAILABLE", "The shipping provider did not answer in time; retry the fulfilment", 5);
