@@ -3,6 +3,7 @@ import type { Registry } from "prom-client";
 import type { Config } from "./config.js";
 import { createAuthenticator, type Authenticator } from "./auth/index.js";
 import { authenticate } from "./edge/authenticate.js";
+import { cors, restCsrf } from "./edge/cross-site.js";
 import { countQueriesPerRequest, requestScope } from "./edge/request-scope.js";
 import { DomainError } from "./errors.js";
 import { graphqlHandlers } from "./graphql/http.js";
@@ -30,8 +31,9 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(requestScope(logger));
+  app.use(cors(config.CORS_ORIGINS));
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
-  app.use("/api", authenticate(authenticator));
+  app.use("/api", restCsrf, authenticate(authenticator));
   const restEndpoints = mountRestApi(app, config, logger);
   app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", ...restEndpoints()]));
   app.get("/health", authenticate(authenticator), health);

@@ -6,6 +6,13 @@ const bool = z
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** A comma-separated list of at most `max` items, each checked by `item`. */
+const list = (item: z.ZodString, max: number) =>
+  z
+    .string()
+    .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(item).max(max));
+
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: int(0, 65535).default(4000),
@@ -47,6 +54,10 @@ const envSchema = z.object({
   BULK_WORKER_ENABLED: bool.default(true),
   BULK_WORKER_POLL_MS: int(10, 60_000).default(1_000),
   BULK_JOB_LEASE_MS: int(500, 3_600_000).default(30_000),
+  BULK_JOB_MAX_ATTEMPTS: int(1, 100).default(3),
+  /** One CSV record's limits: over either, the job fails with the record's line (real catalogues are far below). */
+  BULK_MAX_RECORD_BYTES: int(256, 16 * 1024 * 1024).default(64 * 1024),
+  BULK_MAX_FIELDS: int(5, 10_000).default(64),
   SHIPPING_LATENCY_MS: int(0, 120_000).default(500),
   SHIPPING_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   SHIPPING_TIMEOUT_MS: int(10, 120_000).default(3_000),
@@ -63,6 +74,10 @@ const envSchema = z.object({
   GRAPHQL_INTROSPECTION: bool.optional(),
   GRAPHQL_FIELD_SUGGESTIONS: bool.optional(),
   GRAPHIQL_ENABLED: bool.optional(),
+  /** GraphQL operation names that get their own label in graphql_operation_duration_seconds; the rest count as `other`. */
+  GRAPHQL_METRIC_OPERATIONS: list(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]{0,63}$/, "must be GraphQL operation names"), 200).default([]),
+  /** Origins (scheme://host[:port]) a browser may call from, with credentials; empty: no cross-origin access. */
+  CORS_ORIGINS: list(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, "must be origins like https://shop.example.com"), 100).default([]),
   HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
   HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(300_000),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),

@@ -42,7 +42,9 @@ export async function startServer(config: Config, logger = createLogger(config.L
     ? startBulkImportWorker({
         pollIntervalMs: config.BULK_WORKER_POLL_MS,
         leaseMs: config.BULK_JOB_LEASE_MS,
+        maxAttempts: config.BULK_JOB_MAX_ATTEMPTS,
         batchSize: config.BULK_BATCH_SIZE,
+        csvLimits: { maxRecordBytes: config.BULK_MAX_RECORD_BYTES, maxFields: config.BULK_MAX_FIELDS },
         logger,
       })
     : undefined;

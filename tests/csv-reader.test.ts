@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { parse } from "csv-parse/sync";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { CsvFormatError, readCsvRecords, type CsvRecord } from "../src/services/bulk-import/csv-reader.js";
+import { CsvFormatError, DEFAULT_CSV_LIMITS, readCsvRecords, type CsvRecord } from "../src/services/bulk-import/csv-reader.js";
 import { TMP_DIR } from "./helpers/server.js";
 
 mkdirSync(TMP_DIR, { recursive: true });
@@ -15,9 +15,9 @@ function file(content: Buffer | string): string {
   return path;
 }
 
-async function readAll(path: string, from = { byte: 0, line: 1 }, chunkBytes?: number): Promise<CsvRecord[]> {
+async function readAll(path: string, from = { byte: 0, line: 1 }, chunkBytes?: number, limits = DEFAULT_CSV_LIMITS): Promise<CsvRecord[]> {
   const out: CsvRecord[] = [];
-  for await (const batch of readCsvRecords(path, from, chunkBytes)) out.push(...batch);
+  for await (const batch of readCsvRecords(path, from, limits, chunkBytes)) out.push(...batch);
   return out;
 }
 
@@ -70,5 +70,27 @@ describe("CSV reader", () => {
     expect((await readAll(file('a,b"c,d\n')))[0]!.fields).toEqual(["a", 'b"c', "d"]);
     await expect(readAll(file('a,"never closed\nb,c\n'))).rejects.toBeInstanceOf(CsvFormatError);
     await expect(readAll(file('a,"x"y,c\n'))).rejects.toThrow(/after a closing quote \(line 1\)/);
+  });
+});
+
+describe("record limits", () => {
+  const limits = { maxRecordBytes: 1024, maxFields: 8 };
+  it("fails on a record with more fields than allowed, naming its line, without building them all", async () => {
+    const path = file(`a,b\n1,2\nA1${",".repeat(2_000_000)}\n`);
+    const started = performance.now();
+    await expect(readAll(path, undefined, 64 * 1024, limits)).rejects.toThrow(new CsvFormatError("a record has more than 8 fields", 3));
+    expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  it("fails on a record longer than allowed: one endless line, or a quote never closed", async () => {
+    await expect(readAll(file(`a,b\n${"x".repeat(5_000)}\n`), undefined, 256, limits)).rejects.toThrow(/longer than 1024 bytes \(line 2\)/);
+    await expect(readAll(file(`a,b\n"${"y\n".repeat(5_000)}`), undefined, 256, limits)).rejects.toThrow(/longer than 1024 bytes \(line 2\)/);
+  });
+
+  it("reads records right at the limits", async () => {
+    const wide = Array.from({ length: 8 }, (_, i) => `f${i}`).join(",");
+    const long = `"${"z".repeat(1000)}",b`;
+    const records = await readAll(file(`${wide}\n${long}\n`), undefined, 100, limits);
+    expect(records.map((r) => r.fields.length)).toEqual([8, 2]);
   });
 });

@@ -8,7 +8,7 @@ import { createProduct, createUser } from "./helpers/factories.js";
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer(
-    { SHIPPING_LATENCY_MS: 20, CARD_GATEWAY_LATENCY_MS: 1, OUTBOX_POLL_MS: 3_600_000, FULFILLMENT_MAX_ATTEMPTS: 3 },
+    { SHIPPING_LATENCY_MS: 20, CARD_GATEWAY_LATENCY_MS: 1, OUTBOX_POLL_MS: 3_600_000, FULFILLMENT_MAX_ATTEMPTS: 3, GRAPHQL_METRIC_OPERATIONS: ["Fulfil"] },
     { captureLogs: true },
   );
 });
@@ -195,7 +195,8 @@ describe("observability", () => {
     expect(sample(text, "outbox_deliveries_total", { type: "email.order_fulfilled", outcome: "retry" })).toBeGreaterThanOrEqual(1);
     expect(sample(text, "outbox_pending")).toBeGreaterThanOrEqual(1);
     expect(sample(text, "http_request_duration_seconds_count", { route: "/api/orders/:orderId/fulfill", status: "200" })).toBeGreaterThanOrEqual(8);
-    expect(sample(text, "graphql_envelop_request_duration_count", { operationName: "Fulfil" })).toBe(1);
+    expect(sample(text, "graphql_operation_duration_seconds_count", { operation: "Fulfil", type: "mutation" })).toBe(1);
+    expect(sample(text, "graphql_envelop_request_duration_count", { operationType: "mutation" })).toBeGreaterThanOrEqual(1);
     expect(text).toMatch(/^db_transaction_duration_seconds_bucket/m);
     expect(text).toMatch(/^process_resident_memory_bytes /m);
   });

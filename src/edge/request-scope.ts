@@ -42,12 +42,12 @@ export function requestScope(logger: Logger): RequestHandler {
         {
           method: req.method,
           route,
-          operation: context.operation ?? `${req.method} ${route}`,
+          operation: clip(context.operation ?? `${req.method} ${route}`),
           status: res.statusCode,
           durationMs: Math.round(durationMs * 10) / 10,
-          principal: context.principal.kind === "anonymous" ? "anonymous" : `${context.principal.kind}:${context.principal.sub}`,
+          principal: context.principal.kind === "anonymous" ? "anonymous" : clip(`${context.principal.kind}:${context.principal.sub}`),
           userId: context.userId,
-          idempotencyKey: context.idempotencyKey,
+          idempotencyKey: context.idempotencyKey === undefined ? undefined : clip(context.idempotencyKey),
           replayed: context.replayed,
           dbQueries: context.dbQueries,
           dbTimeMs: Math.round(context.dbTimeMs * 10) / 10,
@@ -59,6 +59,10 @@ export function requestScope(logger: Logger): RequestHandler {
     runWithRequestContext(context, next);
   };
 }
+
+/** Client strings in the summary line are cut short: one request cannot write a megabyte of log. */
+const MAX_LOGGED_CHARS = 128;
+const clip = (value: string) => (value.length > MAX_LOGGED_CHARS ? `${value.slice(0, MAX_LOGGED_CHARS)}...` : value);
 
 /** The request's context; its child logger is made on first use (most requests only log their summary line). */
 function scopeContext(logger: Logger, requestId: string): RequestContext {

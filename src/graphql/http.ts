@@ -5,13 +5,14 @@ import type { Config } from "../config.js";
 import type { Authenticator } from "../auth/index.js";
 import { authenticate } from "../edge/authenticate.js";
 import { parseJsonBody } from "../edge/body.js";
+import { isGraphqlCsrf } from "../edge/cross-site.js";
 import { UnauthenticatedError } from "../errors.js";
 import { toDomainError } from "../edge/errors.js";
 import { requestContext } from "../lib/request-context.js";
 import type { GraphQLContext } from "../schema/builder.js";
 
 /**
- * The GraphQL door's HTTP handlers, in order: the CSRF check for uploads,
+ * The GraphQL door's HTTP handlers, in order: the CSRF check for non-JSON POSTs,
  * the bearer token (edge/authenticate.ts), multipart parsed streaming (Yoga's own parser would hold every file in
  * memory: docs/stack.md), JSON bodies read by the edge's reader (same limits
  * and codes as REST), then Yoga.
@@ -21,7 +22,7 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
   const json = parseJsonBody(config.GRAPHQL_MAX_BODY_BYTES);
   const auth = authenticate(authenticator);
   return [
-    requirePreflightForUploads,
+    requirePreflightUnlessJson,
     (req, res, next) =>
       auth(req, res, (error?: unknown) => {
         if (!(error instanceof UnauthenticatedError)) return next(error);
@@ -49,16 +50,15 @@ function refuse(res: Response, status: number, code: string, message: string): v
 }
 
 /**
- * CSRF: a browser form on another site can POST multipart/form-data without a
- * preflight, but cannot add a custom header. Uploads must carry one (the same
- * headers Yoga's and Apollo's CSRF prevention accept).
+ * CSRF (edge/cross-site.ts): a POST that is not JSON (a form, text, an
+ * upload) must carry a preflight header, which another site's page cannot add.
  */
-const PREFLIGHT_HEADERS = ["x-graphql-yoga-csrf", "graphql-require-preflight", "apollo-require-preflight"];
-const requirePreflightForUploads: RequestHandler = (req, res, next) => {
-  if (!req.is("multipart/form-data") || PREFLIGHT_HEADERS.some((h) => req.get(h))) return next();
+const requirePreflightUnlessJson: RequestHandler = (req, res, next) => {
+  const refusal = isGraphqlCsrf(req);
+  if (!refusal) return next();
   req.resume();
   res.setHeader("Connection", "close");
-  refuse(res, 400, "CSRF_PREFLIGHT_REQUIRED", `Multipart requests need one of the headers ${PREFLIGHT_HEADERS.join(", ")} (CSRF protection)`);
+  refuse(res, refusal.status, refusal.code, refusal.message);
 };
 
 const isEmptyObject = (value: unknown) => typeof value === "object" && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;

@@ -1,4 +1,4 @@
-import { GraphQLError, getOperationAST, type DocumentNode } from "graphql";
+import { GraphQLError, Kind, getOperationAST, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { useGraphQlJit } from "@envelop/graphql-jit";
 import { usePrometheus } from "@envelop/prometheus";
 import { maxAliasesPlugin } from "@escape.tech/graphql-armor-max-aliases";
@@ -14,7 +14,7 @@ import type { Config } from "../config.js";
 import { useCostLimit, useErrorCodes } from "./limits.js";
 import { MAX_CONNECTION_SIZE } from "../schema/builder.js";
 import type { Registry } from "prom-client";
-import { businessMetrics } from "../lib/metrics.js";
+import { businessMetrics, graphqlMetrics } from "../lib/metrics.js";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { TransientError } from "../errors.js";
 import type { Logger } from "../lib/logger.js";
@@ -52,9 +52,16 @@ export function maskError(logger: Logger) {
   };
 }
 
-function operationName(document: DocumentNode, name: string | null | undefined): string {
-  return `graphql:${getOperationAST(document, name)?.name?.value ?? "anonymous"}`;
+function isSoleOperation(document: DocumentNode, name: string | null | undefined): boolean {
+  let found: OperationDefinitionNode | undefined;
+  for (const definition of document.definitions) {
+    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
+    if (found) return false;
+    found = definition;
+  }
+  return found !== undefined && (!name || found.name?.value === name);
 }
+
 
 /** Duck-typed: graphql may be loaded twice (ESM and CJS), so instanceof is not reliable. */
 function isGraphQLError(error: unknown): error is GraphQLError {
@@ -62,10 +69,13 @@ function isGraphQLError(error: unknown): error is GraphQLError {
 }
 
 export function createGraphQLServer(config: Config, logger: Logger, metrics: Registry, authenticator: Authenticator): YogaServerInstance<object, GraphQLContext> {
+  const metricOperations = new Set(config.GRAPHQL_METRIC_OPERATIONS);
   return createYoga<object, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
     landingPage: false,
+    // CORS is the edge's, for both doors (edge/cross-site.ts): Yoga's own would allow every origin.
+    cors: false,
     batching: false,
     maxRequestBodySize: config.GRAPHQL_MAX_BODY_BYTES,
     graphiql: graphiqlOptions(config, authenticator),
@@ -90,8 +100,11 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
       useErrorCodes(),
       // Executes each distinct operation through a compiled function (cached per
       // document): far cheaper than graphql-js's generic executor on large order
-      // pages (bench/README.md).
-      useGraphQlJit(),
+      // pages (bench/README.md). Its cache is keyed by the document alone, so only
+      // a document whose one operation is the one asked for runs compiled; any
+      // other (several operations, a name that is not there) runs on graphql-js,
+      // which picks the operation by operationName or answers a clean error.
+      useGraphQlJit({}, { enableIf: ({ document, operationName }) => isSoleOperation(document, operationName) }),
       usePrometheus({
         registry: metrics,
         metrics: {
@@ -103,10 +116,18 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
           graphql_envelop_phase_execute: true,
           graphql_envelop_error_result: true,
         },
+        // Operation names and error paths (aliases) are client strings: an unbounded label
+        // set. These metrics keep the operation type; the bounded operation label is ours.
+        labels: { operationName: false, path: false },
       }),
       {
         onExecute({ args }: { args: { document: DocumentNode; operationName?: string | null } }) {
-          annotateRequest({ operation: operationName(args.document, args.operationName) });
+          const operation = getOperationAST(args.document, args.operationName);
+          const name = operation?.name?.value;
+          annotateRequest({ operation: `graphql:${name ?? "anonymous"}` });
+          const labels = { operation: name === undefined ? "anonymous" : metricOperations.has(name) ? name : "other", type: operation?.operation ?? "unknown" };
+          const started = performance.now();
+          return { onExecuteDone: () => graphqlMetrics.operationDuration.observe(labels, (performance.now() - started) / 1000) };
         },
       },
     ],

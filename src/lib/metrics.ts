@@ -49,6 +49,16 @@ export const httpMetrics = {
   }),
 };
 
+export const graphqlMetrics = {
+  operationDuration: new Histogram({
+    name: "graphql_operation_duration_seconds",
+    help: "GraphQL execution by operation: names in GRAPHQL_METRIC_OPERATIONS, every other name as `other` (labels never take raw client strings)",
+    labelNames: ["operation", "type"] as const,
+    buckets: seconds,
+    registers: [],
+  }),
+};
+
 export const businessMetrics = {
   errors: new Counter({
     name: "business_errors_total",
@@ -119,6 +129,7 @@ export const fulfillmentMetrics = {
 const processMetrics: Metric[] = [
   ...Object.values(dbMetrics),
   ...Object.values(httpMetrics),
+  ...Object.values(graphqlMetrics),
   ...Object.values(businessMetrics),
   ...Object.values(fulfillmentMetrics),
 ];

@@ -26,6 +26,18 @@ export class CsvFormatError extends Error {
   }
 }
 
+/**
+ * What one record may take: a record over either limit fails the read (the
+ * job) with its line, instead of growing without bound (one 40 MB line of
+ * commas would otherwise become a 40-million-element array).
+ */
+export interface CsvLimits {
+  maxRecordBytes: number;
+  maxFields: number;
+}
+
+export const DEFAULT_CSV_LIMITS: CsvLimits = { maxRecordBytes: 64 * 1024, maxFields: 64 };
+
 const QUOTE = 0x22;
 const COMMA = 0x2c;
 const LF = 0x0a;
@@ -35,6 +47,7 @@ const CR = 0x0d;
 export async function* readCsvRecords(
   path: string,
   start: { byte: number; line: number },
+  limits: CsvLimits = DEFAULT_CSV_LIMITS,
   chunkBytes = 1 << 20,
 ): AsyncGenerator<CsvRecord[]> {
   let carry: Buffer | null = null;
@@ -55,15 +68,16 @@ export async function* readCsvRecords(
       }
     }
     const records: CsvRecord[] = [];
-    const { consumed, nextLine } = scan(buf, carryOffset, line, records, false);
+    const { consumed, nextLine } = scan(buf, carryOffset, line, records, false, limits);
     line = nextLine;
     carry = consumed < buf.length ? Buffer.from(buf.subarray(consumed)) : null;
+    if (carry && carry.length > limits.maxRecordBytes) throw tooLong(limits, line);
     carryOffset += consumed;
     if (records.length) yield records;
   }
   if (carry && carry.length) {
     const records: CsvRecord[] = [];
-    scan(carry, carryOffset, line, records, true);
+    scan(carry, carryOffset, line, records, true, limits);
     if (records.length) yield records;
   }
 }
@@ -73,7 +87,7 @@ export async function* readCsvRecords(
  * the line after them (blank lines count). With `final`, the data after the
  * last line break is a record too.
  */
-function scan(buf: Buffer, base: number, firstLine: number, out: CsvRecord[], final: boolean): { consumed: number; nextLine: number } {
+function scan(buf: Buffer, base: number, firstLine: number, out: CsvRecord[], final: boolean, limits: CsvLimits): { consumed: number; nextLine: number } {
   let pos = 0;
   let line = firstLine;
   const n = buf.length;
@@ -112,6 +126,7 @@ function scan(buf: Buffer, base: number, firstLine: number, out: CsvRecord[], fi
         let value = buf.toString("utf8", pos + 1, closed);
         if (hasEscapes) value = value.replaceAll('""', '"');
         fields.push(value);
+        checkRecord(fields.length, closed - recordStart, limits, startLine);
         quoted = true;
         pos = closed + 1;
         const next = pos < n ? buf[pos] : undefined;
@@ -148,6 +163,7 @@ function scan(buf: Buffer, base: number, firstLine: number, out: CsvRecord[], fi
       if (i >= n && !final) return { consumed: recordStart, nextLine: startLine };
       const end = i > pos && buf[i - 1] === CR && (i >= n || buf[i] === LF) ? i - 1 : i;
       fields.push(buf.toString("utf8", pos, end));
+      checkRecord(fields.length, i - recordStart, limits, startLine);
       if (i < n && buf[i] === COMMA) {
         pos = i + 1;
         continue;
@@ -164,3 +180,10 @@ function scan(buf: Buffer, base: number, firstLine: number, out: CsvRecord[], fi
   }
   return { consumed: pos, nextLine: line };
 }
+
+function checkRecord(fields: number, bytes: number, limits: CsvLimits, line: number): void {
+  if (fields > limits.maxFields) throw new CsvFormatError(`a record has more than ${limits.maxFields} fields`, line);
+  if (bytes > limits.maxRecordBytes) throw tooLong(limits, line);
+}
+
+const tooLong = (limits: CsvLimits, line: number) => new CsvFormatError(`a record is longer than ${limits.maxRecordBytes} bytes`, line);

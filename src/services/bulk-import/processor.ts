@@ -2,7 +2,7 @@ import { rm } from "node:fs/promises";
 import { db } from "../../db/index.js";
 import { businessMetrics } from "../../lib/metrics.js";
 import type { Logger } from "../../lib/logger.js";
-import { CsvFormatError, readCsvRecords } from "./csv-reader.js";
+import { CsvFormatError, readCsvRecords, type CsvLimits } from "./csv-reader.js";
 import { checkHeader, rowParser, type ProductRow, type RowParser } from "./rows.js";
 import { LeaseLostError, writeProductBatch, type Batch } from "./batch-writer.js";
 
@@ -10,6 +10,7 @@ export interface ProcessOptions {
   workerId: string;
   batchSize: number;
   leaseMs: number;
+  csvLimits: CsvLimits;
   logger: Logger;
   /** Aborting stops at the next batch boundary; the job stays resumable. */
   signal?: AbortSignal;
@@ -69,7 +70,7 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
   };
 
   try {
-    for await (const records of readCsvRecords(job.filePath, position)) {
+    for await (const records of readCsvRecords(job.filePath, position, options.csvLimits)) {
       for (const record of records) {
         if (!parseRow) {
           const header = checkHeader(record.fields);

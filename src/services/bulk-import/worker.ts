@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
+import { rm } from "node:fs/promises";
 import { db } from "../../db/index.js";
 import type { Logger } from "../../lib/logger.js";
+import type { CsvLimits } from "./csv-reader.js";
 import { processJob } from "./processor.js";
 
 const idleWorkers = new Set<() => void>();
@@ -14,6 +16,9 @@ export function announceJobQueued(): void {
 export interface WorkerOptions {
   pollIntervalMs: number;
   leaseMs: number;
+  csvLimits: CsvLimits;
+  /** Claims a job gets before it is FAILED instead (BULK_JOB_MAX_ATTEMPTS). */
+  maxAttempts: number;
   batchSize: number;
   logger: Logger;
 }
@@ -29,24 +34,44 @@ export interface BulkImportWorker {
 /**
  * Claims the oldest QUEUED job, or a PROCESSING job whose lease lapsed (its
  * worker died), with a conditional update: one taker, even across processes.
+ * Each claim counts an attempt; a job whose attempts are spent (it crashed the
+ * process or failed that many times) goes FAILED instead of being taken again,
+ * so one poisonous file cannot crash the gateway in a loop.
  */
-export async function claimNextJob(workerId: string, leaseMs: number, now = new Date()): Promise<number | null> {
+export async function claimNextJob(workerId: string, leaseMs: number, maxAttempts: number, now = new Date()): Promise<number | null> {
   const claimable = {
     OR: [{ status: "QUEUED" as const }, { status: "PROCESSING" as const, leaseExpiresAt: { lt: now } }],
   };
   for (;;) {
-    const candidate = await db().bulkUploadJob.findFirst({ where: claimable, orderBy: { id: "asc" }, select: { id: true, startedAt: true } });
+    const candidate = await db().bulkUploadJob.findFirst({ where: claimable, orderBy: { id: "asc" }, select: { id: true, startedAt: true, attempts: true } });
     if (!candidate) return null;
+    if (candidate.attempts >= maxAttempts) {
+      await giveUp(candidate.id, candidate.attempts, claimable, now);
+      continue;
+    }
     const { count } = await db().bulkUploadJob.updateMany({
-      where: { id: candidate.id, ...claimable },
+      where: { id: candidate.id, attempts: candidate.attempts, ...claimable },
       data: {
         status: "PROCESSING",
         workerId,
+        attempts: candidate.attempts + 1,
         leaseExpiresAt: new Date(now.getTime() + leaseMs),
         startedAt: candidate.startedAt ?? now,
       },
     });
     if (count === 1) return candidate.id;
+  }
+}
+
+async function giveUp(jobId: number, attempts: number, claimable: object, now: Date): Promise<void> {
+  const errorMessage = `Gave up after ${attempts} attempts: each run ended in a crash or an unexpected error (the server log has them under this job id)`;
+  const { count } = await db().bulkUploadJob.updateMany({
+    where: { id: jobId, attempts, ...claimable },
+    data: { status: "FAILED", errorMessage, finishedAt: now, leaseExpiresAt: null },
+  });
+  if (count === 1) {
+    const job = await db().bulkUploadJob.findUnique({ where: { id: jobId }, select: { filePath: true } });
+    if (job) await rm(job.filePath, { force: true });
   }
 }
 
@@ -61,7 +86,7 @@ export function startBulkImportWorker(options: WorkerOptions): BulkImportWorker 
   const loop = (async () => {
     while (!abort.signal.aborted) {
       try {
-        const jobId = await claimNextJob(workerId, options.leaseMs);
+        const jobId = await claimNextJob(workerId, options.leaseMs, options.maxAttempts);
         if (jobId !== null) {
           log.info({ jobId }, "bulk job claimed");
           const result = await processJob(jobId, { ...options, workerId, logger: log, signal: abort.signal });
@@ -93,10 +118,10 @@ export function startBulkImportWorker(options: WorkerOptions): BulkImportWorker 
   };
 }
 
-/** A job this worker stopped on is immediately claimable by the next worker. */
+/** A job this worker stopped on (a shutdown, not a failure) is immediately claimable by the next worker, its attempt given back. */
 async function releaseLease(jobId: number, workerId: string): Promise<void> {
   await db().bulkUploadJob.updateMany({
     where: { id: jobId, workerId, status: "PROCESSING" },
-    data: { leaseExpiresAt: new Date(0) },
+    data: { leaseExpiresAt: new Date(0), attempts: { decrement: 1 } },
   });
 }

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "BulkUploadJob" ADD COLUMN "attempts" INTEGER NOT NULL DEFAULT 0;
