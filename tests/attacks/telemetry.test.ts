@@ -1,0 +1,44 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestServer, type TestServer } from "../helpers/server.js";
+
+/** Clients choose operation names and aliases: none of it may grow /metrics. */
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ GRAPHQL_METRIC_OPERATIONS: ["ShopOverview"] }, { captureLogs: true });
+});
+afterAll(() => server.stop());
+
+const metricsText = async () => (await server.request("/metrics", { as: "anonymous" })).text();
+const named = (name: string) =>
+  server.request("/graphql", { method: "POST", as: "anonymous", json: { query: `query ${name} { ${name}: __typename }` } }).then((r) => r.text());
+
+describe("bounded telemetry", () => {
+  it("keeps /metrics the same size after 10,000 requests with random operation names and aliases", async () => {
+    await named(`Op_${randomUUID().replaceAll("-", "")}`);
+    const after1 = (await metricsText()).length;
+    const names = Array.from({ length: 10_000 }, () => `Op_${randomUUID().replaceAll("-", "")}`);
+    for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map(named));
+    const text = await metricsText();
+    // Counts and sums grow by a few digits; no new label set may appear.
+    expect(text.length - after1).toBeLessThan(4 * 1024);
+    expect(text).not.toContain(names[0]);
+    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operation="other",type="query"\} 10001/);
+  });
+
+  it("labels only the configured operation names, and anonymous operations as such", async () => {
+    await server.request("/graphql", { method: "POST", as: "anonymous", json: { query: "query ShopOverview { __typename }" } });
+    await server.request("/graphql", { method: "POST", as: "anonymous", json: { query: "{ __typename }" } });
+    const text = await metricsText();
+    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operation="ShopOverview",type="query"\} 1/);
+    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operation="anonymous",type="query"\} 1/);
+  });
+
+  it("clips client strings in the request summary line", async () => {
+    const long = `Op_${"x".repeat(5_000)}`;
+    await named(long);
+    const line = server.logs.find((l) => l.msg === "request completed" && String(l.operation).startsWith("graphql:Op_xxx"));
+    expect(line).toBeDefined();
+    expect(String(line!.operation).length).toBeLessThanOrEqual(131);
+  });
+});
