@@ -2,6 +2,8 @@ import { db } from "../../db/index.js";
 import { MoneyFormatError } from "../../lib/money.js";
 import { normalizeCouponCode, parsePercentToBps } from "./input.js";
 
+const LEGACY_PERCENT = /^\d{1,3}(?:\.\d{1,2})?$/;
+
 /**
  * The storefront's legacy free-form discount: a number, or a string "15" or
  * "15%", meaning 15 percent. Anything else ("15 percent", "abc", "-5", "0",
@@ -10,9 +12,11 @@ import { normalizeCouponCode, parsePercentToBps } from "./input.js";
 export function parseLegacyDiscount(value: unknown): number {
   if (typeof value === "number") return parsePercentToBps(value);
   if (typeof value !== "string" || value.length > 32) throw new MoneyFormatError('must be a number or a string like "15" or "15%"');
-  const match = /^\s*(\d{1,3}(?:\.\d{1,2})?)\s*%?\s*$/.exec(value);
-  if (!match) throw new MoneyFormatError('must be a number or a string like "15" or "15%"');
-  return parsePercentToBps(match[1]!);
+  // Trimmed by hand, not by a pattern: no regular expression with adjacent unbounded quantifiers on client data.
+  let text = value.trim();
+  if (text.endsWith("%")) text = text.slice(0, -1).trimEnd();
+  if (!LEGACY_PERCENT.test(text)) throw new MoneyFormatError('must be a number or a string like "15" or "15%"');
+  return parsePercentToBps(text);
 }
 
 /** A coupon row as the old service stored it: the discount as free text ("15%", "10", ...). */
