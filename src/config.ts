@@ -16,14 +16,14 @@ const list = (item: z.ZodString, max: number) =>
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: int(0, 65535).default(4000),
-  HOST: z.string().min(1).default("0.0.0.0"),
+  HOST: z.string().min(1).optional(),
   DATABASE_URL: z
     .string()
     .regex(/^(file:|postgres:\/\/|postgresql:\/\/)/, "must start with file:, postgres:// or postgresql://")
     .default("file:./data/shop.db"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   MIGRATE_ON_START: bool.default(true),
-  SEED_ON_START: bool.default(true),
+  SEED_ON_START: bool.optional(),
   JSON_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
   SQLITE_BUSY_TIMEOUT_MS: int(0, 60_000).default(5_000),
@@ -94,9 +94,16 @@ const envSchema = z.object({
 });
 
 type Parsed = z.infer<typeof envSchema>;
-/** Development conveniences (introspection, suggestions, GraphiQL) default to on outside production. */
+/**
+ * Development conveniences (introspection, suggestions, GraphiQL, demo
+ * seeding) default to on outside production and off in it. Outside
+ * production the server listens on 127.0.0.1 unless HOST says otherwise, so
+ * the conveniences stay on this machine; in production on 0.0.0.0.
+ */
 export type Config = Readonly<
-  Omit<Parsed, "GRAPHQL_INTROSPECTION" | "GRAPHQL_FIELD_SUGGESTIONS" | "GRAPHIQL_ENABLED"> & {
+  Omit<Parsed, "HOST" | "SEED_ON_START" | "GRAPHQL_INTROSPECTION" | "GRAPHQL_FIELD_SUGGESTIONS" | "GRAPHIQL_ENABLED"> & {
+    HOST: string;
+    SEED_ON_START: boolean;
     GRAPHQL_INTROSPECTION: boolean;
     GRAPHQL_FIELD_SUGGESTIONS: boolean;
     GRAPHIQL_ENABLED: boolean;
@@ -127,6 +134,8 @@ export function loadConfig(
   }
   return Object.freeze({
     ...data,
+    HOST: data.HOST ?? (devDefault ? "127.0.0.1" : "0.0.0.0"),
+    SEED_ON_START: data.SEED_ON_START ?? devDefault,
     GRAPHQL_INTROSPECTION: data.GRAPHQL_INTROSPECTION ?? devDefault,
     GRAPHQL_FIELD_SUGGESTIONS: data.GRAPHQL_FIELD_SUGGESTIONS ?? devDefault,
     GRAPHIQL_ENABLED: data.GRAPHIQL_ENABLED ?? devDefault,

@@ -66,7 +66,7 @@ export async function startServer(config: Config, logger = createLogger(config.L
   const { port } = server.address() as AddressInfo;
   const host = config.HOST === "0.0.0.0" || config.HOST === "::" ? "127.0.0.1" : config.HOST;
   const url = `http://${host}:${port}`;
-  logger.info({ url, metrics: metricsAccess(config) }, "listening");
+  logger.info({ url, metrics: metricsAccess(config), conveniences: conveniences(config) }, "listening");
   if (metricsAccess(config) === "off") logger.warn("GET /metrics is off: production without METRICS_TOKEN");
 
   let stopping: Promise<void> | undefined;
@@ -85,4 +85,16 @@ export async function startServer(config: Config, logger = createLogger(config.L
     })());
 
   return { server, url, logger, stop, runMaintenance: maintenance.runOnce, runOutbox: outbox.runOnce };
+}
+
+/** What the start log lists: the development conveniences that are on (production switches each on by its own setting). */
+export function conveniences(config: Config): string[] {
+  return [
+    config.GRAPHIQL_ENABLED && "graphiql",
+    config.GRAPHQL_INTROSPECTION && "introspection",
+    config.GRAPHQL_FIELD_SUGGESTIONS && "field-suggestions",
+    config.SEED_ON_START && "demo-seeding",
+    metricsAccess(config) === "open" && "open-metrics",
+    !config.AUTH_JWT_SECRET && !config.AUTH_JWKS_URL && `dev-signing-secret (${config.AUTH_SECRET_FILE})`,
+  ].filter((c): c is string => typeof c === "string");
 }

@@ -5,7 +5,7 @@ import { randomUUID } from "node:crypto";
 import { loadConfig, ConfigError } from "../src/config.js";
 import { closeDatabase, db } from "../src/db/index.js";
 import { createLogger } from "../src/lib/logger.js";
-import { startServer } from "../src/server.js";
+import { conveniences, startServer } from "../src/server.js";
 import { TMP_DIR, TEST_AUTH_SECRET, adminHeaders } from "./helpers/server.js";
 import { spawnServer } from "./helpers/process.js";
 import { rmSync } from "node:fs";
@@ -27,8 +27,20 @@ const testConfig = (overrides = {}) =>
 describe("config", () => {
   it("has the documented defaults", () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ PORT: 4000, HOST: "0.0.0.0", DATABASE_URL: "file:./data/shop.db", LOG_LEVEL: "info" });
+    expect(config).toMatchObject({ PORT: 4000, HOST: "127.0.0.1", DATABASE_URL: "file:./data/shop.db", LOG_LEVEL: "info" });
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("keeps development conveniences on this machine, and lists them; production switches each on by its own setting", () => {
+    const development = loadConfig({});
+    expect(development.HOST).toBe("127.0.0.1");
+    expect(conveniences(development)).toEqual(["graphiql", "introspection", "field-suggestions", "demo-seeding", "open-metrics", "dev-signing-secret (./data/auth-secret)"]);
+    const production = loadConfig({ NODE_ENV: "production", AUTH_JWT_SECRET: TEST_AUTH_SECRET });
+    expect(production.HOST).toBe("0.0.0.0");
+    expect(conveniences(production)).toEqual([]);
+    const opted = loadConfig({ NODE_ENV: "production", AUTH_JWT_SECRET: TEST_AUTH_SECRET, GRAPHIQL_ENABLED: "true", SEED_ON_START: "true", HOST: "10.0.0.5" });
+    expect(opted.HOST).toBe("10.0.0.5");
+    expect(conveniences(opted)).toEqual(["graphiql", "demo-seeding"]);
   });
 
   it("refuses a bad environment, naming every bad variable", () => {

@@ -11,16 +11,21 @@ export function toDomainError(error: unknown): DomainError | undefined {
   return mapDatabaseError(error) ?? bodyError(error);
 }
 
-/** body-parser's failures, with the codes both doors use. */
+/**
+ * Failures of the HTTP layer (body-parser, the router), with the codes both
+ * doors use. Each is the client's error: never a 500.
+ */
 function bodyError(error: unknown): DomainError | undefined {
   const { type, status } = (error ?? {}) as { type?: unknown; status?: unknown };
   if (type === "entity.parse.failed") return new DomainError("VALIDATION_FAILED", "The request body is not valid JSON");
   if (type === "entity.too.large") return new DomainError("PAYLOAD_TOO_LARGE", "The request body is too large");
-  if (type === "encoding.unsupported" || type === "charset.unsupported") {
-    return new DomainError("UNSUPPORTED_MEDIA_TYPE", "The request body must be UTF-8 JSON");
+  if (type === "charset.unsupported") return new DomainError("UNSUPPORTED_MEDIA_TYPE", "The request body must be UTF-8 JSON");
+  if (type === "encoding.unsupported") {
+    return new DomainError("UNSUPPORTED_MEDIA_TYPE", "The request body's Content-Encoding is not supported (use identity, gzip, deflate or br)");
   }
-  // Aborted, or shorter or longer than its Content-Length: the client's body could not be read.
-  if (typeof type === "string" && typeof status === "number" && status >= 400 && status < 500) {
+  if (error instanceof URIError && status === 400) return new DomainError("VALIDATION_FAILED", "The path is not validly percent-encoded");
+  // Aborted, shorter or longer than its Content-Length, or not the gzip it claims to be: the body could not be read.
+  if (typeof status === "number" && status >= 400 && status < 500) {
     return new DomainError("VALIDATION_FAILED", "The request body could not be read");
   }
   return undefined;

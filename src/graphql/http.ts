@@ -29,18 +29,24 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
         res.setHeader("WWW-Authenticate", error.challenge);
         refuse(res, error.status, error.code, error.message);
       }),
-    uploads,
+    (req, res, next) => uploads(req, res, (error?: unknown) => (error === undefined ? next() : refuseUnreadable(res, error, next))),
     (req, res, next) =>
       json(req, res, (error?: unknown) => {
-        const known = error === undefined ? undefined : toDomainError(error);
-        if (known) return refuse(res, known.status, known.code, known.message);
-        if (error) return next(error);
+        if (error !== undefined) return refuseUnreadable(res, error, next);
         // Yoga reads an empty parsed object as "no parsed body" and would look for the (consumed) stream.
         if (isEmptyObject(req.body)) return refuse(res, 400, "VALIDATION_FAILED", "Must provide query string.");
         next();
       }),
     (req, res) => yoga.handle(req, res),
   ];
+}
+
+/** A body the edge could not read (JSON or multipart), answered in GraphQL's shape; anything else goes on to the error handler. */
+function refuseUnreadable(res: Response, error: unknown, next: (error?: unknown) => void): void {
+  const known = toDomainError(error);
+  if (!known) return next(error);
+  res.setHeader("Connection", "close");
+  refuse(res, known.status, known.code, known.message);
 }
 
 /** A refusal before GraphQL runs, in GraphQL's response shape, with the code REST would use. */

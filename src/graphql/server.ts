@@ -34,6 +34,11 @@ export function maskError(logger: Logger) {
     const gqlError = isGraphQLError(error) ? error : undefined;
     const original = gqlError ? (gqlError.originalError ?? undefined) : error;
     if (gqlError && !original) return gqlError;
+    // A GraphQLError raised on purpose (a scalar that does not parse) is the client's: keep it and its code.
+    if (gqlError && isGraphQLError(original)) {
+      const code = original.extensions?.code ?? "VALIDATION_FAILED";
+      return new GraphQLError(gqlError.message, { nodes: gqlError.nodes, path: gqlError.path, extensions: { ...gqlError.extensions, code } });
+    }
     const known = toDomainError(original);
     const requestId = requestContext()?.requestId;
     if (known) {

@@ -1,4 +1,5 @@
 import SchemaBuilder from "@pothos/core";
+import { GraphQLError } from "graphql";
 import PrismaPlugin from "@pothos/plugin-prisma";
 import RelayPlugin from "@pothos/plugin-relay";
 import ScopeAuthPlugin from "@pothos/plugin-scope-auth";
@@ -62,12 +63,15 @@ export const builder = new SchemaBuilder<{
   },
 });
 
+/** A scalar that does not parse is the client's error: a GraphQLError keeps its code through error masking. */
+const badInput = (message: string) => new GraphQLError(message, { extensions: { code: "VALIDATION_FAILED" } });
+
 builder.scalarType("DateTime", {
   description: "An instant, as an ISO 8601 string in UTC",
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
     const date = typeof value === "string" ? new Date(value) : new Date(NaN);
-    if (Number.isNaN(date.getTime())) throw new TypeError("DateTime must be an ISO 8601 string");
+    if (Number.isNaN(date.getTime())) throw badInput("DateTime must be an ISO 8601 string");
     return date;
   },
 });
@@ -79,7 +83,7 @@ builder.scalarType("Upload", {
   },
   parseValue: (value) => {
     if (value instanceof Upload) return value.promise;
-    throw new TypeError("Upload must be a file sent per the GraphQL multipart request spec");
+    throw badInput("Upload must be a file sent per the GraphQL multipart request spec");
   },
 });
 
