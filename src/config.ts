@@ -79,7 +79,13 @@ const envSchema = z.object({
   /** Origins (scheme://host[:port]) a browser may call from, with credentials; empty: no cross-origin access. */
   CORS_ORIGINS: list(z.string().regex(/^https?:\/\/[a-z0-9.-]+(:\d{1,5})?$/i, "must be origins like https://shop.example.com"), 100).default([]),
   HTTP_HEADERS_TIMEOUT_MS: int(100, 600_000).default(10_000),
-  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(300_000),
+  /** A request's body (JSON, forms) must arrive within this; then 408 and the connection closes. */
+  HTTP_REQUEST_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  /** The same for file uploads (CSV imports), which are large by nature. */
+  HTTP_UPLOAD_TIMEOUT_MS: int(1_000, 3_600_000).default(600_000),
+  HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(2_000),
+  /** Requests served at once; past it new ones get 503 OVERLOADED with Retry-After (not /health, /metrics). */
+  HTTP_MAX_IN_FLIGHT: int(1, 100_000).default(512),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
   AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 bytes (HS256 shared secret)").optional(),
   AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL of the identity provider's JWKS" }).optional(),

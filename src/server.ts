@@ -56,9 +56,13 @@ export async function startServer(config: Config, logger = createLogger(config.L
   );
   // Slow clients cannot hold connections forever (slow-loris): the headers and
   // the whole request have deadlines, idle keep-alive sockets close.
+  // Per-request body deadlines (shorter for JSON than for uploads) are the edge's
+  // (edge/capacity.ts); Node's own request deadline is the backstop behind both.
   server.headersTimeout = config.HTTP_HEADERS_TIMEOUT_MS;
-  server.requestTimeout = config.HTTP_REQUEST_TIMEOUT_MS;
+  server.requestTimeout = Math.max(config.HTTP_REQUEST_TIMEOUT_MS, config.HTTP_UPLOAD_TIMEOUT_MS) + 5_000;
+  // Below load balancers' idle timeouts (60 s on the common ones); past the cap, new connections are refused.
   server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
+  server.maxConnections = config.HTTP_MAX_CONNECTIONS;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.PORT, config.HOST, () => resolve());

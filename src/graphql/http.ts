@@ -51,6 +51,7 @@ function refuseUnreadable(res: Response, error: unknown, next: (error?: unknown)
 
 /** A refusal before GraphQL runs, in GraphQL's response shape, with the code REST would use. */
 function refuse(res: Response, status: number, code: string, message: string): void {
+  if (res.headersSent) return; // already answered (a body deadline passed)
   res.locals.errorCode = code;
   res.status(status).json({ errors: [{ message, extensions: { code, requestId: requestContext()?.requestId } }] });
 }

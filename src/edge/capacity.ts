@@ -1,0 +1,72 @@
+import type { Request, RequestHandler, Response } from "express";
+import { DomainError, TransientError } from "../errors.js";
+import { requestContext } from "../lib/request-context.js";
+
+/**
+ * What one slow or greedy client can hold (docs/hardening.md): a body must
+ * arrive within its deadline, and past a number of requests in flight the
+ * gateway answers 503 at once instead of queueing without bound. The
+ * connection cap, header deadline and keep-alive timeout are the HTTP
+ * server's own settings (src/server.ts).
+ */
+export interface CapacityLimits {
+  /** A request body (JSON, forms) must be received within this. */
+  bodyTimeoutMs: number;
+  /** A file upload (a CSV, a GraphQL multipart request) within this. */
+  uploadTimeoutMs: number;
+  /** Requests being served at once, beyond which new ones get 503 OVERLOADED. */
+  maxInFlight: number;
+}
+
+/** Probes and scrapes are never shed: an overloaded gateway must still say so. */
+const UNSHED = new Set(["/health", "/metrics"]);
+
+export function capacity(limits: CapacityLimits): RequestHandler {
+  let inFlight = 0;
+  return (req, res, next) => {
+    if (!UNSHED.has(req.path)) {
+      if (inFlight >= limits.maxInFlight) {
+        req.resume();
+        return answer(req, res, new TransientError("OVERLOADED", "The gateway is at capacity; retry shortly", 1));
+      }
+      inFlight++;
+      res.once("close", () => inFlight--);
+    }
+    if (hasBody(req)) watchBody(req, res, isUpload(req) ? limits.uploadTimeoutMs : limits.bodyTimeoutMs);
+    next();
+  };
+}
+
+/**
+ * Past the deadline with the body still arriving (a client dribbling a byte a
+ * second), the request is answered 408 and its connection closed; whatever
+ * was reading the body then fails, and its late answer is dropped.
+ */
+function watchBody(req: Request, res: Response, ms: number): void {
+  const timer = setTimeout(() => {
+    if (req.complete) return;
+    if (!res.headersSent) {
+      res.setHeader("Connection", "close");
+      answer(req, res, new DomainError("REQUEST_TIMEOUT", `The request body did not arrive within ${Math.round(ms / 1000)} s`));
+    }
+    res.once("finish", () => req.socket.destroy());
+  }, ms);
+  timer.unref();
+  const clear = () => clearTimeout(timer);
+  req.once("end", clear);
+  req.once("close", clear);
+  res.once("close", clear);
+}
+
+const hasBody = (req: Request) => req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+const isUpload = (req: Request) => req.is("multipart/form-data") !== false || req.path === "/api/products/bulk-upload";
+
+/** In the door's own shape: GraphQL's errors array, or the REST error body. */
+function answer(req: Request, res: Response, error: DomainError): void {
+  const requestId = requestContext()?.requestId ?? "";
+  res.locals.errorCode = error.code;
+  if (error instanceof TransientError) res.setHeader("Retry-After", String(error.retryAfterSeconds));
+  res.status(error.status);
+  if (req.path === "/graphql") res.json({ errors: [{ message: error.message, extensions: { code: error.code, requestId } }] });
+  else res.json({ error: error.message, code: error.code, requestId });
+}
