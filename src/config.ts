@@ -95,6 +95,13 @@ const envSchema = z.object({
   AUTH_JWKS_COOLDOWN_MS: int(0, 3_600_000).default(30_000),
   AUTH_SECRET_FILE: z.string().min(1).default("./data/auth-secret"),
   METRICS_TOKEN: z.string().min(16, "must be at least 16 characters").optional(),
+  /** Calls per principal (per address when anonymous) per minute; 0 switches a limit off. */
+  RATE_LIMIT_CHECKOUT_PER_MIN: int(0, 1_000_000).default(30),
+  RATE_LIMIT_PAYMENT_PER_MIN: int(0, 1_000_000).default(30),
+  RATE_LIMIT_APPLY_COUPON_PER_MIN: int(0, 1_000_000).default(30),
+  RATE_LIMIT_UPLOAD_PER_MIN: int(0, 1_000_000).default(10),
+  /** Admins (staff tools, imports, load tests) are exempt unless this is true. */
+  RATE_LIMIT_ADMINS: bool.default(false),
   DEFAULT_PAGE_SIZE: int(1, 200).default(50),
   MAX_PAGE_SIZE: int(1, 1000).default(200),
 });

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TMP_DIR, freshDatabase, adminHeaders } from "./helpers/server.js";
+import { TMP_DIR, TEST_AUTH_SECRET, freshDatabase, adminHeaders } from "./helpers/server.js";
+import { signToken } from "../src/auth/sign.js";
 import { queryOne, spawnServer, type ServerProcess } from "./helpers/process.js";
 
 /**
@@ -19,6 +20,7 @@ const env = () => ({
   BULK_BATCH_SIZE: "2000",
   BULK_JOB_LEASE_MS: "1000",
   BULK_WORKER_POLL_MS: "100",
+  RATE_LIMIT_CHECKOUT_PER_MIN: "6",
 });
 
 beforeAll(async () => {
@@ -66,6 +68,26 @@ describe("two gateway processes on one PostgreSQL database", () => {
     );
     expect(Number(charges.n)).toBe(1);
     expect((await checkout(a, body, key)).headers.get("idempotent-replayed")).toBe("true");
+  });
+
+  it("holds a customer's rate limit across both: 6 checkouts a minute in all, not 6 on each", async () => {
+    const productId = await createProduct(100);
+    // Seeded user 2 (bob) as a customer; the admin token used elsewhere here is exempt.
+    const token = await signToken(TEST_AUTH_SECRET, { sub: "2" }, "5m");
+    const responses = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        fetch(`${(i % 2 ? a : b).url}/api/checkout`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "idempotency-key": randomUUID(), authorization: `Bearer ${token}` },
+          body: JSON.stringify({ items: [{ productId, quantity: 1 }] }),
+        }),
+      ),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201)).toHaveLength(6);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(6);
+    const orders = await queryOne<{ n: string }>(database.url, `SELECT COUNT(*) AS n FROM "OrderItem" WHERE "productId" = ${productId}`);
+    expect(Number(orders.n)).toBe(6);
   });
 
   it("sells exactly 5 of 5 in stock to 20 buyers across both", async () => {

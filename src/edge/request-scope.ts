@@ -32,6 +32,7 @@ export function requestScope(logger: Logger): RequestHandler {
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader("x-request-id", requestId);
     const context = scopeContext(logger, requestId);
+    context.clientAddress = req.socket.remoteAddress;
     const started = performance.now();
     res.on("finish", () => {
       const durationMs = performance.now() - started;

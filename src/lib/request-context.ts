@@ -5,6 +5,8 @@ import type { Logger } from "./logger.js";
 /** What one request carries through its async work: ids, its logger, what the summary line reports. */
 export interface RequestContext {
   requestId: string;
+  /** The peer's address (no proxy is trusted): what an anonymous caller is rate-limited by. */
+  clientAddress?: string;
   logger: Logger;
   /** Who is calling; anonymous until the edge has read the Authorization header. */
   principal: Principal;

@@ -15,7 +15,7 @@ const CheckoutItemInput = builder.inputType("CheckoutItemInput", {
 
 const CheckoutInput = builder.inputType("CheckoutInput", {
   fields: (t) => ({
-    userId: t.id({ required: true }),
+    userId: t.id({ description: "A customer may leave it out (the token says who); an admin names the user" }),
     items: t.field({ type: [CheckoutItemInput], required: true }),
     paymentMethod: t.string({ description: "Omit to place an unpaid PENDING order" }),
     cardLast4: t.string(),

@@ -2,6 +2,7 @@ import type { Logger } from "../lib/logger.js";
 import { startPeriodic } from "../lib/periodic.js";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/keys.js";
 import { expireReservations } from "./orders/expiry.js";
+import { purgeExpiredRateLimits } from "./rate-limits/index.js";
 
 export interface Maintenance {
   /** One pass now (also what the timer runs). */
@@ -10,8 +11,8 @@ export interface Maintenance {
 }
 
 /**
- * The periodic housekeeping: lapsed stock reservations are released and expired
- * idempotency keys purged. Each task is a conditional database update, so
+ * The periodic housekeeping: lapsed stock reservations are released, expired
+ * idempotency keys and rate-limit counters purged. Each task is a conditional database update, so
  * several processes may run it at once without doing anything twice.
  */
 export function startMaintenance(intervalMs: number, logger: Logger): Maintenance {
@@ -20,7 +21,8 @@ export function startMaintenance(intervalMs: number, logger: Logger): Maintenanc
     async () => {
       const cancelled = await expireReservations();
       const purged = await purgeExpiredIdempotencyKeys();
-      if (cancelled || purged) logger.info({ cancelled, purged }, "maintenance pass");
+      const counters = await purgeExpiredRateLimits();
+      if (cancelled || purged || counters) logger.info({ cancelled, purged, counters }, "maintenance pass");
     },
     (error) => logger.error({ err: error }, "maintenance pass failed"),
   );

@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import { configureFraudCheck } from "./payments/fraud.js";
+import { configureRateLimits } from "./rate-limits/index.js";
 
 /** The knobs services need, set once at start from the config (tests pass overrides to the config). */
 export interface ServiceSettings {
@@ -18,6 +19,7 @@ let current: ServiceSettings | undefined;
 
 /** Sets the services' knobs (and the fraud client) from the config; tests reconfigure with overrides. */
 export function configureServices(config: Config): ServiceSettings {
+  configureRateLimits(config);
   configureFraudCheck({
     latencyMs: config.FRAUD_CHECK_LATENCY_MS,
     jitterMs: config.FRAUD_CHECK_JITTER_MS,

@@ -13,6 +13,7 @@ import { settings } from "../settings.js";
 import type { Principal } from "../../auth/principal.js";
 import { requireAdmin, type Admin } from "../access.js";
 import { auditAdminWrite } from "../audit/index.js";
+import { consumeRateLimit } from "../rate-limits/index.js";
 import { queuedJob, type BulkUploadJob } from "./jobs.js";
 import { insertJob, type NewJob } from "./sql.js";
 import { announceJobQueued } from "./worker.js";
@@ -160,6 +161,7 @@ export async function importCsvUpload(
 ): Promise<{ job: BulkUploadJob; replayed: boolean }> {
   const fileName = incoming.fileName ?? null;
   try {
+    await consumeRateLimit(principal, "upload");
     assertMayImport(principal);
     assertCsvUpload(incoming.mimeType, fileName);
   } catch (error) {

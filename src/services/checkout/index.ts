@@ -4,6 +4,7 @@ import type { OrderStatus } from "../../generated/sqlite/enums.js";
 import { canActFor, idempotencyScope, requireSignedIn } from "../access.js";
 import { annotateRequest } from "../../lib/request-context.js";
 import { auditAdminWrite } from "../audit/index.js";
+import { consumeRateLimit } from "../rate-limits/index.js";
 import { isRecord } from "../../lib/validation.js";
 import type { Cents } from "../../lib/money.js";
 import { finish, runFlow, type Flow } from "../idempotency/flow.js";
@@ -115,9 +116,10 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
  * must be their own: 403 otherwise); an admin names the user.
  */
 export async function checkout(principal: Principal, rawInput: unknown, idempotencyKey: string | null | undefined): Promise<IdempotentResult<CheckoutResult>> {
+  await consumeRateLimit(principal, "checkout");
   requireSignedIn(principal);
   const key = requireIdempotencyKey(idempotencyKey);
-  const own = principal.kind === "customer" && isRecord(rawInput) && rawInput.userId === undefined;
+  const own = principal.kind === "customer" && isRecord(rawInput) && (rawInput.userId === undefined || rawInput.userId === null);
   const input = parseCheckoutInput(own ? { ...rawInput, userId: principal.userId } : rawInput);
   if (!canActFor(principal, input.userId)) throw new ForbiddenError("A customer checks out for themself: leave userId out or send your own");
   annotateRequest({ userId: input.userId });

@@ -6,6 +6,7 @@ import { parseInput } from "../../lib/validation.js";
 import { canActFor, requireSignedIn } from "../access.js";
 import { orderNotPending } from "../orders/state.js";
 import { auditAdminWrite } from "../audit/index.js";
+import { consumeRateLimit } from "../rate-limits/index.js";
 import { couponCode } from "./input.js";
 import { redeemCoupon } from "./redemption.js";
 import { orderWithCoupon, setOrderCoupon } from "./sql.js";
@@ -24,6 +25,7 @@ export interface AppliedCoupon {
  * code compounded it); a different code is 409 COUPON_ALREADY_APPLIED.
  */
 export async function applyCoupon(principal: Principal, orderId: number, rawCode: unknown, now = new Date()): Promise<AppliedCoupon> {
+  await consumeRateLimit(principal, "apply_coupon");
   requireSignedIn(principal);
   const code = parseInput(couponCode, rawCode, "couponCode");
   return sqlTransaction(async (sql) => {

@@ -9,6 +9,7 @@ import { finish, runFlow, type Flow, type TransactionStep } from "../idempotency
 import { failure, fingerprint, gatewayKeyFor, requireIdempotencyKey, type IdempotentResult } from "../idempotency/keys.js";
 import { findOrderTotals, orderOwner } from "../orders/sql.js";
 import { orderNotPending } from "../orders/state.js";
+import { consumeRateLimit } from "../rate-limits/index.js";
 import { paymentInputSchema } from "./input.js";
 import {
   abandonPayment,
@@ -117,6 +118,7 @@ export async function processPayment(
   idempotencyKey: string | null | undefined,
   options: PaymentOptions,
 ): Promise<IdempotentResult<PaymentResult>> {
+  await consumeRateLimit(principal, "payment");
   requireSignedIn(principal);
   if (!options.fraudCheck) requireAdmin(principal, "pay without the fraud check");
   const key = requireIdempotencyKey(idempotencyKey);
