@@ -90,7 +90,7 @@ function combine(runs: LoadFigures[]): LoadFigures {
 export async function prepareDatabase(): Promise<{ file: string; userId: number; productId: number }> {
   mkdirSync(WORK, { recursive: true });
   const file = join(WORK, `http-${randomUUID()}.db`);
-  const server = await startServer({ DATABASE_URL: `file:${file}`, UPLOAD_DIR: join(WORK, "uploads") });
+  const server = await startServer({ DATABASE_URL: `file:${file}`, UPLOAD_DIR: join(WORK, "uploads"), SEED_ON_START: "true" });
   await server.stop();
   const db = new Database(file);
   const now = new Date().toISOString().replace("Z", "+00:00");
