@@ -45,6 +45,31 @@ describe("fuzzing", () => {
     );
   });
 
+  it("random headers at the edge (content types and encodings, percent signs in paths, operation names, origins) never answer 5xx", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.constantFrom("/api/checkout/coupons", "/graphql", "/api/products/bulk-upload", "/api/orders/%/fulfill", "/api/products/%E0%A4"),
+        fc.constantFrom("application/json", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data", "multipart/form-data; boundary=z", "text/csv", "application/graphql", ""),
+        fc.constantFrom("identity", "gzip", "deflate", "br", "zstd2", ""),
+        fc.string({ maxLength: 40 }),
+        fc.constantFrom(undefined, "https://evil.example", "null"),
+        async (path, type, encoding, text, origin) => {
+          const headers: Record<string, string> = { "Idempotency-Key": randomUUID() };
+          if (type) headers["content-type"] = type;
+          if (encoding) headers["content-encoding"] = encoding;
+          if (origin) headers.origin = origin;
+          const body = path === "/graphql" ? JSON.stringify({ query: "{ __typename }", operationName: text }) : text;
+          const res = await server.request(path, { method: "POST", headers, body });
+          expect(res.status).toBeLessThan(500);
+          const json = await res.json();
+          if (res.status >= 400) expect(typeof (json.code ?? json.errors?.[0]?.extensions?.code)).toBe("string");
+          expect(res.headers.get("access-control-allow-origin")).toBeNull();
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it("GET endpoints with random path segments and query strings never answer 5xx", async () => {
     await fc.assert(
       fc.asyncProperty(

@@ -14,7 +14,7 @@ export interface CapacityLimits {
   bodyTimeoutMs: number;
   /** A file upload (a CSV, a GraphQL multipart request) within this. */
   uploadTimeoutMs: number;
-  /** Requests being served at once, beyond which new ones get 503 OVERLOADED. */
+  /** Requests being served at once, beyond which new ones get 503 OVERLOADED (probes excepted; they count while served). */
   maxInFlight: number;
 }
 
@@ -23,15 +23,15 @@ const UNSHED = new Set(["/health", "/metrics"]);
 
 export function capacity(limits: CapacityLimits): RequestHandler {
   let inFlight = 0;
+  // One listener for every response (the hottest path pays no closure per request).
+  const release = () => inFlight--;
   return (req, res, next) => {
-    if (!UNSHED.has(req.path)) {
-      if (inFlight >= limits.maxInFlight) {
-        req.resume();
-        return answer(req, res, new TransientError("OVERLOADED", "The gateway is at capacity; retry shortly", 1));
-      }
-      inFlight++;
-      res.once("close", () => inFlight--);
+    if (inFlight >= limits.maxInFlight && !UNSHED.has(req.path)) {
+      req.resume();
+      return answer(req, res, new TransientError("OVERLOADED", "The gateway is at capacity; retry shortly", 1));
     }
+    inFlight++;
+    res.once("close", release);
     if (hasBody(req)) watchBody(req, res, isUpload(req) ? limits.uploadTimeoutMs : limits.bodyTimeoutMs);
     next();
   };
@@ -58,7 +58,10 @@ function watchBody(req: Request, res: Response, ms: number): void {
   res.once("close", clear);
 }
 
-const hasBody = (req: Request) => req.headers["transfer-encoding"] !== undefined || Number(req.headers["content-length"] ?? 0) > 0;
+const hasBody = (req: Request) => {
+  const { "content-length": length, "transfer-encoding": encoding } = req.headers;
+  return encoding !== undefined || (length !== undefined && length !== "0");
+};
 const isUpload = (req: Request) => req.is("multipart/form-data") !== false || req.path === "/api/products/bulk-upload";
 
 /** In the door's own shape: GraphQL's errors array, or the REST error body. */

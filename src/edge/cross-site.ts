@@ -24,6 +24,8 @@ const PREFLIGHT_MAX_AGE_S = "600";
 export function cors(origins: readonly string[]): RequestHandler {
   const allowed = new Set(origins);
   return (req, res, next) => {
+    // The hot path: no allowlist, not a preflight: nothing to add.
+    if (allowed.size === 0 && req.method !== "OPTIONS") return next();
     const origin = req.get("origin");
     const preflight = req.method === "OPTIONS" && req.get("access-control-request-method") !== undefined;
     if (allowed.size > 0) res.vary("Origin");

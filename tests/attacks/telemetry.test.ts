@@ -34,6 +34,18 @@ describe("bounded telemetry", () => {
     expect(text).toMatch(/graphql_operation_duration_seconds_count\{operation="anonymous",type="query"\} 1/);
   });
 
+  it("logs refused and malformed requests below error level: 4xx are the client's, not ours", async () => {
+    const from = server.logs.length;
+    await server.gql(`query { order(id: "999999") { id } }`);
+    await server.gql(`mutation { createProduct(input: { name: "", priceCents: 1, stockQuantity: 1 }) { product { id } } }`);
+    await server.gql(`query { productz }`);
+    await server.request("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    await server.request("/api/products/abc");
+    const lines = server.logs.slice(from);
+    expect(lines.filter((l) => l.msg === "request completed")).toHaveLength(5);
+    expect(lines.filter((l) => Number(l.level) >= 50)).toEqual([]);
+  });
+
   it("clips client strings in the request summary line", async () => {
     const long = `Op_${"x".repeat(5_000)}`;
     await named(long);
