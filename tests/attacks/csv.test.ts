@@ -2,7 +2,8 @@ import { randomUUID } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { db, startTestServer, TMP_DIR, type TestServer } from "../helpers/server.js";
+import { adminHeaders, db, freshDatabase, startTestServer, TMP_DIR, type TestServer } from "../helpers/server.js";
+import { spawnServer } from "../helpers/process.js";
 import { waitForJob } from "../helpers/bulk.js";
 import { slowestHealthDuring } from "./harness.js";
 
@@ -62,4 +63,31 @@ describe("poisonous CSV files", () => {
     expect((await db().bulkUploadJob.findUniqueOrThrow({ where: { id: retried.id } })).attempts).toBe(3);
     expect((await (await server.request("/health", { as: "anonymous" })).json()).status).toBe("ok");
   });
+});
+
+describe("a gateway process after the poison upload", () => {
+  it("is still up once the job failed, and a restart serves normally without taking the job again", async () => {
+    const database = await freshDatabase();
+    const env = { DATABASE_URL: database.url, UPLOAD_DIR: join(TMP_DIR, `uploads-${randomUUID()}`), BULK_WORKER_POLL_MS: "50" };
+    let gateway = await spawnServer(env);
+    try {
+      const poison = Buffer.concat([Buffer.from("sku,name,price,stockQuantity\nA1"), Buffer.alloc(40_000_000, ","), Buffer.from("\n")]);
+      const res = await fetch(`${gateway.url}/api/products/bulk-upload`, { method: "POST", headers: await adminHeaders({ "content-type": "text/csv" }), body: new Uint8Array(poison) });
+      const { id } = (await res.json()) as { id: number };
+      const status = async () => ((await (await fetch(`${gateway.url}/api/products/bulk-upload/${id}`, { headers: await adminHeaders() })).json()) as { status: string }).status;
+      for (let i = 0; i < 200 && (await status()) !== "FAILED"; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await status()).toBe("FAILED");
+      expect(gateway.child.exitCode).toBeNull();
+      await gateway.kill("SIGKILL");
+      gateway = await spawnServer(env);
+      expect((await fetch(`${gateway.url}/health`)).status).toBe(200);
+      expect((await fetch(`${gateway.url}/api/products?limit=1`)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(await status()).toBe("FAILED");
+      expect(gateway.logs.filter((l) => l.msg === "bulk job claimed")).toEqual([]);
+    } finally {
+      await gateway.kill("SIGKILL");
+      await database.drop();
+    }
+  }, 60_000);
 });
