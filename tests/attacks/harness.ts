@@ -1,4 +1,6 @@
-import { db, type TestServer } from "../helpers/server.js";
+import { afterAll, beforeAll, expect } from "vitest";
+import type { ConfigOverrides } from "../../src/config.js";
+import { db, startTestServer, type TestServer } from "../helpers/server.js";
 
 /** Every table a request could write: an attack that is refused leaves each count as it was. */
 export async function rowCounts(): Promise<Record<string, number>> {
@@ -37,4 +39,23 @@ export async function slowestHealthDuring<T>(server: TestServer, attack: () => P
     done = true;
     await poller;
   }
+}
+
+/**
+ * The file's server, started before its tests; after them every table holds
+ * the rows it held before (each attack was refused) and /health answers 200.
+ */
+export function unchangedServer(overrides: ConfigOverrides = {}): () => TestServer {
+  let server: TestServer | undefined;
+  let before: Record<string, number>;
+  beforeAll(async () => {
+    server = await startTestServer(overrides);
+    before = await rowCounts();
+  });
+  afterAll(async () => {
+    expect(await rowCounts()).toEqual(before);
+    expect((await server!.request("/health", { as: "anonymous" })).status).toBe(200);
+    await server!.stop();
+  });
+  return () => server!;
 }

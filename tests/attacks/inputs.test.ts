@@ -1,12 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseMoney } from "../../src/lib/money.js";
 import { rowParser } from "../../src/services/bulk-import/rows.js";
 import { parseLegacyDiscount } from "../../src/services/coupons/legacy.js";
 import { couponInputSchema } from "../../src/services/coupons/input.js";
 import { productInputSchema } from "../../src/services/products/input.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
-import { rowCounts, slowestHealthDuring } from "./harness.js";
+import { slowestHealthDuring, unchangedServer } from "./harness.js";
 
 /**
  * Every parser of client text, fed its worst case at the largest size it
@@ -46,16 +45,7 @@ describe("parsers, worst case at the size limit", () => {
   }
 });
 
-let server: TestServer;
-let before: Record<string, number>;
-beforeAll(async () => {
-  server = await startTestServer();
-  before = await rowCounts();
-});
-afterAll(async () => {
-  expect(await rowCounts()).toEqual(before);
-  await server.stop();
-});
+const server = unchangedServer({});
 
 describe("poison bodies against a running server", () => {
   const within = async (send: () => Promise<Response>) => {
@@ -66,8 +56,8 @@ describe("poison bodies against a running server", () => {
   };
 
   it("answers the 240 KB legacy-discount coupon with 400 at once, while /health stays fast", async () => {
-    const { result, slowestMs } = await slowestHealthDuring(server, () =>
-      within(() => server.request("/api/checkout/coupons", { method: "POST", json: { code: `X${randomUUID().slice(0, 6)}`, discount: `1${" ".repeat(240_000)}x` } })),
+    const { result, slowestMs } = await slowestHealthDuring(server(), () =>
+      within(() => server().request("/api/checkout/coupons", { method: "POST", json: { code: `X${randomUUID().slice(0, 6)}`, discount: `1${" ".repeat(240_000)}x` } })),
     );
     expect(result.status).toBe(400);
     expect(JSON.parse(result.body).code).toBe("VALIDATION_FAILED");
@@ -77,18 +67,18 @@ describe("poison bodies against a running server", () => {
 
   it("answers deeply nested JSON with 400 and GraphQL variables with a coded error, never a crash", async () => {
     const nested = `${"[".repeat(400_000)}${"]".repeat(400_000)}`;
-    const rest = await within(() => server.request("/api/checkout/coupons", { method: "POST", headers: { "content-type": "application/json" }, body: `{"code":"N","discount":${nested}}` }));
+    const rest = await within(() => server().request("/api/checkout/coupons", { method: "POST", headers: { "content-type": "application/json" }, body: `{"code":"N","discount":${nested}}` }));
     expect(rest.status).toBe(400);
     const gql = await within(() =>
-      server.request("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: `{"query":"query Q($x: [ID!]) { __typename }","variables":{"x":${nested}}}` }),
+      server().request("/graphql", { method: "POST", headers: { "content-type": "application/json" }, body: `{"query":"query Q($x: [ID!]) { __typename }","variables":{"x":${nested}}}` }),
     );
     expect(gql.status).toBeLessThan(500);
     expect(JSON.parse(gql.body).errors[0].message).toMatch(/Variable "\$x"/);
-    expect((await server.request("/health", { as: "anonymous" })).status).toBe(200);
+    expect((await server().request("/health", { as: "anonymous" })).status).toBe(200);
   });
 
   it("answers an 8 KB bearer header of garbage with 401 at once", async () => {
-    const res = await within(() => server.request("/api/orders/1", { headers: { authorization: `Bearer ${"a.".repeat(4_000)}` } }));
+    const res = await within(() => server().request("/api/orders/1", { headers: { authorization: `Bearer ${"a.".repeat(4_000)}` } }));
     expect(res.status).toBe(401);
     expect(res.ms).toBeLessThan(BOUND_MS * 5);
   });

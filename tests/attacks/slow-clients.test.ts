@@ -1,23 +1,13 @@
 import { connect, type Socket } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../helpers/server.js";
-import { rowCounts, slowestHealthDuring } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { slowestHealthDuring, unchangedServer } from "./harness.js";
 
 /** Slow and many clients: each holds only what the limits allow, and the gateway keeps serving. */
-let server: TestServer;
-let before: Record<string, number>;
-beforeAll(async () => {
-  server = await startTestServer({ HTTP_REQUEST_TIMEOUT_MS: 1_000, HTTP_MAX_IN_FLIGHT: 3, HTTP_MAX_CONNECTIONS: 12 });
-  before = await rowCounts();
-});
-afterAll(async () => {
-  expect(await rowCounts()).toEqual(before);
-  await server.stop();
-});
+const server = unchangedServer({ HTTP_REQUEST_TIMEOUT_MS: 1_000, HTTP_MAX_IN_FLIGHT: 3, HTTP_MAX_CONNECTIONS: 12 });
 
 /** A client that sends its headers and then one byte of body every `everyMs`; resolves with what the server answered and when. */
 function dribbler(path: string, everyMs: number): { socket: Socket; answer: Promise<{ text: string; ms: number }> } {
-  const { hostname, port } = new URL(server.url);
+  const { hostname, port } = new URL(server().url);
   const socket = connect(Number(port), hostname);
   const started = performance.now();
   let text = "";
@@ -36,7 +26,7 @@ function dribbler(path: string, everyMs: number): { socket: Socket; answer: Prom
 
 describe("slow and many clients", () => {
   it("answers a body dribbled a byte at a time 408 at its deadline and closes the connection, while /health stays fast", async () => {
-    const { result, slowestMs } = await slowestHealthDuring(server, () => dribbler("/api/checkout/coupons", 100).answer);
+    const { result, slowestMs } = await slowestHealthDuring(server(), () => dribbler("/api/checkout/coupons", 100).answer);
     expect(result.text).toMatch(/^HTTP\/1\.1 408/);
     expect(result.text).toContain('"code":"REQUEST_TIMEOUT"');
     expect(result.ms).toBeGreaterThan(900);
@@ -48,19 +38,19 @@ describe("slow and many clients", () => {
     const slow = [dribbler("/api/checkout/coupons", 100), dribbler("/graphql", 100), dribbler("/api/checkout", 100)];
     await new Promise((r) => setTimeout(r, 200));
     const started = performance.now();
-    const shed = await server.request("/api/products", { as: "anonymous" });
+    const shed = await server().request("/api/products", { as: "anonymous" });
     expect(shed.status).toBe(503);
     expect(shed.headers.get("retry-after")).toBe("1");
     expect((await shed.json()).code).toBe("OVERLOADED");
     expect(performance.now() - started).toBeLessThan(100);
     // Probes are never shed.
-    expect((await server.request("/health", { as: "anonymous" })).status).toBe(200);
+    expect((await server().request("/health", { as: "anonymous" })).status).toBe(200);
     await Promise.all(slow.map((s) => s.answer));
-    expect((await server.request("/api/products", { as: "anonymous" })).status).toBe(200);
+    expect((await server().request("/api/products", { as: "anonymous" })).status).toBe(200);
   });
 
   it("refuses connections past the cap and accepts again once they close", async () => {
-    const { hostname, port } = new URL(server.url);
+    const { hostname, port } = new URL(server().url);
     const open = await Promise.all(
       Array.from({ length: 12 }, () => new Promise<Socket>((resolve) => { const s = connect(Number(port), hostname, () => resolve(s)); s.on("error", () => {}); })),
     );
@@ -75,6 +65,6 @@ describe("slow and many clients", () => {
     expect(closed).toBe(true);
     for (const s of open) s.destroy();
     await new Promise((r) => setTimeout(r, 100));
-    expect((await server.request("/health", { as: "anonymous" })).status).toBe(200);
+    expect((await server().request("/health", { as: "anonymous" })).status).toBe(200);
   });
 });
