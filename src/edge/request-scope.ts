@@ -36,7 +36,7 @@ export function requestScope(logger: Logger): RequestHandler {
     const started = performance.now();
     res.on("finish", () => {
       const durationMs = performance.now() - started;
-      const route = routeOf(req);
+      const route = (res.locals.route as string | undefined) ?? routeOf(req);
       httpMetrics.requestDuration.observe({ method: req.method, route, status: String(res.statusCode) }, durationMs / 1000);
       if (!logger.isLevelEnabled("info")) return;
       context.logger.info(

@@ -63,8 +63,9 @@ function refuse(res: Response, status: number, code: string, message: string): v
 const requirePreflightUnlessJson: RequestHandler = (req, res, next) => {
   const refusal = isGraphqlCsrf(req);
   if (!refusal) return next();
+  // Drained, not cut: a client still sending its upload then reads the 400 instead of a reset.
+  // (The body deadline bounds how long a refused body can take.)
   req.resume();
-  res.setHeader("Connection", "close");
   refuse(res, refusal.status, refusal.code, refusal.message);
 };
 

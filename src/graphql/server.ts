@@ -16,7 +16,7 @@ import { MAX_CONNECTION_SIZE } from "../schema/builder.js";
 import type { Registry } from "prom-client";
 import { businessMetrics, graphqlMetrics } from "../lib/metrics.js";
 import { createYoga, type YogaServerInstance } from "graphql-yoga";
-import { TransientError } from "../errors.js";
+import { DomainError, TransientError } from "../errors.js";
 import type { Logger } from "../lib/logger.js";
 import { annotateRequest, requestContext } from "../lib/request-context.js";
 import { toDomainError } from "../edge/errors.js";
@@ -39,7 +39,7 @@ export function maskError(logger: Logger) {
       const code = original.extensions?.code ?? "VALIDATION_FAILED";
       return new GraphQLError(gqlError.message, { nodes: gqlError.nodes, path: gqlError.path, extensions: { ...gqlError.extensions, code } });
     }
-    const known = toDomainError(original);
+    const known = toDomainError(original) ?? pothosValidation(original);
     const requestId = requestContext()?.requestId;
     if (known) {
       businessMetrics.errors.inc({ code: known.code });
@@ -67,6 +67,11 @@ function isSoleOperation(document: DocumentNode, name: string | null | undefined
   return found !== undefined && (!name || found.name?.value === name);
 }
 
+
+/** Pothos refuses arguments it cannot honour (a connection's `first: -1`): the client's error. */
+function pothosValidation(error: unknown): DomainError | undefined {
+  return error instanceof Error && error.name === "PothosValidationError" ? new DomainError("VALIDATION_FAILED", error.message) : undefined;
+}
 
 /** Duck-typed: graphql may be loaded twice (ESM and CJS), so instanceof is not reliable. */
 function isGraphQLError(error: unknown): error is GraphQLError {

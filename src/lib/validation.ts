@@ -33,7 +33,7 @@ export const requiredText = (max: number) => text(max).pipe(z.string().min(1, "i
 
 /** A database id: a positive integer, as a JSON number or a digit string (path params, GraphQL IDs). Never a list or a boolean. */
 export const id = z
-  .union([z.number(), z.string().regex(/^\d{1,10}$/)], { error: "must be a positive integer id" })
+  .union([z.number(), z.string().regex(/^\d{1,10}$/, "must be a positive integer id")], { error: "must be a positive integer id" })
   .transform(Number)
   .pipe(z.number().int("must be a positive integer id").positive("must be a positive integer id").max(2_147_483_647, "is out of range"));
 

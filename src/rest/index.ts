@@ -1,10 +1,17 @@
-import type { Express, Router } from "express";
+import type { ErrorRequestHandler, Express, Router } from "express";
+import { routeOf } from "../edge/request-scope.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../lib/logger.js";
 import { checkoutRoutes } from "./checkout.js";
 import { orderRoutes } from "./orders.js";
 import { paymentRoutes } from "./payments.js";
 import { productRoutes } from "./products.js";
+
+/** On an error path Express leaves the router (and its base path) before the summary line is written: note the route while inside. */
+const rememberRoute: ErrorRequestHandler = (error, req, res, next) => {
+  res.locals.route ??= routeOf(req);
+  next(error);
+};
 
 interface RouteLayer {
   route?: { path: string; methods: Record<string, boolean> };
@@ -23,7 +30,10 @@ export function mountRestApi(app: Express, config: Config, logger: Logger): () =
     ["/api/payments", paymentRoutes(config)],
     ["/api/checkout", checkoutRoutes(config)],
   ];
-  for (const [path, router] of resources) app.use(path, router);
+  for (const [path, router] of resources) {
+    router.use(rememberRoute);
+    app.use(path, router);
+  }
   return () =>
     resources.flatMap(([base, router]) =>
       (router as unknown as { stack: RouteLayer[] }).stack.flatMap((layer) =>
