@@ -40,9 +40,15 @@ const envSchema = z.object({
   MAX_CHECKOUT_ITEMS: int(1, 1000).default(100),
   CARD_GATEWAY_LATENCY_MS: int(0, 60_000).default(50),
   CARD_GATEWAY_TIMEOUT_MS: int(10, 120_000).default(5_000),
-  FRAUD_CHECK_LATENCY_MS: int(0, 120_000).default(2_000),
-  FRAUD_CHECK_JITTER_MS: int(0, 120_000).default(3_000),
-  FRAUD_CHECK_SLOW_RATE: z.coerce.number().min(0).max(1).default(0.1),
+  /**
+   * The simulated fraud service: `normal` answers in 150-400 ms, well within
+   * its timeout; `incident` is the service of the pool-exhaustion post-mortem
+   * (2-5 s, one call in ten 15-30 s). The three settings below override either.
+   */
+  FRAUD_CHECK_PROFILE: z.enum(["normal", "incident"]).default("normal"),
+  FRAUD_CHECK_LATENCY_MS: int(0, 120_000).optional(),
+  FRAUD_CHECK_JITTER_MS: int(0, 120_000).optional(),
+  FRAUD_CHECK_SLOW_RATE: z.coerce.number().min(0).max(1).optional(),
   FRAUD_CHECK_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   FRAUD_CHECK_TIMEOUT_MS: int(10, 120_000).default(3_000),
   FRAUD_SCORE_REJECT_THRESHOLD: z.coerce.number().min(0).max(1).default(0.8),
@@ -114,7 +120,7 @@ type Parsed = z.infer<typeof envSchema>;
  * the conveniences stay on this machine; in production on 0.0.0.0.
  */
 export type Config = Readonly<
-  Omit<Parsed, "HOST" | "SEED_ON_START" | "GRAPHQL_INTROSPECTION" | "GRAPHQL_FIELD_SUGGESTIONS" | "GRAPHIQL_ENABLED"> & {
+  Omit<Parsed, "HOST" | "SEED_ON_START" | "GRAPHQL_INTROSPECTION" | "GRAPHQL_FIELD_SUGGESTIONS" | "GRAPHIQL_ENABLED" | keyof FraudSimulation> & FraudSimulation & {
     HOST: string;
     SEED_ON_START: boolean;
     GRAPHQL_INTROSPECTION: boolean;
@@ -123,6 +129,17 @@ export type Config = Readonly<
   }
 >;
 export type ConfigOverrides = Partial<Config>;
+
+interface FraudSimulation {
+  FRAUD_CHECK_LATENCY_MS: number;
+  FRAUD_CHECK_JITTER_MS: number;
+  FRAUD_CHECK_SLOW_RATE: number;
+}
+
+const FRAUD_PROFILES: Record<"normal" | "incident", FraudSimulation> = {
+  normal: { FRAUD_CHECK_LATENCY_MS: 150, FRAUD_CHECK_JITTER_MS: 250, FRAUD_CHECK_SLOW_RATE: 0 },
+  incident: { FRAUD_CHECK_LATENCY_MS: 2_000, FRAUD_CHECK_JITTER_MS: 3_000, FRAUD_CHECK_SLOW_RATE: 0.1 },
+};
 
 export class ConfigError extends Error {}
 
@@ -148,6 +165,9 @@ export function loadConfig(
   return Object.freeze({
     ...data,
     HOST: data.HOST ?? (devDefault ? "127.0.0.1" : "0.0.0.0"),
+    FRAUD_CHECK_LATENCY_MS: data.FRAUD_CHECK_LATENCY_MS ?? FRAUD_PROFILES[data.FRAUD_CHECK_PROFILE].FRAUD_CHECK_LATENCY_MS,
+    FRAUD_CHECK_JITTER_MS: data.FRAUD_CHECK_JITTER_MS ?? FRAUD_PROFILES[data.FRAUD_CHECK_PROFILE].FRAUD_CHECK_JITTER_MS,
+    FRAUD_CHECK_SLOW_RATE: data.FRAUD_CHECK_SLOW_RATE ?? FRAUD_PROFILES[data.FRAUD_CHECK_PROFILE].FRAUD_CHECK_SLOW_RATE,
     SEED_ON_START: data.SEED_ON_START ?? devDefault,
     GRAPHQL_INTROSPECTION: data.GRAPHQL_INTROSPECTION ?? devDefault,
     GRAPHQL_FIELD_SUGGESTIONS: data.GRAPHQL_FIELD_SUGGESTIONS ?? devDefault,

@@ -31,6 +31,14 @@ describe("config", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it("simulates a fraud service that answers well within its timeout; the incident's slow one is one setting away", () => {
+    const normal = loadConfig({});
+    expect(normal.FRAUD_CHECK_LATENCY_MS + normal.FRAUD_CHECK_JITTER_MS).toBeLessThan(normal.FRAUD_CHECK_TIMEOUT_MS / 5);
+    expect(normal.FRAUD_CHECK_SLOW_RATE).toBe(0);
+    expect(loadConfig({ FRAUD_CHECK_PROFILE: "incident" })).toMatchObject({ FRAUD_CHECK_LATENCY_MS: 2_000, FRAUD_CHECK_JITTER_MS: 3_000, FRAUD_CHECK_SLOW_RATE: 0.1 });
+    expect(loadConfig({ FRAUD_CHECK_PROFILE: "incident", FRAUD_CHECK_SLOW_RATE: "0" }).FRAUD_CHECK_SLOW_RATE).toBe(0);
+  });
+
   it("keeps development conveniences on this machine, and lists them; production switches each on by its own setting", () => {
     const development = loadConfig({});
     expect(development.HOST).toBe("127.0.0.1");
