@@ -9,6 +9,7 @@ import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-fi
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { Authenticator } from "../auth/index.js";
 import { ANONYMOUS } from "../auth/principal.js";
+import { useAutomaticPersistedQueries } from "./apq.js";
 import { graphiqlOptions, renderGraphiQL } from "./graphiql.js";
 import type { Config } from "../config.js";
 import { useCostLimit, useErrorCodes } from "./limits.js";
@@ -99,6 +100,7 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
       logger: requestContext()?.logger ?? logger,
     }),
     plugins: [
+      ...(config.GRAPHQL_APQ ? [useAutomaticPersistedQueries()] : []),
       // Limits (README, "Safety limits"): refused at parse or validation, before anything runs.
       maxTokensPlugin({ n: config.GRAPHQL_MAX_TOKENS, exposeLimits: true }),
       maxDepthPlugin({ n: config.GRAPHQL_MAX_DEPTH, flattenFragments: true, exposeLimits: true }),

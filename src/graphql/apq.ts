@@ -1,0 +1,43 @@
+import { createHash } from "node:crypto";
+import { createGraphQLError, createLRUCache, type Plugin } from "graphql-yoga";
+
+/**
+ * Automatic persisted queries, Apollo's protocol (what `PersistedQueryLink`
+ * speaks): a client first sends only `extensions.persistedQuery.sha256Hash`;
+ * on `PersistedQueryNotFound` it sends the query with its hash once, and the
+ * hash alone from then on. The same protocol as `@graphql-yoga/plugin-apq`,
+ * whose peer range (`@graphql-tools/utils` 10) conflicts with graphql-yoga
+ * 5.24's own (11-12) here. Hashes are remembered per process (an LRU cache):
+ * another instance's miss only costs the client one more round trip.
+ */
+const MAX_ENTRIES = 5_000;
+const TTL_MS = 24 * 3_600_000;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export function useAutomaticPersistedQueries(): Plugin {
+  const store = createLRUCache<string>({ max: MAX_ENTRIES, ttl: TTL_MS });
+  return {
+    onParams({ params, setParams }) {
+      const persisted = (params.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
+      if (persisted === undefined || persisted === null) return;
+      const hash = persisted.sha256Hash;
+      if (persisted.version !== 1 || typeof hash !== "string" || !SHA256_HEX.test(hash)) {
+        throw createGraphQLError("Unsupported persistedQuery: version 1 with a sha256Hash of 64 hex digits", {
+          extensions: { code: "VALIDATION_FAILED", http: { status: 400 } },
+        });
+      }
+      if (params.query === undefined || params.query === null) {
+        const query = store.get(hash);
+        if (query === undefined) throw createGraphQLError("PersistedQueryNotFound", { extensions: { code: "PERSISTED_QUERY_NOT_FOUND" } });
+        setParams({ ...params, query });
+        return;
+      }
+      if (createHash("sha256").update(params.query).digest("hex") !== hash) {
+        throw createGraphQLError("PersistedQueryMismatch: the sha256Hash is not the query's", {
+          extensions: { code: "PERSISTED_QUERY_MISMATCH", http: { status: 400 } },
+        });
+      }
+      store.set(hash, params.query);
+    },
+  };
+}
