@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import { createAuthenticator, type Authenticator } from "./auth/index.js";
 import { authenticate } from "./edge/authenticate.js";
 import { capacity } from "./edge/capacity.js";
+import { compressWhenAsked } from "./edge/compress.js";
 import { cors, restCsrf } from "./edge/cross-site.js";
 import { countQueriesPerRequest, requestScope } from "./edge/request-scope.js";
 import { DomainError } from "./errors.js";
@@ -34,6 +35,7 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.use(requestScope(logger));
   app.use(capacity({ bodyTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS, uploadTimeoutMs: config.HTTP_UPLOAD_TIMEOUT_MS, maxInFlight: config.HTTP_MAX_IN_FLIGHT }));
   app.use(cors(config.CORS_ORIGINS));
+  app.use(compressWhenAsked());
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
   app.use("/api", restCsrf, authenticate(authenticator));
   const restEndpoints = mountRestApi(app, config, logger);

@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { get } from "node:http";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -47,6 +48,40 @@ describe("rough edges", () => {
     const text = await res.text();
     expect(text).toContain("must be a positive integer id");
     expect(text).not.toMatch(/pattern|\\d/);
+  });
+});
+
+/** Raw bytes on the wire (fetch would decompress them out of sight). */
+function onTheWire(path: string, headers: Record<string, string>): Promise<{ bytes: number; encoding: string | undefined; type: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    get(`${server.url}${path}`, { headers }, (res) => {
+      let bytes = 0;
+      res.on("data", (chunk: Buffer) => (bytes += chunk.length));
+      res.on("end", () => resolve({ bytes, encoding: res.headers["content-encoding"], type: res.headers["content-type"] }));
+    }).on("error", reject);
+  });
+}
+
+describe("compression", () => {
+  it("sends the GraphiQL page brotli- or gzip-compressed when asked, a fraction of its size", async () => {
+    const plain = await onTheWire("/graphql", { accept: "text/html" });
+    const br = await onTheWire("/graphql", { accept: "text/html", "accept-encoding": "br" });
+    const gzip = await onTheWire("/graphql", { accept: "text/html", "accept-encoding": "gzip" });
+    expect(plain.encoding).toBeUndefined();
+    expect(br.encoding).toBe("br");
+    expect(gzip.encoding).toBe("gzip");
+    expect(br.bytes).toBeLessThan(plain.bytes / 3);
+    expect(gzip.bytes).toBeLessThan(plain.bytes / 3);
+  });
+
+  it("compresses JSON and streamed CSV too, and leaves small answers alone", async () => {
+    const token = `Bearer ${await server.tokenFor()}`;
+    const csv = await onTheWire("/api/products/sample-csv/5000", { authorization: token, "accept-encoding": "gzip" });
+    expect(csv).toMatchObject({ encoding: "gzip", type: expect.stringMatching(/^text\/csv/) });
+    const csvPlain = await onTheWire("/api/products/sample-csv/5000", { authorization: token });
+    expect(csv.bytes).toBeLessThan(csvPlain.bytes / 2);
+    expect((await onTheWire("/api/products?limit=200", { "accept-encoding": "gzip" })).encoding).toBe("gzip");
+    expect((await onTheWire("/health", { "accept-encoding": "gzip" })).encoding).toBeUndefined();
   });
 });
 
