@@ -26,7 +26,7 @@ export async function isEmpty(prisma: Db): Promise<boolean> {
 }
 
 /**
- * The demo data the storefront team knows (../shared/api-contract.md). Stock
+ * The demo data the storefront team knows (docs/api.md has the API they use). Stock
  * figures are what is still available: the seeded orders' reservations are
  * already committed. Totals are derived from the items, never typed in.
  */
