@@ -1,4 +1,6 @@
 import express, { type Express } from "express";
+import type { YogaServerInstance } from "graphql-yoga";
+import type { GraphQLContext } from "./schema/builder.js";
 import type { Registry } from "prom-client";
 import type { Config } from "./config.js";
 import { createAuthenticator, type Authenticator } from "./auth/index.js";
@@ -23,8 +25,15 @@ export interface AppDeps {
   authenticator?: Authenticator;
 }
 
+export interface App {
+  app: Express;
+  /** The GraphQL server and the authenticator, for the WebSocket transport beside the HTTP app (graphql/ws.ts). */
+  yoga: YogaServerInstance<object, GraphQLContext>;
+  authenticator: Authenticator;
+}
+
 /** Builds the whole HTTP app (GraphQL, REST shim, health, metrics) without listening. */
-export function createApp(config: Config, deps: AppDeps): Express {
+export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetricsRegistry(databaseGauges());
   const authenticator = deps.authenticator ?? createAuthenticator(config);
@@ -42,8 +51,9 @@ export function createApp(config: Config, deps: AppDeps): Express {
   app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", ...restEndpoints()]));
   app.get("/health", authenticate(authenticator), health);
   app.get("/metrics", metricsRoute(metrics, config));
-  app.all("/graphql", ...graphqlHandlers(config, createGraphQLServer(config, logger, metrics, authenticator), authenticator));
+  const yoga = createGraphQLServer(config, logger, metrics, authenticator);
+  app.all("/graphql", ...graphqlHandlers(config, yoga, authenticator));
   app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
   app.use(errorHandler);
-  return app;
+  return { app, yoga, authenticator };
 }

@@ -10,6 +10,8 @@ import { createLogger, type Logger } from "./lib/logger.js";
 import { startMaintenance } from "./services/maintenance.js";
 import { startBulkImportWorker } from "./services/bulk-import/worker.js";
 import { startOutboxWorker } from "./services/outbox.js";
+import { startChangeNotices, stopChangeNotices } from "./services/events/index.js";
+import { attachGraphqlWs } from "./graphql/ws.js";
 import { configureServices } from "./services/settings.js";
 
 export interface RunningServer {
@@ -50,10 +52,10 @@ export async function startServer(config: Config, logger = createLogger(config.L
     : undefined;
   const outbox = startOutboxWorker({ pollMs: config.OUTBOX_POLL_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, logger });
   // Timeouts are checked every connectionsCheckingInterval (Node's default: 30 s).
-  const server = createServer(
-    { connectionsCheckingInterval: Math.min(1_000, config.HTTP_HEADERS_TIMEOUT_MS) },
-    createApp(config, { logger }),
-  );
+  const { app, yoga, authenticator } = createApp(config, { logger });
+  const server = createServer({ connectionsCheckingInterval: Math.min(1_000, config.HTTP_HEADERS_TIMEOUT_MS) }, app);
+  const websockets = attachGraphqlWs(server, yoga, authenticator, logger);
+  await startChangeNotices(logger);
   // Slow clients cannot hold connections forever (slow-loris): the headers and
   // the whole request have deadlines, idle keep-alive sockets close.
   // Per-request body deadlines (shorter for JSON than for uploads) are the edge's
@@ -77,6 +79,7 @@ export async function startServer(config: Config, logger = createLogger(config.L
   const stop = () =>
     (stopping ??= (async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await websockets.close();
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
       await closed;
@@ -84,6 +87,7 @@ export async function startServer(config: Config, logger = createLogger(config.L
       await maintenance.stop();
       await bulkWorker?.stop();
       await outbox.stop();
+      await stopChangeNotices();
       await closeDatabase();
       logger.info("stopped");
     })());

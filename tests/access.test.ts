@@ -143,6 +143,7 @@ describe("the GraphQL schema's declarations", () => {
       checkout: signedIn, applyCoupon: signedIn, processPayment: signedIn,
       createProduct: admin, bulkUploadProducts: admin, createCoupon: admin, fulfillOrder: admin,
     });
+    expect(declared(schema.getSubscriptionType())).toEqual({ bulkUploadJobProgress: admin, orderStatusChanged: signedIn });
   });
 });
 

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TMP_DIR, TEST_AUTH_SECRET, freshDatabase, adminHeaders } from "./helpers/server.js";
 import { signToken } from "../src/auth/sign.js";
+import { createClient as createSseClient } from "graphql-sse";
 import { queryOne, spawnServer, type ServerProcess } from "./helpers/process.js";
 
 /**
@@ -88,6 +89,38 @@ describe("two gateway processes on one PostgreSQL database", () => {
     expect(statuses.filter((s) => s === 429)).toHaveLength(6);
     const orders = await queryOne<{ n: string }>(database.url, `SELECT COUNT(*) AS n FROM "OrderItem" WHERE "productId" = ${productId}`);
     expect(Number(orders.n)).toBe(6);
+  });
+
+  it("a client subscribed on one instance sees an order paid through the other (LISTEN/NOTIFY)", async () => {
+    const productId = await createProduct(10);
+    const token = await signToken(TEST_AUTH_SECRET, { sub: "3" }, "5m");
+    const headers = { "content-type": "application/json", authorization: `Bearer ${token}` };
+    const placed = await fetch(`${b.url}/api/checkout`, { method: "POST", headers: { ...headers, "idempotency-key": randomUUID() }, body: JSON.stringify({ items: [{ productId, quantity: 1 }] }) });
+    const { orderId } = (await placed.json()) as { orderId: number };
+    const client = createSseClient({ url: `${a.url}/graphql`, headers: { authorization: `Bearer ${token}` } });
+    try {
+      const seen: string[] = [];
+      const paid = new Promise<void>((resolve, reject) =>
+        client.subscribe<{ orderStatusChanged: { status: string } }>(
+          { query: `subscription { orderStatusChanged(orderId: "${orderId}") { status } }` },
+          {
+            next: (value) => {
+              seen.push(value.data!.orderStatusChanged.status);
+              if (seen.includes("PAID")) resolve();
+            },
+            error: reject,
+            complete: () => {},
+          },
+        ),
+      );
+      while (seen.length === 0) await new Promise((r) => setTimeout(r, 20));
+      const pay = await fetch(`${b.url}/api/payments/process`, { method: "POST", headers: { ...headers, "idempotency-key": randomUUID() }, body: JSON.stringify({ orderId, paymentMethod: "credit_card", cardLast4: "4242" }) });
+      expect(pay.status).toBe(200);
+      await paid;
+      expect(seen).toEqual(["PENDING", "PAID"]);
+    } finally {
+      client.dispose();
+    }
   });
 
   it("sells exactly 5 of 5 in stock to 20 buyers across both", async () => {

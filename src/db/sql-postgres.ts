@@ -3,7 +3,7 @@ import { emitQuery } from "./query-events.js";
 import { postgresParams } from "./rows.js";
 import { instrumentTransaction } from "./transaction.js";
 import { postgresStatement } from "./pg-statements.js";
-import { expired, withSavepoint, type Sql } from "./sql.js";
+import { expired, withSavepoint, type DriverSql as Sql } from "./sql.js";
 
 export async function postgresTransaction<T>(pool: pg.Pool, requestedAt: number, timeoutMs: number, fn: (sql: Sql) => Promise<T>): Promise<T> {
   const client = await pool.connect();

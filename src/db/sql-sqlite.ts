@@ -6,7 +6,7 @@ import type { DriverConnection } from "./client.js";
 import { emitQuery } from "./query-events.js";
 import { sqliteParams } from "./rows.js";
 import { instrumentTransaction } from "./transaction.js";
-import { expired, withSavepoint, type Sql } from "./sql.js";
+import { expired, withSavepoint, type DriverSql as Sql } from "./sql.js";
 
 type SqliteConnection = Extract<DriverConnection, { provider: "sqlite" }>;
 

@@ -21,7 +21,16 @@ export interface Sql {
   run(text: string, params?: readonly unknown[]): Promise<number>;
   /** Runs fn in a savepoint: if it throws, only its writes are undone and the transaction goes on. */
   savepoint<T>(fn: () => Promise<T>): Promise<T>;
+  /**
+   * Runs fn once the transaction has committed (never if it rolls back): for
+   * notices to others, such as subscription events. A listener re-reads the
+   * state, so a notice from a savepoint that was undone costs one read.
+   */
+  afterCommit(fn: () => void): void;
 }
+
+/** What each engine's transaction implements; `sqlTransaction` adds `afterCommit`. */
+export type DriverSql = Omit<Sql, "afterCommit">;
 
 /**
  * Runs fn in one short transaction on the driver, with the limits of
@@ -30,11 +39,18 @@ export interface Sql {
  * 503); past DB_TRANSACTION_TIMEOUT_MS the next statement fails and the
  * transaction rolls back. Network calls inside are refused, as in `transaction()`.
  */
-export function sqlTransaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
+export async function sqlTransaction<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
   const connection = driverConnection();
   const requestedAt = performance.now();
-  if (connection.provider === "sqlite") return sqliteTransaction(connection, requestedAt, fn);
-  return postgresTransaction(connection.pool, requestedAt, connection.timeoutMs, fn);
+  let committed: (() => void)[] | undefined;
+  const body = (sql: DriverSql) =>
+    fn(Object.assign(sql, { afterCommit: (hook: () => void) => void (committed ??= []).push(hook) }) as Sql);
+  const result =
+    connection.provider === "sqlite"
+      ? await sqliteTransaction(connection, requestedAt, body)
+      : await postgresTransaction(connection.pool, requestedAt, connection.timeoutMs, body);
+  if (committed) for (const hook of committed) hook();
+  return result;
 }
 
 export function expired(timeoutMs: number): TransientError {

@@ -65,7 +65,8 @@ function isSoleOperation(document: DocumentNode, name: string | null | undefined
     if (found) return false;
     found = definition;
   }
-  return found !== undefined && (!name || found.name?.value === name);
+  // Subscriptions run on graphql-js: graphql-jit's subscribe does not hand field arguments over reliably.
+  return found !== undefined && found.operation !== "subscription" && (!name || found.name?.value === name);
 }
 
 
@@ -93,9 +94,10 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
     renderGraphiQL,
     maskedErrors: { maskError: maskError(logger) },
     logging: logger.child({ component: "graphql" }),
-    context: () => ({
-      requestId: requestContext()?.requestId ?? "",
-      principal: requestContext()?.principal ?? ANONYMOUS,
+    // Over HTTP the request context carries the principal; over WebSocket (graphql/ws.ts) the connection's is passed in.
+    context: (initial: object) => ({
+      requestId: requestContext()?.requestId ?? (initial as Partial<GraphQLContext>).requestId ?? "",
+      principal: requestContext()?.principal ?? (initial as Partial<GraphQLContext>).principal ?? ANONYMOUS,
       loaders: createLoaders(),
       logger: requestContext()?.logger ?? logger,
     }),

@@ -15,7 +15,7 @@ const RowError = builder.objectRef<BulkUploadJob["errors"][number]>("BulkUploadR
   }),
 });
 
-const Job = builder.objectRef<BulkUploadJob>("BulkUploadJob").implement({
+export const Job = builder.objectRef<BulkUploadJob>("BulkUploadJob").implement({
   fields: (t) => ({
     id: t.exposeID("id"),
     status: t.expose("status", { type: BulkUploadJobStatus }),

@@ -6,5 +6,6 @@ import "./payment.js";
 import "./coupon.js";
 import "./bulk-upload.js";
 import "./checkout.js";
+import "./subscription.js";
 
 export const schema = builder.toSchema({ sortSchema: true });

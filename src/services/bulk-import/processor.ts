@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { publish } from "../events/index.js";
 import { db } from "../../db/index.js";
 import { businessMetrics } from "../../lib/metrics.js";
 import type { Logger } from "../../lib/logger.js";
@@ -64,6 +65,7 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
     businessMetrics.bulkRows.inc({ result: "failed" }, failedInBatch);
     failedInBatch = 0;
     options.onBatch?.({ ...counts });
+    publish("bulkJob", jobId);
     rows = [];
     errors = [];
     pending = 0;
@@ -111,6 +113,7 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
     data: { status: "COMPLETED", totalRows: counts.processed, finishedAt: new Date(), leaseExpiresAt: null },
   });
   log.info({ ...counts }, "bulk job completed");
+  publish("bulkJob", jobId);
   await rm(job.filePath, { force: true });
   return "completed";
 }
@@ -121,6 +124,7 @@ async function fail(job: Job, message: string, log: Logger): Promise<"failed"> {
     data: { status: "FAILED", errorMessage: message, finishedAt: new Date(), leaseExpiresAt: null },
   });
   log.warn({ reason: message }, "bulk job failed");
+  publish("bulkJob", job.id);
   await rm(job.filePath, { force: true });
   return "failed";
 }

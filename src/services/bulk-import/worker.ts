@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { rm } from "node:fs/promises";
 import { db } from "../../db/index.js";
+import { publish } from "../events/index.js";
 import type { Logger } from "../../lib/logger.js";
 import type { CsvLimits } from "./csv-reader.js";
 import { processJob } from "./processor.js";
@@ -59,7 +60,10 @@ export async function claimNextJob(workerId: string, leaseMs: number, maxAttempt
         startedAt: candidate.startedAt ?? now,
       },
     });
-    if (count === 1) return candidate.id;
+    if (count === 1) {
+      publish("bulkJob", candidate.id);
+      return candidate.id;
+    }
   }
 }
 
@@ -70,6 +74,7 @@ async function giveUp(jobId: number, attempts: number, claimable: object, now: D
     data: { status: "FAILED", errorMessage, finishedAt: now, leaseExpiresAt: null },
   });
   if (count === 1) {
+    publish("bulkJob", jobId);
     const job = await db().bulkUploadJob.findUnique({ where: { id: jobId }, select: { filePath: true } });
     if (job) await rm(job.filePath, { force: true });
   }

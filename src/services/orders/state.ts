@@ -1,4 +1,5 @@
 import type { Sql } from "../../db/sql.js";
+import { publish } from "../events/index.js";
 import { DomainError } from "../../errors.js";
 import { OrderStatus } from "../../generated/sqlite/enums.js";
 import { assertTransition, type TransitionTable } from "../state-machine.js";
@@ -37,7 +38,9 @@ export async function transitionOrder(
   options: { now?: Date; unlessPaymentInFlight?: boolean } = {},
 ): Promise<boolean> {
   assertTransition("order", orderTransitions, from, to);
-  return updateOrderStatus(sql, orderId, from, to, changes, options.now ?? new Date(), options.unlessPaymentInFlight ?? false);
+  const moved = await updateOrderStatus(sql, orderId, from, to, changes, options.now ?? new Date(), options.unlessPaymentInFlight ?? false);
+  if (moved) sql.afterCommit(() => publish("order", orderId));
+  return moved;
 }
 
 export function orderNotPending(orderId: number, status: string): DomainError {

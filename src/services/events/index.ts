@@ -1,0 +1,61 @@
+import { createPubSub } from "graphql-yoga";
+import type pg from "pg";
+import { postgresPool } from "../../db/index.js";
+import type { Logger } from "../../lib/logger.js";
+
+/**
+ * Change notices for subscriptions: "order 42 changed", "job 7 moved on". A
+ * notice carries no state: a subscriber re-reads what it watches, so a notice
+ * is cheap, never stale, and one too many costs a read.
+ *
+ * On SQLite (one process) notices go through an in-process pub/sub. On
+ * PostgreSQL they go through the database, `NOTIFY shop_events`, and every
+ * instance (the sender included) LISTENs and relays them to its own
+ * subscribers: a payment made on one instance reaches a client subscribed on
+ * another.
+ */
+export type Topic = "order" | "bulkJob";
+
+const CHANNEL = "shop_events";
+const local = createPubSub<Record<`${Topic}:${number}`, []>>();
+
+let listener: { client: pg.PoolClient; stop: () => Promise<void> } | undefined;
+let logger: Logger | undefined;
+
+/** Tells subscribers that the record changed (call after the change committed). */
+export function publish(topic: Topic, id: number): void {
+  const pool = postgresPool();
+  if (!pool) return local.publish(`${topic}:${id}`);
+  pool.query("SELECT pg_notify($1, $2)", [CHANNEL, `${topic}:${id}`]).catch((error: unknown) => logger?.warn({ err: error, topic, id }, "change notice not sent"));
+}
+
+/** The notices for one record, as an async iterable (ends when the consumer returns). */
+export function notices(topic: Topic, id: number): AsyncIterable<unknown> {
+  return local.subscribe(`${topic}:${id}`);
+}
+
+/** On PostgreSQL: one connection per process LISTENs and relays notices to this process's subscribers. */
+export async function startChangeNotices(log: Logger): Promise<void> {
+  logger = log;
+  const pool = postgresPool();
+  if (!pool || listener) return;
+  const client = await pool.connect();
+  client.on("notification", (message) => {
+    const [topic, id] = (message.payload ?? "").split(":");
+    if ((topic === "order" || topic === "bulkJob") && /^\d+$/.test(id ?? "")) local.publish(`${topic}:${Number(id)}`);
+  });
+  client.on("error", (error) => log.error({ err: error }, "change-notice listener lost its connection"));
+  await client.query(`LISTEN ${CHANNEL}`);
+  listener = {
+    client,
+    stop: async () => {
+      await client.query(`UNLISTEN ${CHANNEL}`).catch(() => {});
+      client.release();
+    },
+  };
+}
+
+export async function stopChangeNotices(): Promise<void> {
+  await listener?.stop();
+  listener = undefined;
+}
