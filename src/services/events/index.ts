@@ -2,6 +2,7 @@ import { createPubSub } from "graphql-yoga";
 import type pg from "pg";
 import { postgresPool } from "../../db/index.js";
 import type { Logger } from "../../lib/logger.js";
+import { listen, notify, unlisten } from "./sql.js";
 
 /**
  * Change notices for subscriptions: "order 42 changed", "job 7 moved on". A
@@ -16,7 +17,6 @@ import type { Logger } from "../../lib/logger.js";
  */
 export type Topic = "order" | "bulkJob";
 
-const CHANNEL = "shop_events";
 const local = createPubSub<Record<`${Topic}:${number}`, []>>();
 
 let listener: { client: pg.PoolClient; stop: () => Promise<void> } | undefined;
@@ -26,7 +26,7 @@ let logger: Logger | undefined;
 export function publish(topic: Topic, id: number): void {
   const pool = postgresPool();
   if (!pool) return local.publish(`${topic}:${id}`);
-  pool.query("SELECT pg_notify($1, $2)", [CHANNEL, `${topic}:${id}`]).catch((error: unknown) => logger?.warn({ err: error, topic, id }, "change notice not sent"));
+  notify(pool, `${topic}:${id}`).catch((error: unknown) => logger?.warn({ err: error, topic, id }, "change notice not sent"));
 }
 
 /** The notices for one record, as an async iterable (ends when the consumer returns). */
@@ -45,11 +45,11 @@ export async function startChangeNotices(log: Logger): Promise<void> {
     if ((topic === "order" || topic === "bulkJob") && /^\d+$/.test(id ?? "")) local.publish(`${topic}:${Number(id)}`);
   });
   client.on("error", (error) => log.error({ err: error }, "change-notice listener lost its connection"));
-  await client.query(`LISTEN ${CHANNEL}`);
+  await listen(client);
   listener = {
     client,
     stop: async () => {
-      await client.query(`UNLISTEN ${CHANNEL}`).catch(() => {});
+      await unlisten(client).catch(() => {});
       client.release();
     },
   };
