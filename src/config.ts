@@ -82,6 +82,8 @@ const envSchema = z.object({
   GRAPHIQL_ENABLED: bool.optional(),
   /** Automatic persisted queries (Apollo's protocol): on by default. */
   GRAPHQL_APQ: bool.default(true),
+  /** A trusted-documents manifest (clients/trusted-documents.json): only its operations run. */
+  GRAPHQL_TRUSTED_DOCUMENTS: z.string().min(1).optional(),
   /** GraphQL operation names that get their own label in graphql_operation_duration_seconds; the rest count as `other`. */
   GRAPHQL_METRIC_OPERATIONS: list(z.string().regex(/^[_A-Za-z][_0-9A-Za-z]{0,63}$/, "must be GraphQL operation names"), 200).default([]),
   /** Origins (scheme://host[:port]) a browser may call from, with credentials; empty: no cross-origin access. */

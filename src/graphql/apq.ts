@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
 import { createGraphQLError, createLRUCache, type Plugin } from "graphql-yoga";
+import { sha256 } from "./trusted-documents.js";
 
 /**
  * Automatic persisted queries, Apollo's protocol (what `PersistedQueryLink`
@@ -18,7 +18,7 @@ export function useAutomaticPersistedQueries(): Plugin {
   const store = createLRUCache<string>({ max: MAX_ENTRIES, ttl: TTL_MS });
   return {
     onParams({ params, setParams }) {
-      const persisted = (params.extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
+      const persisted = persistedQueryOf(params.extensions);
       if (persisted === undefined || persisted === null) return;
       const hash = persisted.sha256Hash;
       if (persisted.version !== 1 || typeof hash !== "string" || !SHA256_HEX.test(hash)) {
@@ -32,12 +32,36 @@ export function useAutomaticPersistedQueries(): Plugin {
         setParams({ ...params, query });
         return;
       }
-      if (createHash("sha256").update(params.query).digest("hex") !== hash) {
+      if (sha256(params.query) !== hash) {
         throw createGraphQLError("PersistedQueryMismatch: the sha256Hash is not the query's", {
           extensions: { code: "PERSISTED_QUERY_MISMATCH", http: { status: 400 } },
         });
       }
       store.set(hash, params.query);
+    },
+  };
+}
+
+const persistedQueryOf = (extensions: unknown) => (extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
+
+/**
+ * Trusted documents (GRAPHQL_TRUSTED_DOCUMENTS): only the manifest's
+ * operations run, asked for by hash (Apollo's persisted-query extension) or
+ * sent in full; anything else is 400 PERSISTED_QUERY_NOT_ALLOWED before it is
+ * parsed. Nothing is registered at run time.
+ */
+export function useTrustedDocuments(trusted: ReadonlyMap<string, string>): Plugin {
+  return {
+    onParams({ params, setParams }) {
+      const asked = persistedQueryOf(params.extensions)?.sha256Hash;
+      const hash = typeof asked === "string" ? asked : typeof params.query === "string" ? sha256(params.query) : undefined;
+      const query = hash === undefined ? undefined : trusted.get(hash);
+      if (query === undefined) {
+        throw createGraphQLError("PersistedQueryNotAllowed: this gateway runs only its trusted documents", {
+          extensions: { code: "PERSISTED_QUERY_NOT_ALLOWED", http: { status: 400 } },
+        });
+      }
+      setParams({ ...params, query });
     },
   };
 }

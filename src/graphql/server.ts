@@ -9,7 +9,8 @@ import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-fi
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { Authenticator } from "../auth/index.js";
 import { ANONYMOUS } from "../auth/principal.js";
-import { useAutomaticPersistedQueries } from "./apq.js";
+import { useAutomaticPersistedQueries, useTrustedDocuments } from "./apq.js";
+import { loadTrustedDocuments } from "./trusted-documents.js";
 import { graphiqlOptions, renderGraphiQL } from "./graphiql.js";
 import type { Config } from "../config.js";
 import { useCostLimit, useErrorCodes } from "./limits.js";
@@ -70,6 +71,12 @@ function isSoleOperation(document: DocumentNode, name: string | null | undefined
 }
 
 
+/** Trusted documents only (production's option), else automatic persisted queries when on. */
+function persistedOperations(config: Config) {
+  if (config.GRAPHQL_TRUSTED_DOCUMENTS) return [useTrustedDocuments(loadTrustedDocuments(config.GRAPHQL_TRUSTED_DOCUMENTS))];
+  return config.GRAPHQL_APQ ? [useAutomaticPersistedQueries()] : [];
+}
+
 /** Pothos refuses arguments it cannot honour (a connection's `first: -1`): the client's error. */
 function pothosValidation(error: unknown): DomainError | undefined {
   return error instanceof Error && error.name === "PothosValidationError" ? new DomainError("VALIDATION_FAILED", error.message) : undefined;
@@ -102,7 +109,7 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
       logger: requestContext()?.logger ?? logger,
     }),
     plugins: [
-      ...(config.GRAPHQL_APQ ? [useAutomaticPersistedQueries()] : []),
+      ...persistedOperations(config),
       // Limits (README, "Safety limits"): refused at parse or validation, before anything runs.
       maxTokensPlugin({ n: config.GRAPHQL_MAX_TOKENS, exposeLimits: true }),
       maxDepthPlugin({ n: config.GRAPHQL_MAX_DEPTH, flattenFragments: true, exposeLimits: true }),
