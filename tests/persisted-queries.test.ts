@@ -1,7 +1,7 @@
-import { createHash } from "node:crypto";
 import { ApolloClient, HttpLink, InMemoryCache, gql, type TypedDocumentNode } from "@apollo/client";
 import { PersistedQueryLink } from "@apollo/client/link/persisted-queries";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sha256 } from "../src/graphql/trusted-documents.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
 /** Automatic persisted queries, as Apollo Client's PersistedQueryLink speaks them. */
@@ -11,7 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 describe("automatic persisted queries", () => {
   it("Apollo Client with PersistedQueryLink: a hash miss, the query registered, then hits by hash alone", async () => {

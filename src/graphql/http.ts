@@ -45,7 +45,6 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
 function refuseUnreadable(res: Response, error: unknown, next: (error?: unknown) => void): void {
   const known = toDomainError(error);
   if (!known) return next(error);
-  res.setHeader("Connection", "close");
   refuse(res, known.status, known.code, known.message);
 }
 
