@@ -12,6 +12,8 @@ export default defineConfig({
     include: ["tests/**/*.test.ts"],
     // PostgreSQL-only files run in the suite's PostgreSQL pass (TEST_POSTGRES_URL).
     exclude: process.env.TEST_POSTGRES_URL ? [] : ["tests/postgres-*.test.ts", "tests/multi-instance.test.ts"],
+    // Every REST answer is checked against the OpenAPI document (helpers/contract-setup.ts).
+    setupFiles: ["./tests/helpers/contract-setup.ts"],
     pool: "forks",
     // One file at a time: the latency tests (payments-isolation) measure p99 on 2 cores.
     fileParallelism: false,

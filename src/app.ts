@@ -17,6 +17,7 @@ import { createMetricsRegistry } from "./lib/metrics.js";
 import { apiInfo, health, metricsRoute } from "./ops.js";
 import { errorHandler } from "./rest/errors.js";
 import { mountRestApi } from "./rest/index.js";
+import { apiReference } from "./rest/reference.js";
 import { databaseGauges } from "./services/ops-gauges.js";
 
 export interface AppDeps {
@@ -48,7 +49,8 @@ export function createApp(config: Config, deps: AppDeps): App {
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
   app.use("/api", restCsrf, authenticate(authenticator));
   const restEndpoints = mountRestApi(app, config, logger);
-  app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", ...restEndpoints()]));
+  app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", "GET /openapi.json", "GET /docs", ...restEndpoints()]));
+  app.use(apiReference(config, authenticator));
   app.get("/health", authenticate(authenticator), health);
   app.get("/metrics", metricsRoute(metrics, config));
   const yoga = createGraphQLServer(config, logger, metrics, authenticator);

@@ -19,7 +19,7 @@ export function apiInfo(endpoints: () => string[]): RequestHandler {
       name: pkg.name,
       version: pkg.version,
       description: "E-commerce API gateway: GraphQL with a REST shim for the storefront",
-      links: { graphql: "/graphql", health: "/health", metrics: "/metrics" },
+      links: { graphql: "/graphql", openapi: "/openapi.json", docs: "/docs", health: "/health", metrics: "/metrics" },
       endpoints: endpoints(),
     });
   };

@@ -29,20 +29,29 @@ query ShopOverview {
 `;
 
 /**
- * GraphiQL's options, per page load. Only a development server that signs its
- * own tokens (the secret under ./data, or AUTH_JWT_SECRET) fills the headers
- * tab with a fresh token for the demo customer; production, tests and an
- * identity provider's keys never mint one here.
+ * A fresh token for the demo customer, for the pages a developer explores the
+ * API in (GraphiQL, the REST reference). Only a development server that signs
+ * its own tokens (the secret under ./data, or AUTH_JWT_SECRET) mints one;
+ * production, tests and an identity provider's keys never do.
  */
+export function developmentToken(config: Config, authenticator: Authenticator): (() => Promise<string | undefined>) | undefined {
+  const secret = config.NODE_ENV === "development" ? authenticator.signingSecret : undefined;
+  if (!secret) return undefined;
+  return async () => {
+    const userId = await findUserIdByEmail(DEMO_CUSTOMER_EMAIL);
+    return userId === undefined ? undefined : signToken(secret, { sub: String(userId), issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }, "8h");
+  };
+}
+
+/** GraphiQL's options, per page load: in development its headers tab holds the demo customer's token. */
 export function graphiqlOptions(config: Config, authenticator: Authenticator): false | (() => Promise<GraphiQLOptions>) {
   if (!config.GRAPHIQL_ENABLED) return false;
   const base: GraphiQLOptions = { title: "Shop gateway", defaultQuery: DEFAULT_QUERY };
-  const secret = config.NODE_ENV === "development" ? authenticator.signingSecret : undefined;
-  if (!secret) return async () => base;
+  const mint = developmentToken(config, authenticator);
+  if (!mint) return async () => base;
   return async () => {
-    const userId = await findUserIdByEmail(DEMO_CUSTOMER_EMAIL);
-    if (userId === undefined) return base;
-    const token = await signToken(secret, { sub: String(userId), issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }, "8h");
+    const token = await mint();
+    if (token === undefined) return base;
     // headerEditorEnabled, and not persisted: a stale token kept in the browser would outlive a restart's new secret.
     return { ...base, headers: JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2), shouldPersistHeaders: false, defaultEditorToolsVisibility: "headers" };
   };

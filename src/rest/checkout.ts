@@ -11,7 +11,7 @@ import { appliedCouponJson, checkoutJson, couponJson } from "./serializers.js";
 import { couponFromRest } from "./translate.js";
 
 /** The apply-coupon body's shape; the code itself is validated by the service, as for GraphQL. */
-const applyCouponBody = z.strictObject({ couponCode: z.unknown() });
+export const applyCouponBody = z.strictObject({ couponCode: z.unknown() });
 
 export function checkoutRoutes(config: Config): Router {
   const router = Router();

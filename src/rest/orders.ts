@@ -3,7 +3,7 @@ import type { Config } from "../config.js";
 import { id, parseInput } from "../lib/validation.js";
 import { pageRequestSchema } from "../services/pagination.js";
 import { getOrder, listOrdersForUser } from "../services/orders/queries.js";
-import { orderJson } from "./serializers.js";
+import { fulfillmentJson, orderJson } from "./serializers.js";
 import { fulfillOrder } from "../services/fulfillment/index.js";
 import { contextLogger, currentPrincipal } from "../lib/request-context.js";
 import type { Logger } from "../lib/logger.js";
@@ -21,15 +21,7 @@ export function orderRoutes(config: Config, logger: Logger): Router {
 
   router.post("/:orderId/fulfill", async (req, res) => {
     const orderId = parseInput(id, req.params.orderId, "orderId");
-    const result = await fulfillOrder(currentPrincipal(), orderId, contextLogger(logger));
-    res.json({
-      success: true,
-      orderId: result.orderId,
-      status: result.status,
-      carrier: result.carrier,
-      trackingNumber: result.trackingNumber,
-      message: result.alreadyFulfilled ? "Order was already fulfilled" : "Order fulfilled",
-    });
+    res.json(fulfillmentJson(await fulfillOrder(currentPrincipal(), orderId, contextLogger(logger))));
   });
 
   router.get("/:orderId", async (req, res) => {

@@ -17,12 +17,12 @@ import { methodNotAllowed, sendPage } from "./http.js";
 import { decimalToCents } from "./translate.js";
 
 const flag = z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).optional().transform((v) => v === "true" || v === "1");
-const bulkUploadQuery = z.object({ dryRun: flag, allowZeroPrices: flag });
+export const bulkUploadQuery = z.object({ dryRun: flag, allowZeroPrices: flag });
 
-const sampleCsvParams = z.object({
+export const sampleCsvParams = z.object({
   rows: z.coerce.number().int("must be an integer").min(0, "must not be negative").max(SAMPLE_CSV_MAX_ROWS, `must be at most ${SAMPLE_CSV_MAX_ROWS}`),
 });
-const sampleCsvQuery = z.object({
+export const sampleCsvQuery = z.object({
   invalidFraction: z.coerce.number().min(0, "must be between 0 and 1").max(1, "must be between 0 and 1").default(0),
 });
 

@@ -6,12 +6,19 @@ import type { AppliedCoupon, Coupon } from "../services/coupons/index.js";
 import type { BulkUploadJob } from "../services/bulk-import/jobs.js";
 import { jobProgress } from "../services/bulk-import/jobs.js";
 import type { CheckoutResult } from "../services/checkout/index.js";
+import type { FulfillmentResult } from "../services/fulfillment/index.js";
+import type { z } from "zod";
+import type * as shapes from "./openapi/shapes.js";
+import type { Wire } from "./openapi/shapes.js";
+
+/** The JSON of a documented shape (the OpenAPI document's components): the compiler keeps each serializer true to it. */
+type Json<S extends z.ZodType> = Wire<z.output<S>>;
 
 /** The storefront reads decimal amounts; each has its exact integer twin beside it. */
 export const money = (cents: number) => toDecimalNumber(cents as Cents);
 
 /** Timestamps print the same from a Date or from the stored ISO text. */
-export function productJson(p: Product | ProductRecord) {
+export function productJson(p: Product | ProductRecord): Json<typeof shapes.Product> {
   return {
     id: p.id,
     sku: p.sku,
@@ -27,7 +34,7 @@ export function productJson(p: Product | ProductRecord) {
 
 type Payment = Omit<PaymentDetails, "order">;
 
-export function paymentJson(p: Payment) {
+export function paymentJson(p: Payment): Json<typeof shapes.Payment> {
   return {
     id: p.id,
     orderId: p.orderId,
@@ -44,7 +51,7 @@ export function paymentJson(p: Payment) {
   };
 }
 
-export function orderJson(o: OrderDetails) {
+export function orderJson(o: OrderDetails): Json<typeof shapes.Order> {
   return {
     id: o.id,
     userId: o.userId,
@@ -80,7 +87,7 @@ export function orderJson(o: OrderDetails) {
   };
 }
 
-export function paymentWithOrderJson(p: PaymentDetails) {
+export function paymentWithOrderJson(p: PaymentDetails): Json<typeof shapes.PaymentWithOrder> {
   const { order } = p;
   return {
     ...paymentJson(p),
@@ -95,7 +102,7 @@ export function paymentWithOrderJson(p: PaymentDetails) {
   };
 }
 
-export function couponJson(c: Coupon) {
+export function couponJson(c: Coupon): Json<typeof shapes.Coupon> {
   return {
     id: c.id,
     code: c.code,
@@ -112,7 +119,7 @@ export function couponJson(c: Coupon) {
   };
 }
 
-export function bulkUploadJobJson(job: BulkUploadJob) {
+export function bulkUploadJobJson(job: BulkUploadJob): Json<typeof shapes.BulkUploadJob> {
   return {
     id: job.id,
     status: job.status,
@@ -132,9 +139,9 @@ export function bulkUploadJobJson(job: BulkUploadJob) {
   };
 }
 
-export function checkoutJson(r: CheckoutResult) {
+export function checkoutJson(r: CheckoutResult): Json<typeof shapes.CheckoutResult> {
   return {
-    success: true,
+    success: true as const,
     orderId: r.orderId,
     paymentId: r.paymentId,
     status: r.status,
@@ -148,7 +155,7 @@ export function checkoutJson(r: CheckoutResult) {
   };
 }
 
-export function appliedCouponJson(a: AppliedCoupon) {
+export function appliedCouponJson(a: AppliedCoupon): Json<typeof shapes.AppliedCoupon> {
   return {
     orderId: a.orderId,
     couponCode: a.couponCode,
@@ -161,9 +168,9 @@ export function appliedCouponJson(a: AppliedCoupon) {
   };
 }
 
-export function paymentResultJson(r: PaymentResult) {
+export function paymentResultJson(r: PaymentResult): Json<typeof shapes.PaymentResult> {
   return {
-    success: true,
+    success: true as const,
     paymentId: r.paymentId,
     orderId: r.orderId,
     status: r.status,
@@ -171,5 +178,16 @@ export function paymentResultJson(r: PaymentResult) {
     amountCents: r.amountCents,
     fraudScore: r.fraudScore,
     message: r.message,
+  };
+}
+
+export function fulfillmentJson(r: FulfillmentResult): Json<typeof shapes.FulfillmentResult> {
+  return {
+    success: true as const,
+    orderId: r.orderId,
+    status: r.status,
+    carrier: r.carrier,
+    trackingNumber: r.trackingNumber,
+    message: r.alreadyFulfilled ? "Order was already fulfilled" : "Order fulfilled",
   };
 }

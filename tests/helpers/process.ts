@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { FAST_FRAUD_CHECK, TEST_AUTH_SECRET } from "./server.js";
 import { createInterface } from "node:readline";
+import { loadConfig } from "../../src/config.js";
+import { checkRestAnswers } from "./contract-setup.js";
 
 export interface ServerProcess {
   url: string;
@@ -12,8 +14,9 @@ export interface ServerProcess {
 
 /** Starts `src/main.ts` in a child process (what `npm start` runs) and waits for its "listening" log line. */
 export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const childEnv = { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", AUTH_JWT_SECRET: TEST_AUTH_SECRET, ...Object.fromEntries(Object.entries(FAST_FRAUD_CHECK).map(([k, v]) => [k, String(v)])), ...env };
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "info", AUTH_JWT_SECRET: TEST_AUTH_SECRET, ...Object.fromEntries(Object.entries(FAST_FRAUD_CHECK).map(([k, v]) => [k, String(v)])), ...env },
+    env: childEnv,
     stdio: ["ignore", "pipe", "inherit"],
   });
   // "close": the process has exited and its output has been read to the end.
@@ -28,6 +31,7 @@ export function spawnServer(env: Record<string, string>): Promise<ServerProcess>
         logs.push(entry);
         if (entry.msg === "listening" && entry.url) {
           clearTimeout(timer);
+          checkRestAnswers(entry.url, loadConfig(childEnv));
           resolve({
             url: entry.url,
             child,

@@ -8,6 +8,7 @@ import { db } from "../../src/db/index.js";
 import { signToken } from "../../src/auth/sign.js";
 import { createLogger } from "../../src/lib/logger.js";
 import { startServer } from "../../src/server.js";
+import { checkRestAnswers } from "./contract-setup.js";
 
 export const TMP_DIR = join(process.cwd(), ".tmp");
 
@@ -61,6 +62,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}, options: 
   });
   const logger = options.captureLogs ? createLogger("info", sink) : createLogger(config.LOG_LEVEL);
   const running = await startServer(config, logger);
+  checkRestAnswers(running.url, config);
   const tokenFor = (userId?: number) => {
     if (!config.AUTH_JWT_SECRET) throw new Error("this test server has no shared secret to sign tokens with");
     const claims = { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE };

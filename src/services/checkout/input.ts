@@ -29,9 +29,9 @@ const checkoutSchema = (maxItems: number) =>
     couponCode: couponCode.nullish(),
   });
 
-// Building a zod schema costs more than parsing with it: one per limit.
+/** The checkout body's validator for a cart-size limit (one per limit: building a zod schema costs more than parsing with it). */
 const schemas = new Map<number, ReturnType<typeof checkoutSchema>>();
-function schemaFor(maxItems: number): ReturnType<typeof checkoutSchema> {
+export function checkoutInputSchema(maxItems: number): ReturnType<typeof checkoutSchema> {
   let schema = schemas.get(maxItems);
   if (!schema) schemas.set(maxItems, (schema = checkoutSchema(maxItems)));
   return schema;
@@ -51,7 +51,7 @@ export interface CheckoutInput {
  * idempotency fingerprint, so REST and GraphQL requests compare equal.
  */
 export function parseCheckoutInput(raw: unknown): CheckoutInput {
-  const input = parseInput(schemaFor(settings().maxCheckoutItems), raw);
+  const input = parseInput(checkoutInputSchema(settings().maxCheckoutItems), raw);
   const quantities = new Map<number, number>();
   for (const item of input.items) quantities.set(item.productId, (quantities.get(item.productId) ?? 0) + item.quantity);
   const items = [...quantities].map(([productId, quantity]) => ({ productId, quantity }));

@@ -1,0 +1,45 @@
+import { appendFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll } from "vitest";
+import type { Config } from "../../src/config.js";
+import { OpenApiContract } from "./openapi-contract.js";
+
+/** Where each test file notes what it checked; the summary reporter reads it (the same path as in summary-reporter.ts). */
+const CONTRACT_LOG_DIR = join(process.cwd(), ".tmp", "openapi-contract");
+
+/**
+ * Every REST answer the suite receives is checked against the OpenAPI
+ * document of the server that sent it (a setup file: it wraps fetch for every
+ * test file). A departure fails the file; the run's summary counts what was
+ * checked (helpers/summary-reporter.ts).
+ */
+const contracts = new Map<string, OpenApiContract>();
+const departures: string[] = [];
+const seen: string[] = [];
+
+/** Checks this server's REST answers from now on. */
+export function checkRestAnswers(url: string, config: Config): void {
+  contracts.set(new URL(url).origin, OpenApiContract.for(config));
+}
+
+const realFetch = globalThis.fetch;
+globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
+  const response = await realFetch(input, init);
+  const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
+  const contract = contracts.get(url.origin);
+  const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
+  if (!contract || !url.pathname.startsWith("/api/") || method === "HEAD") return response;
+  const json = (response.headers.get("content-type") ?? "").startsWith("application/json");
+  const body = json ? await response.clone().text() : undefined;
+  departures.push(...contract.check({ method, url: url.href, status: response.status, headers: response.headers, body }));
+  seen.push(`${contract.operationOf(method, url.pathname)?.operation.operationId ?? "(no route)"} ${response.status}`);
+  return response;
+};
+
+afterAll(() => {
+  if (seen.length > 0) {
+    mkdirSync(CONTRACT_LOG_DIR, { recursive: true });
+    appendFileSync(join(CONTRACT_LOG_DIR, `${process.pid}.log`), `${seen.join("\n")}\n`);
+  }
+  if (departures.length > 0) throw new Error(`REST answers that depart from the OpenAPI document:\n${[...new Set(departures)].join("\n")}`);
+});
