@@ -60,6 +60,24 @@ export const builder = new SchemaBuilder<{
     cursorType: "String",
     nodeQueryOptions: false,
     nodesQueryOptions: false,
+    // The types and fields every connection shares (docs/api.md, "Connections"); each connection describes its own types.
+    pageInfoTypeOptions: { description: "Where a connection's page sits: the cursors at its ends and whether more items lie before or after it." },
+    hasNextPageFieldOptions: { description: "Whether more items follow this page (when paging backward with `before`, always true)." },
+    hasPreviousPageFieldOptions: { description: "Whether items precede this page (when paging forward with `after`, always true)." },
+    startCursorFieldOptions: { description: "Cursor of the page's first edge, to send as `before`; do not rely on it when `edges` is empty." },
+    endCursorFieldOptions: { description: "Cursor of the page's last edge, to send as `after`; do not rely on it when `edges` is empty." },
+    edgesFieldOptions: { description: "The page's items with their cursors, in the connection's order." },
+    pageInfoFieldOptions: { description: "Cursors and whether more pages exist." },
+    cursorFieldOptions: { description: "Opaque cursor of this item: send it as `after` or `before`, never parse it." },
+    nodeFieldOptions: { description: "The item." },
+    firstArgOptions: {
+      description: "How many items to return going forward, at most 100 (a literal over 100 is VALIDATION_FAILED, a variable is cut to 100). Every connection needs `first` or `last` (else VALIDATION_FAILED).",
+    },
+    lastArgOptions: {
+      description: "How many items to return going backward, from `before` or from the end, at most 100. Every connection needs `first` or `last` (else VALIDATION_FAILED).",
+    },
+    afterArgOptions: { description: "Returns the items after this cursor (an edge's `cursor` or `pageInfo.endCursor`); a string this API did not issue is VALIDATION_FAILED." },
+    beforeArgOptions: { description: "Returns the items before this cursor (an edge's `cursor` or `pageInfo.startCursor`); a string this API did not issue is VALIDATION_FAILED." },
   },
 });
 
@@ -67,7 +85,7 @@ export const builder = new SchemaBuilder<{
 const badInput = (message: string) => new GraphQLError(message, { extensions: { code: "VALIDATION_FAILED" } });
 
 builder.scalarType("DateTime", {
-  description: "An instant, as an ISO 8601 string in UTC",
+  description: "An instant as an ISO 8601 string, sent in UTC with milliseconds (2026-01-31T09:30:00.000Z). Inputs should carry Z or an offset; one that does not parse is VALIDATION_FAILED.",
   serialize: (value) => value.toISOString(),
   parseValue: (value) => {
     const date = typeof value === "string" ? new Date(value) : new Date(NaN);
@@ -77,7 +95,7 @@ builder.scalarType("DateTime", {
 });
 
 builder.scalarType("Upload", {
-  description: "A file sent per the GraphQL multipart request spec",
+  description: "A file sent per the GraphQL multipart request spec, input only. The request needs a CSRF preflight header (such as apollo-require-preflight) or it is CSRF_PREFLIGHT_REQUIRED.",
   serialize: () => {
     throw new TypeError("Upload is an input type");
   },
@@ -87,5 +105,10 @@ builder.scalarType("Upload", {
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
+// Root fields open with who may call them: "Anyone", "Signed in" or "Admins only".
+builder.queryType({
+  description: "Reads: a signed-in field answers UNAUTHENTICATED to an anonymous caller, an admins-only one also FORBIDDEN to a customer. Errors carry their code in extensions.code.",
+});
+builder.mutationType({
+  description: "Writes: a signed-in field answers UNAUTHENTICATED to an anonymous caller, an admins-only one also FORBIDDEN to a customer. Errors carry their code in extensions.code, and retryable ones extensions.retryAfterSeconds.",
+});

@@ -7,6 +7,10 @@ export function formatUsd(cents: number): string {
   return `$${Number(whole).toLocaleString("en-US")}.${fraction}`;
 }
 
+/** The `idempotencyKey` argument of checkout and processPayment (docs/idempotency.md). */
+export const IDEMPOTENCY_KEY =
+  "Names this operation so a retry never charges twice, as REST's Idempotency-Key does: 1-255 printable ASCII characters (a UUID, say), scoped to the caller and the order's user. The same key and input within its lifetime (24 hours by default) replays the first answer (replayed: true, or the same error); other input is IDEMPOTENCY_KEY_REUSED, a request still running IDEMPOTENCY_KEY_IN_USE, an empty key IDEMPOTENCY_KEY_REQUIRED.";
+
 /** GraphQL ID arguments carry the raw database id; anything else is VALIDATION_FAILED. */
 export function parseId(value: string | number, field = "id"): number {
   return parseInput(idSchema, value, field);

@@ -5,44 +5,62 @@ import { OrderStatus } from "../generated/sqlite/enums.js";
 import { findOrder, findVisibleOrder } from "../services/orders/queries.js";
 import { fulfillOrder, type FulfillmentResult } from "../services/fulfillment/index.js";
 
-builder.enumType(OrderStatus, { name: "OrderStatus" });
+builder.enumType(OrderStatus, {
+  name: "OrderStatus",
+  description: "Where an order is in its lifecycle: PENDING -> PAID -> PROCESSING -> FULFILLED, or CANCELLED, or FAILED.",
+  values: {
+    PENDING: { description: "Placed and unpaid: its stock is reserved until reservedUntil, and it may be paid or given a coupon." },
+    PAID: { description: "Paid (or free): its stock is committed and it awaits fulfilment." },
+    PROCESSING: { description: "Fulfilment has started: the shipment is being created." },
+    FULFILLED: { description: "Shipped: the shipment field holds the carrier and tracking number. Final." },
+    CANCELLED: { description: "Left unpaid past reservedUntil: its stock and coupon redemption were given back. Final." },
+    FAILED: { description: "Fulfilment failed for good; failureReason says why. Final." },
+  },
+});
 
 export const OrderRef = builder.prismaObject("Order", {
+  description: "A customer's order. Only its owner and admins may read it; to anyone else it does not exist (NOT_FOUND).",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    status: t.expose("status", { type: OrderStatus }),
-    user: t.relation("user"),
-    items: t.field({ type: [OrderItemRef], resolve: (order, _args, ctx) => ctx.loaders.itemsByOrder.load(order.id) }),
-    payments: t.relation("payments", { query: { orderBy: { id: "asc" } } }),
-    shipment: t.relation("shipment", { nullable: true }),
-    coupon: t.relation("coupon", { nullable: true }),
-    subtotalCents: t.exposeInt("subtotalCents"),
-    discountCents: t.exposeInt("discountCents"),
-    totalCents: t.exposeInt("totalCents"),
-    totalFormatted: t.string({ resolve: (o) => formatUsd(o.totalCents) }),
-    reservedUntil: t.expose("reservedUntil", { type: "DateTime", nullable: true }),
-    failureReason: t.exposeString("failureReason", { nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
-    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    id: t.exposeID("id", { description: "The order's database id, the same as in REST." }),
+    status: t.expose("status", { type: OrderStatus, description: "Where the order is in its lifecycle." }),
+    user: t.relation("user", { description: "The customer the order is for." }),
+    items: t.field({ type: [OrderItemRef], description: "The ordered lines, one per product.", resolve: (order, _args, ctx) => ctx.loaders.itemsByOrder.load(order.id) }),
+    payments: t.relation("payments", { query: { orderBy: { id: "asc" } }, description: "Every payment attempt on the order, oldest first, failed ones included." }),
+    shipment: t.relation("shipment", { nullable: true, description: "The shipment once the order is FULFILLED; null before." }),
+    coupon: t.relation("coupon", { nullable: true, description: "The coupon applied at checkout or by applyCoupon; null when none." }),
+    subtotalCents: t.exposeInt("subtotalCents", { description: "The sum of the lines' lineTotalCents, in integer cents." }),
+    discountCents: t.exposeInt("discountCents", { description: "The coupon's discount in integer cents, never more than the subtotal; 0 without a coupon." }),
+    totalCents: t.exposeInt("totalCents", { description: "What the order costs: subtotalCents minus discountCents, in integer cents." }),
+    totalFormatted: t.string({ description: "The total for display, such as $1,234.50; compute with totalCents.", resolve: (o) => formatUsd(o.totalCents) }),
+    reservedUntil: t.expose("reservedUntil", {
+      type: "DateTime",
+      nullable: true,
+      description: "While PENDING: when the stock reservation lapses, after which the unpaid order is CANCELLED. Null once paid or cancelled.",
+    }),
+    failureReason: t.exposeString("failureReason", { nullable: true, description: "Why the order was CANCELLED or FAILED, as text for people; null otherwise." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the order was placed." }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime", description: "When the order last changed." }),
   }),
 });
 
 const OrderItemRef = builder.prismaObject("OrderItem", {
+  description: "One line of an order: a product and how many of it.",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    product: t.field({ type: ProductRef, resolve: (item, _args, ctx) => ctx.loaders.productById.load(item.productId) }),
-    quantity: t.exposeInt("quantity"),
-    unitPriceCents: t.exposeInt("unitPriceCents", { description: "The price when the order was placed" }),
-    lineTotalCents: t.exposeInt("lineTotalCents"),
+    id: t.exposeID("id", { description: "The line's database id." }),
+    product: t.field({ type: ProductRef, description: "The product as it is now (its price may have changed since).", resolve: (item, _args, ctx) => ctx.loaders.productById.load(item.productId) }),
+    quantity: t.exposeInt("quantity", { description: "Units ordered, 1 to 1,000." }),
+    unitPriceCents: t.exposeInt("unitPriceCents", { description: "The product's price in integer cents when the order was placed." }),
+    lineTotalCents: t.exposeInt("lineTotalCents", { description: "The line's total in integer cents: unitPriceCents times quantity." }),
   }),
 });
 
 builder.prismaObject("Shipment", {
+  description: "The parcel that fulfils an order; an order has at most one.",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    carrier: t.exposeString("carrier"),
-    trackingNumber: t.exposeString("trackingNumber"),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    id: t.exposeID("id", { description: "The shipment's database id." }),
+    carrier: t.exposeString("carrier", { description: "The carrier's name, as the shipping provider gives it." }),
+    trackingNumber: t.exposeString("trackingNumber", { description: "The carrier's tracking number, unique across shipments." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the shipment was recorded." }),
   }),
 });
 
@@ -51,17 +69,19 @@ builder.queryFields((t) => ({
     authScopes: { signedIn: true },
     type: "Order",
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
+    description: "Signed in: an order by id, for its owner or an admin. Null with NOT_FOUND when it does not exist or is another customer's.",
+    args: { id: t.arg.id({ required: true, description: "The order's id, a positive integer (else VALIDATION_FAILED)." }) },
     resolve: (query, _root, args, ctx) => findVisibleOrder(ctx.principal, query, parseId(args.id)),
   }),
 }));
 
 const FulfillOrderPayload = builder.objectRef<FulfillmentResult>("FulfillOrderPayload").implement({
+  description: "The result of fulfillOrder: the order is FULFILLED.",
   fields: (t) => ({
-    order: t.field({ type: OrderRef, resolve: (p) => findOrder({}, p.orderId).then((o) => o!) }),
-    trackingNumber: t.exposeString("trackingNumber"),
-    carrier: t.exposeString("carrier"),
-    alreadyFulfilled: t.exposeBoolean("alreadyFulfilled"),
+    order: t.field({ type: OrderRef, description: "The order, now FULFILLED.", resolve: (p) => findOrder({}, p.orderId).then((o) => o!) }),
+    trackingNumber: t.exposeString("trackingNumber", { description: "The shipment's tracking number." }),
+    carrier: t.exposeString("carrier", { description: "The shipment's carrier." }),
+    alreadyFulfilled: t.exposeBoolean("alreadyFulfilled", { description: "True when the order had already been fulfilled (by an earlier or concurrent call): nothing new was shipped." }),
   }),
 });
 
@@ -69,7 +89,9 @@ builder.mutationFields((t) => ({
   fulfillOrder: t.field({
     authScopes: { admin: "fulfil orders" },
     type: FulfillOrderPayload,
-    args: { orderId: t.arg.id({ required: true }) },
+    description:
+      "Admins only: ships a PAID order and marks it FULFILLED; safe to repeat, a fulfilled order answers with its shipment. Errors: NOT_FOUND, ORDER_NOT_PAID, FULFILLMENT_FAILED (the order is now FAILED), SHIPPING_UNAVAILABLE (retry; the order stays PROCESSING).",
+    args: { orderId: t.arg.id({ required: true, description: "The order's id, a positive integer (else VALIDATION_FAILED)." }) },
     resolve: (_root, args, ctx) => fulfillOrder(ctx.principal, parseId(args.orderId, "orderId"), ctx.logger),
   }),
 }));

@@ -1,23 +1,39 @@
 import { builder } from "./builder.js";
-import { parseId } from "./fields.js";
 import { PaymentStatus } from "../generated/sqlite/enums.js";
 import { findPayment, findVisiblePayment, processPayment, type PaymentResult } from "../services/payments/index.js";
 import { unwrapOutcome } from "./outcome.js";
+import { IDEMPOTENCY_KEY, parseId } from "./fields.js";
 
-builder.enumType(PaymentStatus, { name: "PaymentStatus" });
+builder.enumType(PaymentStatus, {
+  name: "PaymentStatus",
+  description: "Where a payment attempt stands.",
+  values: {
+    PENDING: { description: "Opened: the card is being charged, or a crashed attempt awaits its retry." },
+    COMPLETED: { description: "The card was charged and the order paid." },
+    FAILED: { description: "The attempt failed (failureCode says why) and the order stayed payable." },
+    REFUNDED: { description: "Refunded. No operation sets this status yet." },
+  },
+});
 
 export const PaymentRef = builder.prismaObject("Payment", {
+  description: "One attempt to pay an order. Only the order's owner and admins may read it; to anyone else it does not exist (NOT_FOUND).",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    order: t.relation("order"),
-    status: t.expose("status", { type: PaymentStatus }),
-    amountCents: t.exposeInt("amountCents"),
-    paymentMethod: t.exposeString("paymentMethod"),
-    cardLast4: t.exposeString("cardLast4", { nullable: true }),
-    fraudScore: t.exposeFloat("fraudScore", { nullable: true }),
-    failureCode: t.exposeString("failureCode", { nullable: true }),
-    failureMessage: t.exposeString("failureMessage", { nullable: true }),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    id: t.exposeID("id", { description: "The payment's database id, the same as in REST." }),
+    order: t.relation("order", { description: "The order this payment is for." }),
+    status: t.expose("status", { type: PaymentStatus, description: "Where the attempt stands." }),
+    amountCents: t.exposeInt("amountCents", { description: "The amount charged or attempted in integer cents: always the order's total when the attempt opened." }),
+    paymentMethod: t.exposeString("paymentMethod", { description: "The payment method named by the caller, such as credit_card." }),
+    cardLast4: t.exposeString("cardLast4", { nullable: true, description: "The card's last 4 digits; null when none was sent." }),
+    fraudScore: t.exposeFloat("fraudScore", {
+      nullable: true,
+      description: "The fraud service's risk score from 0 to 1: one at or above the server's threshold fails the payment with fraud_rejected. Null when an admin skipped the check.",
+    }),
+    failureCode: t.exposeString("failureCode", {
+      nullable: true,
+      description: "Why the payment FAILED: card_declined, fraud_rejected, or abandoned (the attempt stopped before a charge was confirmed). Null otherwise.",
+    }),
+    failureMessage: t.exposeString("failureMessage", { nullable: true, description: "The failure as text for people; null unless FAILED." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the attempt opened." }),
   }),
 });
 
@@ -26,27 +42,30 @@ builder.queryFields((t) => ({
     authScopes: { signedIn: true },
     type: "Payment",
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
+    description: "Signed in: a payment by id, for its order's owner or an admin. Null with NOT_FOUND when it does not exist or is another customer's.",
+    args: { id: t.arg.id({ required: true, description: "The payment's id, a positive integer (else VALIDATION_FAILED)." }) },
     resolve: (query, _root, args, ctx) => findVisiblePayment(ctx.principal, query, parseId(args.id)),
   }),
 }));
 
 const ProcessPaymentInput = builder.inputType("ProcessPaymentInput", {
+  description: "What to pay and how; the amount charged is always the order's total.",
   fields: (t) => ({
-    orderId: t.id({ required: true }),
-    amountCents: t.int({ description: "Optional check: must equal the order total" }),
-    paymentMethod: t.string({ required: true }),
-    cardLast4: t.string(),
-    skipFraudCheck: t.boolean({ defaultValue: false, description: "Like REST /process-simple" }),
+    orderId: t.id({ required: true, description: "The PENDING order to pay: unknown or another customer's is NOT_FOUND, one not PENDING is ORDER_NOT_PENDING." }),
+    amountCents: t.int({ description: "Optional check in integer cents: when sent it must equal the order's totalCents, else AMOUNT_MISMATCH." }),
+    paymentMethod: t.string({ required: true, description: "A lower-case method name such as credit_card: a letter, then up to 31 letters, digits or underscores." }),
+    cardLast4: t.string({ description: "The card's last 4 digits. The simulated card gateway declines 0002 and approves any other card." }),
+    skipFraudCheck: t.boolean({ defaultValue: false, description: "Admins only (a customer gets FORBIDDEN): pay without the fraud check, like REST /process-simple. Audited." }),
   }),
 });
 
 const ProcessPaymentPayload = builder.objectRef<PaymentResult & { replayed: boolean }>("ProcessPaymentPayload").implement({
+  description: "A successful payment: the order is PAID. Declines and fraud rejections are errors, not payloads.",
   fields: (t) => ({
-    payment: t.field({ type: PaymentRef, resolve: (p) => findPayment({}, p.paymentId).then((found) => found!) }),
-    fraudScore: t.exposeFloat("fraudScore", { nullable: true }),
-    replayed: t.exposeBoolean("replayed"),
-    message: t.exposeString("message"),
+    payment: t.field({ type: PaymentRef, description: "The COMPLETED payment, read as it is now.", resolve: (p) => findPayment({}, p.paymentId).then((found) => found!) }),
+    fraudScore: t.exposeFloat("fraudScore", { nullable: true, description: "The fraud service's score from 0 to 1; null when the check was skipped." }),
+    replayed: t.exposeBoolean("replayed", { description: "True when this answer was replayed for a repeated idempotency key: nothing ran again." }),
+    message: t.exposeString("message", { description: "A summary for people; do not parse it." }),
   }),
 });
 
@@ -54,9 +73,11 @@ builder.mutationFields((t) => ({
   processPayment: t.field({
     authScopes: { signedIn: true },
     type: ProcessPaymentPayload,
+    description:
+      "Signed in: the order's owner or an admin pays a PENDING order its total, after the fraud check. Errors: NOT_FOUND, ORDER_NOT_PENDING, AMOUNT_MISMATCH, FRAUD_REJECTED or PAYMENT_DECLINED (nothing charged, the order stays payable), FORBIDDEN, VALIDATION_FAILED, IDEMPOTENCY_KEY_*, RATE_LIMITED, and FRAUD_CHECK_UNAVAILABLE or PAYMENT_GATEWAY_UNAVAILABLE (retry with the same key).",
     args: {
-      input: t.arg({ type: ProcessPaymentInput, required: true }),
-      idempotencyKey: t.arg.string({ required: true }),
+      input: t.arg({ type: ProcessPaymentInput, required: true, description: "The order to pay and the card." }),
+      idempotencyKey: t.arg.string({ required: true, description: IDEMPOTENCY_KEY }),
     },
     resolve: async (_root, { input: { skipFraudCheck, ...input }, idempotencyKey }, ctx) =>
       unwrapOutcome(await processPayment(ctx.principal, input, idempotencyKey, { fraudCheck: !skipFraudCheck })),

@@ -10,22 +10,26 @@ import { OrderRef } from "./order.js";
  * connections) or WebSocket (graphql-ws). Each streams the record now, then
  * on every change, and completes at its final state.
  */
-builder.subscriptionType({});
+builder.subscriptionType({
+  description:
+    "Live updates over Server-Sent Events (Accept: text/event-stream, graphql-sse) or WebSocket (graphql-ws). Each streams the record now, then after every change, and completes at its final state.",
+});
 
 builder.subscriptionFields((t) => ({
   bulkUploadJobProgress: t.field({
     authScopes: { admin: "see bulk upload jobs" },
     type: Job,
-    description: "A bulk import's status, counts and progress after every committed batch; completes with COMPLETED or FAILED. Admins only.",
-    args: { id: t.arg.id({ required: true }) },
+    description: "Admins only: a bulk import's status, counts and progress after every committed batch; completes with COMPLETED or FAILED. An unknown id is NOT_FOUND.",
+    args: { id: t.arg.id({ required: true, description: "The job's id, a positive integer (else VALIDATION_FAILED)." }) },
     subscribe: (_root, args, ctx) => watchBulkUploadJob(ctx.principal, parseId(args.id)),
     resolve: (job) => job,
   }),
   orderStatusChanged: t.field({
     authScopes: { signedIn: true },
     type: OrderRef,
-    description: "An order as its status moves (PENDING, PAID, PROCESSING, ...); completes at FULFILLED, CANCELLED or FAILED. Its owner or an admin.",
-    args: { orderId: t.arg.id({ required: true }) },
+    description:
+      "Signed in: an order as its status moves (PENDING, PAID, PROCESSING, ...), for its owner or an admin; completes at FULFILLED, CANCELLED or FAILED. Unknown or another customer's is NOT_FOUND.",
+    args: { orderId: t.arg.id({ required: true, description: "The order's id, a positive integer (else VALIDATION_FAILED)." }) },
     subscribe: (_root, args, ctx) => watchOrder(ctx.principal, parseId(args.orderId)),
     resolve: (order) => order,
   }),

@@ -8,14 +8,15 @@ import { findUsers, findVisibleUser } from "../services/users/index.js";
 import { whoAmI, type Caller } from "../services/users/me.js";
 
 const UserRef = builder.prismaObject("User", {
+  description: "A shop customer. Only the user themself and admins may read it; to anyone else it does not exist (NOT_FOUND).",
   fields: (t) => ({
-    id: t.exposeID("id"),
-    name: t.exposeString("name"),
-    email: t.exposeString("email"),
-    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    id: t.exposeID("id", { description: "The user's database id, the same as in REST and as a customer token's sub." }),
+    name: t.exposeString("name", { description: "Display name." }),
+    email: t.exposeString("email", { description: "E-mail address, stored lower-cased." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the user was created." }),
     orders: t.connection({
       type: OrderRef,
-      description: "The user's orders, newest first",
+      description: "The user's orders in every status, newest first.",
       resolve: (user, args) =>
         resolveCursorConnection<Promise<Order[]>>({ args, toCursor: (o: Order) => encodeCursor(o.id), maxSize: MAX_CONNECTION_SIZE }, (page) =>
           orderWindow(user.id, {
@@ -25,8 +26,9 @@ const UserRef = builder.prismaObject("User", {
             oldestFirst: page.inverted,
           }),
         ),
-    }),
+    }, { description: "A page of a user's orders, newest first." }, { description: "An order and its cursor." }),
     orderCount: t.int({
+      description: "How many orders the user has, in every status.",
       resolve: (user, _args, ctx) => ctx.loaders.orderCountByUser.load(user.id),
     }),
   }),
@@ -37,28 +39,34 @@ builder.queryFields((t) => ({
     authScopes: { admin: "list users" },
     type: "User",
     cursor: "id",
-    description: "Users, newest first",
+    description: "Admins only: every user, newest first.",
     resolve: (query, _root, _args, ctx) => findUsers(ctx.principal, query),
-  }),
+  }, { description: "A page of users, newest first." }, { description: "A user and its cursor." }),
   user: t.field({
     authScopes: { signedIn: true },
     type: UserRef,
     nullable: true,
-    args: { id: t.arg.id({ required: true }) },
+    description: "Signed in: a user by id, for the user themself or an admin. Null with NOT_FOUND when it does not exist or is another user.",
+    args: { id: t.arg.id({ required: true, description: "The user's id, a positive integer (else VALIDATION_FAILED)." }) },
     resolve: (_root, args, ctx) => findVisibleUser(ctx.principal, parseId(args.id)),
   }),
 }));
 
 const CallerRef = builder.objectRef<Caller>("Caller").implement({
-  description: "Who the bearer token says the caller is",
+  description: "Who the bearer token says the caller is.",
   fields: (t) => ({
-    kind: t.exposeString("kind", { description: "customer or admin" }),
-    sub: t.exposeString("sub", { description: "The token's subject: a customer's user id, or the identity provider's id of a staff account" }),
-    roles: t.exposeStringList("roles"),
-    user: t.field({ type: UserRef, nullable: true, description: "A customer's own profile", resolve: (caller) => caller.user }),
+    kind: t.exposeString("kind", { description: "Either customer or admin, in lower case." }),
+    sub: t.exposeString("sub", { description: "The token's subject: a customer's user id, or the identity provider's id of a staff account." }),
+    roles: t.exposeStringList("roles", { description: "An admin token's roles claim (it contains admin); always empty for a customer." }),
+    user: t.field({ type: UserRef, nullable: true, description: "A customer's own profile; null for an admin, who is a staff account, not a shop user.", resolve: (caller) => caller.user }),
   }),
 });
 
 builder.queryFields((t) => ({
-  me: t.field({ type: CallerRef, authScopes: { signedIn: true }, resolve: (_root, _args, ctx) => whoAmI(ctx.principal) }),
+  me: t.field({
+    type: CallerRef,
+    authScopes: { signedIn: true },
+    description: "Signed in: who the bearer token says the caller is.",
+    resolve: (_root, _args, ctx) => whoAmI(ctx.principal),
+  }),
 }));

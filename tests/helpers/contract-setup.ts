@@ -28,7 +28,8 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => 
   const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
   const contract = contracts.get(url.origin);
   const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
-  if (!contract || !url.pathname.startsWith("/api/") || method === "HEAD") return response;
+  // HEAD has no body to check; OPTIONS is a browser's CORS preflight, answered by the edge for any path.
+  if (!contract || !url.pathname.startsWith("/api/") || method === "HEAD" || method === "OPTIONS") return response;
   const json = (response.headers.get("content-type") ?? "").startsWith("application/json");
   const body = json ? await response.clone().text() : undefined;
   departures.push(...contract.check({ method, url: url.href, status: response.status, headers: response.headers, body }));

@@ -20,7 +20,9 @@ export default class SummaryReporter implements Reporter {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
+    let failedFiles = 0;
     for (const module of testModules) {
+      if (module.state() === "failed") failedFiles++;
       for (const test of module.children.allTests()) {
         const state = test.result().state;
         if (state === "passed") passed++;
@@ -28,7 +30,9 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
     }
-    process.stdout.write(`\n${contractSummary()}vitest: ${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+    // A file can fail outside its tests (a hook, the contract check after them): say so on the line CI reads.
+    const files = failedFiles > 0 ? `, ${failedFiles} file${failedFiles > 1 ? "s" : ""} failed` : "";
+    process.stdout.write(`\n${contractSummary()}vitest: ${passed} passed, ${failed} failed, ${skipped} skipped${files}\n`);
   }
 }
 
