@@ -14,7 +14,7 @@ import { graphqlHandlers } from "./graphql/http.js";
 import { createGraphQLServer } from "./graphql/server.js";
 import type { Logger } from "./lib/logger.js";
 import { createMetricsRegistry } from "./lib/metrics.js";
-import { apiInfo, health, metricsRoute } from "./ops.js";
+import { apiInfo, health, metricsRoute, type Lifecycle } from "./ops.js";
 import { errorHandler } from "./rest/errors.js";
 import { mountRestApi } from "./rest/index.js";
 import { apiReference } from "./rest/reference.js";
@@ -24,6 +24,8 @@ export interface AppDeps {
   logger: Logger;
   metrics?: Registry;
   authenticator?: Authenticator;
+  /** Set to draining by a shutdown: new requests are refused, probes say so. */
+  lifecycle?: Lifecycle;
 }
 
 export interface App {
@@ -38,12 +40,13 @@ export function createApp(config: Config, deps: AppDeps): App {
   const { logger } = deps;
   const metrics = deps.metrics ?? createMetricsRegistry(databaseGauges());
   const authenticator = deps.authenticator ?? createAuthenticator(config);
+  const lifecycle = deps.lifecycle ?? { draining: false };
   countQueriesPerRequest();
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(requestScope(logger));
-  app.use(capacity({ bodyTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS, uploadTimeoutMs: config.HTTP_UPLOAD_TIMEOUT_MS, maxInFlight: config.HTTP_MAX_IN_FLIGHT }));
+  app.use(capacity({ bodyTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS, uploadTimeoutMs: config.HTTP_UPLOAD_TIMEOUT_MS, maxInFlight: config.HTTP_MAX_IN_FLIGHT }, lifecycle));
   app.use(cors(config.CORS_ORIGINS));
   app.use(compressWhenAsked());
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
@@ -51,7 +54,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const restEndpoints = mountRestApi(app, config, logger);
   app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", "GET /openapi.json", "GET /docs", ...restEndpoints()]));
   app.use(apiReference(config, authenticator));
-  app.get("/health", authenticate(authenticator), health);
+  app.get("/health", authenticate(authenticator), health(lifecycle));
   app.get("/metrics", metricsRoute(metrics, config));
   const yoga = createGraphQLServer(config, logger, metrics, authenticator);
   app.all("/graphql", ...graphqlHandlers(config, yoga, authenticator));

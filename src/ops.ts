@@ -25,22 +25,34 @@ export function apiInfo(endpoints: () => string[]): RequestHandler {
   };
 }
 
+/** Whether the server is shutting down: it then refuses new work and says so to probes (src/server.ts). */
+export interface Lifecycle {
+  draining: boolean;
+}
+
 /**
- * `GET /health`: 200 when the database answers within a second, else 503.
+ * `GET /health`: 200 when the database answers within a second, else 503; 503
+ * `draining` once a shutdown began, so a load balancer stops sending traffic.
  * Anyone learns whether it is up; only an admin sees the version and the pool.
  */
-export const health: RequestHandler = async (_req, res) => {
-  const detailed = isAdmin(currentPrincipal());
-  const started = performance.now();
-  try {
-    await withTimeout(pingDatabase(), HEALTH_TIMEOUT_MS);
-    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-    res.json(detailed ? { status: "ok", version: pkg.version, checks: { database: { status: "ok", latencyMs, pool: poolState() } } } : { status: "ok" });
-  } catch (error) {
-    requestContext()?.logger.warn({ err: error }, "health check failed");
-    res.status(503).json(detailed ? { status: "unavailable", version: pkg.version, checks: { database: { status: "error" } } } : { status: "unavailable" });
-  }
-};
+export function health(lifecycle: Lifecycle): RequestHandler {
+  return async (_req, res) => {
+    const detailed = isAdmin(currentPrincipal());
+    if (lifecycle.draining) {
+      res.status(503).json(detailed ? { status: "draining", version: pkg.version } : { status: "draining" });
+      return;
+    }
+    const started = performance.now();
+    try {
+      await withTimeout(pingDatabase(), HEALTH_TIMEOUT_MS);
+      const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+      res.json(detailed ? { status: "ok", version: pkg.version, checks: { database: { status: "ok", latencyMs, pool: poolState() } } } : { status: "ok" });
+    } catch (error) {
+      requestContext()?.logger.warn({ err: error }, "health check failed");
+      res.status(503).json(detailed ? { status: "unavailable", version: pkg.version, checks: { database: { status: "error" } } } : { status: "unavailable" });
+    }
+  };
+}
 
 /**
  * `GET /metrics`: the Prometheus text format, only with `Authorization: Bearer

@@ -10,7 +10,8 @@ import { createLogger, type Logger } from "./lib/logger.js";
 import { startMaintenance } from "./services/maintenance.js";
 import { startBulkImportWorker } from "./services/bulk-import/worker.js";
 import { startOutboxWorker } from "./services/outbox.js";
-import { startChangeNotices, stopChangeNotices } from "./services/events/index.js";
+import { endSubscriptions, startChangeNotices, stopChangeNotices } from "./services/events/index.js";
+import { settleWork } from "./lib/in-flight.js";
 import { attachGraphqlWs } from "./graphql/ws.js";
 import { configureServices } from "./services/settings.js";
 
@@ -18,7 +19,12 @@ export interface RunningServer {
   server: Server;
   url: string;
   logger: Logger;
-  /** Stops accepting, lets in-flight requests finish (up to the shutdown timeout), closes the database. */
+  /**
+   * Stops accepting (new requests on open connections get 503 and
+   * `Connection: close`), ends subscriptions, lets the work requests started
+   * finish (up to SHUTDOWN_TIMEOUT_MS, even for clients that went away),
+   * stops the workers at a checkpoint, then closes the database.
+   */
   stop(): Promise<void>;
   /** Runs the periodic housekeeping (reservation expiry, key purge) now. */
   runMaintenance(): Promise<void>;
@@ -52,7 +58,8 @@ export async function startServer(config: Config, logger = createLogger(config.L
     : undefined;
   const outbox = startOutboxWorker({ pollMs: config.OUTBOX_POLL_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, logger });
   // Timeouts are checked every connectionsCheckingInterval (Node's default: 30 s).
-  const { app, yoga, authenticator } = createApp(config, { logger });
+  const lifecycle = { draining: false };
+  const { app, yoga, authenticator } = createApp(config, { logger, lifecycle });
   const server = createServer({ connectionsCheckingInterval: Math.min(1_000, config.HTTP_HEADERS_TIMEOUT_MS) }, app);
   const websockets = attachGraphqlWs(server, yoga, authenticator, logger);
   await startChangeNotices(logger);
@@ -78,10 +85,17 @@ export async function startServer(config: Config, logger = createLogger(config.L
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      const deadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS;
+      lifecycle.draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      await websockets.close();
       server.closeIdleConnections();
-      const force = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS);
+      await endSubscriptions();
+      await websockets.close();
+      const unfinished = await settleWork(deadline - Date.now());
+      if (unfinished > 0) logger.error({ unfinished }, "shutdown deadline passed with requests still running");
+      // Connections idle now are closed; one still sending an answer gets until the deadline.
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - Date.now()));
       await closed;
       clearTimeout(force);
       await maintenance.stop();

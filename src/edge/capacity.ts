@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from "express";
 import { DomainError, TransientError } from "../errors.js";
 import { requestContext } from "../lib/request-context.js";
+import type { Lifecycle } from "../ops.js";
 
 /**
  * What one slow or greedy client can hold (docs/hardening.md): a body must
@@ -21,11 +22,21 @@ export interface CapacityLimits {
 /** Probes and scrapes are never shed: an overloaded gateway must still say so. */
 const UNSHED = new Set(["/health", "/metrics"]);
 
-export function capacity(limits: CapacityLimits): RequestHandler {
+/**
+ * Once a shutdown began (`lifecycle.draining`), a new request on a kept-alive
+ * connection is answered 503 with `Connection: close`: its client retries on
+ * another instance, while the requests already in flight finish.
+ */
+export function capacity(limits: CapacityLimits, lifecycle: Lifecycle): RequestHandler {
   let inFlight = 0;
   // One listener for every response (the hottest path pays no closure per request).
   const release = () => inFlight--;
   return (req, res, next) => {
+    if (lifecycle.draining && !UNSHED.has(req.path)) {
+      req.resume();
+      res.setHeader("Connection", "close");
+      return answer(req, res, new TransientError("OVERLOADED", "The gateway is shutting down; retry", 1));
+    }
     if (inFlight >= limits.maxInFlight && !UNSHED.has(req.path)) {
       req.resume();
       return answer(req, res, new TransientError("OVERLOADED", "The gateway is at capacity; retry shortly", 1));

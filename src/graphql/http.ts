@@ -10,6 +10,7 @@ import { UnauthenticatedError } from "../errors.js";
 import { toDomainError } from "../edge/errors.js";
 import { requestContext } from "../lib/request-context.js";
 import type { GraphQLContext } from "../schema/builder.js";
+import { trackWork } from "../lib/in-flight.js";
 
 /**
  * The GraphQL door's HTTP handlers, in order: the CSRF check for non-JSON POSTs,
@@ -37,7 +38,7 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
         if (isEmptyObject(req.body)) return refuse(res, 400, "VALIDATION_FAILED", "Must provide query string.");
         next();
       }),
-    (req, res) => yoga.handle(req, res),
+    (req, res) => trackWork(yoga.handle(req, res)),
   ];
 }
 

@@ -6,6 +6,7 @@ import { checkoutRoutes } from "./checkout.js";
 import { orderRoutes } from "./orders.js";
 import { paymentRoutes } from "./payments.js";
 import { productRoutes } from "./products.js";
+import { trackWork } from "../lib/in-flight.js";
 
 /** On an error path Express leaves the router (and its base path) before the summary line is written: note the route while inside. */
 const rememberRoute: ErrorRequestHandler = (error, req, res, next) => {
@@ -14,7 +15,19 @@ const rememberRoute: ErrorRequestHandler = (error, req, res, next) => {
 };
 
 interface RouteLayer {
-  route?: { path: string; methods: Record<string, boolean> };
+  route?: { path: string; methods: Record<string, boolean>; stack: { handle: (...args: unknown[]) => unknown }[] };
+}
+
+/** Every route handler's work is tracked until it settles, so a shutdown waits for it (lib/in-flight.ts). */
+function trackHandlers(router: Router): void {
+  for (const layer of (router as unknown as { stack: RouteLayer[] }).stack) {
+    for (const handler of layer.route?.stack ?? []) {
+      const handle = handler.handle;
+      handler.handle = function tracked(this: unknown, req: unknown, res: unknown, next: unknown) {
+        return trackWork(handle.call(this, req, res, next));
+      };
+    }
+  }
 }
 
 /**
@@ -31,6 +44,7 @@ export function mountRestApi(app: Express, config: Config, logger: Logger): () =
     ["/api/checkout", checkoutRoutes(config)],
   ];
   for (const [path, router] of resources) {
+    trackHandlers(router);
     router.use(rememberRoute);
     app.use(path, router);
   }

@@ -45,6 +45,8 @@ export class OpenApiContract {
 
   /** The operation an exchange belongs to, or undefined for a route the document does not have (which must then be an error). */
   operationOf(method: string, pathname: string) {
+    // Express routes without strict routing: `/api/products/` is `/api/products`.
+    if (pathname.length > 1 && pathname.endsWith("/")) pathname = pathname.slice(0, -1);
     const candidates = this.templates.filter((t) => t.method === method.toLowerCase() && t.pattern.test(pathname));
     return candidates.sort((a, b) => b.literals - a.literals)[0];
   }

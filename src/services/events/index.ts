@@ -29,9 +29,23 @@ export function publish(topic: Topic, id: number): void {
   notify(pool, `${topic}:${id}`).catch((error: unknown) => logger?.warn({ err: error, topic, id }, "change notice not sent"));
 }
 
-/** The notices for one record, as an async iterable (ends when the consumer returns). */
+const open = new Set<AsyncIterator<unknown>>();
+
+/** The notices for one record, as an async iterable (ends when the consumer returns, or at shutdown). */
 export function notices(topic: Topic, id: number): AsyncIterable<unknown> {
-  return local.subscribe(`${topic}:${id}`);
+  const iterator = local.subscribe(`${topic}:${id}`)[Symbol.asyncIterator]();
+  open.add(iterator);
+  const end = iterator.return!.bind(iterator);
+  iterator.return = (value?: unknown) => {
+    open.delete(iterator);
+    return end(value);
+  };
+  return { [Symbol.asyncIterator]: () => iterator };
+}
+
+/** Ends every subscriber's notices: their subscriptions complete (a graceful shutdown, before it waits for requests). */
+export async function endSubscriptions(): Promise<void> {
+  await Promise.all([...open].map((iterator) => iterator.return?.()));
 }
 
 /** On PostgreSQL: one connection per process LISTENs and relays notices to this process's subscribers. */
