@@ -126,12 +126,28 @@ export const fulfillmentMetrics = {
   }),
 };
 
+/** Gateway reconciliation (services/payments/reconcile.ts). */
+export const reconciliationMetrics = {
+  orphanCharges: new Counter({
+    name: "gateway_orphan_charges_total",
+    help: "Charges the card gateway made that no payment recorded: found, then recorded (order still payable) or refunded",
+    labelNames: ["outcome"] as const,
+    registers: [],
+  }),
+  unfixed: new Gauge({
+    name: "gateway_orphan_charges_unfixed",
+    help: "Orphan charges older than the idempotency lock timeout that the last reconciliation pass left unsettled",
+    registers: [],
+  }),
+};
+
 const processMetrics: Metric[] = [
   ...Object.values(dbMetrics),
   ...Object.values(httpMetrics),
   ...Object.values(graphqlMetrics),
   ...Object.values(businessMetrics),
   ...Object.values(fulfillmentMetrics),
+  ...Object.values(reconciliationMetrics),
 ];
 
 /**

@@ -2,6 +2,7 @@ import type { Logger } from "../lib/logger.js";
 import { startPeriodic } from "../lib/periodic.js";
 import { purgeExpiredIdempotencyKeys } from "./idempotency/keys.js";
 import { expireReservations } from "./orders/expiry.js";
+import { reconcileGatewayCharges } from "./payments/reconcile.js";
 import { purgeExpiredRateLimits } from "./rate-limits/index.js";
 
 export interface Maintenance {
@@ -11,8 +12,11 @@ export interface Maintenance {
 }
 
 /**
- * The periodic housekeeping: lapsed stock reservations are released, expired
- * idempotency keys and rate-limit counters purged. Each task is a conditional database update, so
+ * The periodic housekeeping: lapsed stock reservations are released, the card
+ * gateway's charges reconciled with our payments (after the expiry, so a
+ * cancelled order's orphan charge is refunded in the same pass), expired
+ * idempotency keys and rate-limit counters purged. Each task is a conditional
+ * database update (the reconciliation also takes a lock on PostgreSQL), so
  * several processes may run it at once without doing anything twice.
  */
 export function startMaintenance(intervalMs: number, logger: Logger): Maintenance {
@@ -20,6 +24,7 @@ export function startMaintenance(intervalMs: number, logger: Logger): Maintenanc
     intervalMs,
     async () => {
       const cancelled = await expireReservations();
+      await reconcileGatewayCharges(logger);
       const purged = await purgeExpiredIdempotencyKeys();
       const counters = await purgeExpiredRateLimits();
       if (cancelled || purged || counters) logger.info({ cancelled, purged, counters }, "maintenance pass");

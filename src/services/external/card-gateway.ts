@@ -4,7 +4,7 @@ import { DomainError, TransientError } from "../../errors.js";
 import type { Cents } from "../../lib/money.js";
 import { settings } from "../settings.js";
 import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
-import { chargeByKey, countCharges, insertCharge, type ChargeRow } from "./ledger-sql.js";
+import { chargeByKey, countCharges, insertCharge, refundOnce, type ChargeRow } from "./ledger-sql.js";
 
 /**
  * A simulated card gateway with a real provider's idempotency: a repeated key
@@ -67,6 +67,25 @@ function toCharge(row: ChargeRow): Charge {
     declineCode: row.declineCode,
     amountCents: row.amountCents,
   };
+}
+
+/**
+ * Refunds a succeeded charge in full, idempotently by key as a real provider
+ * does: the same key again answers the same refund; another key for a charge
+ * already refunded is refused (a charge is refunded at most once).
+ */
+export async function refundCharge(request: { chargeId: string; idempotencyKey: string }): Promise<{ refundedAt: Date }> {
+  assertOutsideTransaction("card gateway");
+  const { latencyMs, timeoutMs } = settings().cardGateway;
+  try {
+    await simulatedLatency(latencyMs, timeoutMs);
+  } catch {
+    throw new TransientError("PAYMENT_GATEWAY_UNAVAILABLE", "The card gateway did not answer in time; retry shortly", 2);
+  }
+  const refund = await sqlTransaction((sql) => refundOnce(sql, request.chargeId, request.idempotencyKey, new Date()));
+  if (!refund?.refundKey) throw new DomainError("NOT_FOUND", `No succeeded charge ${request.chargeId} to refund`);
+  if (refund.refundKey !== request.idempotencyKey) throw new DomainError("DUPLICATE", `Charge ${request.chargeId} was already refunded`);
+  return { refundedAt: new Date(refund.refundedAt!) };
 }
 
 /** How many charges the gateway holds for a key prefix: what tests count to prove "charged once". */

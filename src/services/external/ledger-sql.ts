@@ -11,6 +11,9 @@ export const statements = {
     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("idempotencyKey") DO NOTHING RETURNING ${CHARGE.list}`,
   chargeByKey: `SELECT ${CHARGE.list} FROM "SimulatedGatewayCharge" WHERE "idempotencyKey" = ?`,
   countByKeyPrefix: `SELECT COUNT(*) AS "count" FROM "SimulatedGatewayCharge" WHERE substr("idempotencyKey", 1, ?) = ?`,
+  refund: `UPDATE "SimulatedGatewayCharge" SET "refundKey" = ?, "refundedAt" = ?
+    WHERE "chargeId" = ? AND "status" = 'succeeded' AND "refundKey" IS NULL`,
+  refundOf: `SELECT "refundKey", "refundedAt" FROM "SimulatedGatewayCharge" WHERE "chargeId" = ?`,
 };
 
 /** Records a charge unless the key has one: undefined when the key was already charged. */
@@ -34,4 +37,10 @@ export async function chargeByKey(sql: Sql, idempotencyKey: string): Promise<Cha
 export async function countCharges(prefix: string): Promise<number> {
   const [row] = await readRows<{ count: number | string }>(statements.countByKeyPrefix, [prefix.length, prefix]);
   return Number(row?.count ?? 0);
+}
+
+/** Refunds a charge once: the first refund key wins; the answer says which key holds the refund (undefined: no such charge). */
+export async function refundOnce(sql: Sql, chargeId: string, refundKey: string, now: Date): Promise<{ refundKey: string | null; refundedAt: Date | string | null } | undefined> {
+  await sql.run(statements.refund, [refundKey, now, chargeId]);
+  return sql.get(statements.refundOf, [chargeId]);
 }

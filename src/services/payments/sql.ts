@@ -5,11 +5,11 @@ import { OrderStatus, PaymentStatus } from "../../generated/sqlite/enums.js";
 export type Payment = Row<"Payment">;
 export type PaymentChanges = Partial<Pick<Payment, "gatewayChargeId" | "failureCode" | "failureMessage">>;
 
-const OPEN_PAYMENT = columns("Payment", ["id", "orderId", "status", "amountCents", "paymentMethod", "cardLast4", "fraudScore"]);
+const OPEN_PAYMENT = columns("Payment", ["id", "orderId", "status", "amountCents", "paymentMethod", "cardLast4", "fraudScore", "gatewayChargeId"]);
 
 export const statements = {
-  insertPayment: `INSERT INTO "Payment" ("orderId", "status", "amountCents", "paymentMethod", "cardLast4", "fraudScore", "createdAt", "updatedAt")
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"`,
+  insertPayment: `INSERT INTO "Payment" ("orderId", "status", "amountCents", "paymentMethod", "cardLast4", "fraudScore", "gatewayKey", "createdAt", "updatedAt")
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"`,
   paymentById: `SELECT ${OPEN_PAYMENT.list} FROM "Payment" WHERE "id" = ?`,
   updateStatus: `UPDATE "Payment" SET "status" = ?, "gatewayChargeId" = ?, "failureCode" = ?, "failureMessage" = ?, "updatedAt" = ?
     WHERE "id" = ? AND "status" = ?`,
@@ -24,11 +24,13 @@ export interface NewPayment {
   paymentMethod: string;
   cardLast4: string | null;
   fraudScore: number | null;
+  /** The key the gateway is charged with for this attempt. */
+  gatewayKey: string;
 }
 
 export async function insertPendingPayment(sql: Sql, payment: NewPayment, now: Date): Promise<number> {
   const row = await sql.get<{ id: number }>(statements.insertPayment, [
-    payment.orderId, PaymentStatus.PENDING, payment.amountCents, payment.paymentMethod, payment.cardLast4, payment.fraudScore, now, now,
+    payment.orderId, PaymentStatus.PENDING, payment.amountCents, payment.paymentMethod, payment.cardLast4, payment.fraudScore, payment.gatewayKey, now, now,
   ]);
   return row!.id;
 }

@@ -7,13 +7,15 @@ import { updatePaymentStatus, type PaymentChanges } from "./sql.js";
  * The payment lifecycle. A payment is opened PENDING before the card is
  * charged and settles once: COMPLETED with the gateway's charge, or FAILED
  * (declined, fraud-rejected, or the attempt gave up before charging). Every
- * status change goes through `transitionPayment`. REFUNDED has no way in yet:
- * nothing refunds, so COMPLETED is final until a refund path exists.
+ * status change goes through `transitionPayment`. REFUNDED is reconciliation's
+ * (payments/reconcile.ts): a charge the gateway made for an attempt that never
+ * recorded it, on an order that can no longer take it, is refunded, and that
+ * attempt's payment (PENDING, or FAILED after it gave up) records the refund.
  */
 export const paymentTransitions: TransitionTable<PaymentStatus> = {
-  PENDING: [PaymentStatus.COMPLETED, PaymentStatus.FAILED],
+  PENDING: [PaymentStatus.COMPLETED, PaymentStatus.FAILED, PaymentStatus.REFUNDED],
   COMPLETED: [],
-  FAILED: [],
+  FAILED: [PaymentStatus.REFUNDED],
   REFUNDED: [],
 };
 

@@ -71,11 +71,19 @@ export async function abandonPayment(sql: Sql, attempt: PaymentAttempt, now = ne
   await releasePaymentLease(sql, attempt.orderId, now);
 }
 
-/** An open payment and its order, for a retry that resumes after the payment was opened; the lease is taken again. */
+/**
+ * An open payment and its order, for a retry that resumes after the payment
+ * was opened; the lease is taken again. Reconciliation may have settled it
+ * meanwhile (payments/reconcile.ts): a recorded charge lets the retry finish
+ * with the same success (record_charge finds it recorded); a refunded one ends it.
+ */
 export async function resumePayment(sql: Sql, paymentId: number, gatewayKey: string): Promise<PaymentAttempt> {
   const payment = await paymentById(sql, paymentId);
-  if (!payment || payment.status !== "PENDING") throw new Error(`payment ${paymentId} is not open`);
-  await takePaymentLease(sql, payment.orderId);
+  if (payment?.status === "REFUNDED") {
+    throw new DomainError("ORDER_NOT_PENDING", `Order ${payment.orderId} was not paid: this attempt's charge was refunded; pay again with a new key`, { orderId: payment.orderId });
+  }
+  if (!payment || (payment.status !== "PENDING" && payment.status !== "COMPLETED")) throw new Error(`payment ${paymentId} is not open`);
+  if (payment.status === "PENDING") await takePaymentLease(sql, payment.orderId);
   return { ...payment, amountCents: payment.amountCents as Cents, paymentId, gatewayKey };
 }
 
@@ -113,7 +121,7 @@ export function recordChargeStep<S extends { payment?: PaymentAttempt }, T>(
   };
 }
 
-async function recordCharge(sql: Sql, attempt: PaymentAttempt, charge: Charge, now = new Date()): Promise<void> {
+export async function recordCharge(sql: Sql, attempt: PaymentAttempt, charge: Charge, now = new Date()): Promise<void> {
   const succeeded = charge.status === "succeeded";
   businessMetrics.payments.inc({ outcome: succeeded ? "completed" : "declined" });
   const settled = succeeded
@@ -123,7 +131,11 @@ async function recordCharge(sql: Sql, attempt: PaymentAttempt, charge: Charge, n
         failureCode: charge.declineCode ?? "card_declined",
         failureMessage: "The card was declined",
       }, now);
-  if (!settled) throw new Error(`payment ${attempt.paymentId} was settled by another attempt`);
+  if (!settled) {
+    const recorded = succeeded && (await paymentById(sql, attempt.paymentId!))?.gatewayChargeId === charge.chargeId;
+    if (recorded) return; // reconciliation recorded this charge while the attempt was away: the same success
+    throw new Error(`payment ${attempt.paymentId} was settled by another attempt`);
+  }
   if (!succeeded) {
     await releasePaymentLease(sql, attempt.orderId, now);
     return;

@@ -1,0 +1,42 @@
+import type pg from "pg";
+import { readRows } from "../../db/index.js";
+import { PaymentStatus } from "../../generated/sqlite/enums.js";
+import { columns } from "../../db/rows.js";
+import type { Sql } from "../../db/sql.js";
+
+const ORPHAN = columns("SimulatedGatewayCharge", ["chargeId", "idempotencyKey", "amountCents", "status", "declineCode"], "c");
+const ATTEMPT = columns("Payment", ["id", "orderId", "status", "amountCents", "paymentMethod", "cardLast4", "fraudScore", "gatewayKey"]);
+
+export type OrphanCharge = ReturnType<typeof ORPHAN.decode>;
+export type ChargedAttempt = ReturnType<typeof ATTEMPT.decode>;
+
+export const statements = {
+  /** Succeeded charges older than the cut-off that no payment records (COMPLETED with it, or REFUNDED with it). */
+  orphanCharges: `SELECT ${ORPHAN.list} FROM "SimulatedGatewayCharge" c
+    WHERE c."status" = ? AND c."createdAt" < ?
+      AND NOT EXISTS (SELECT 1 FROM "Payment" p WHERE p."gatewayChargeId" = c."chargeId" AND p."status" IN (?, ?))
+    ORDER BY c."createdAt" LIMIT ?`,
+  attemptByGatewayKey: `SELECT ${ATTEMPT.list} FROM "Payment" WHERE "gatewayKey" = ? ORDER BY "id" DESC LIMIT 1`,
+};
+
+export async function orphanCharges(olderThan: Date, limit: number): Promise<OrphanCharge[]> {
+  return (await readRows(statements.orphanCharges, ["succeeded", olderThan, PaymentStatus.COMPLETED, PaymentStatus.REFUNDED, limit])).map(ORPHAN.decode);
+}
+
+/** The newest payment attempt that charged the gateway with this key. */
+export async function attemptByGatewayKey(sql: Sql, gatewayKey: string): Promise<ChargedAttempt | undefined> {
+  const row = await sql.get(statements.attemptByGatewayKey, [gatewayKey]);
+  return row ? ATTEMPT.decode(row) : undefined;
+}
+
+/** pg_advisory_lock's key for the reconciler ("recon" in ASCII). PostgreSQL only, so not in `statements`. */
+export const RECONCILER_LOCK = 0x7265636f6e;
+
+export async function tryReconcilerLock(client: pg.PoolClient): Promise<boolean> {
+  const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [RECONCILER_LOCK]);
+  return rows[0]?.locked === true;
+}
+
+export async function releaseReconcilerLock(client: pg.PoolClient): Promise<void> {
+  await client.query("SELECT pg_advisory_unlock($1)", [RECONCILER_LOCK]);
+}

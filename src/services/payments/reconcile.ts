@@ -1,0 +1,120 @@
+import { postgresPool } from "../../db/index.js";
+import { sqlTransaction, type Sql } from "../../db/sql.js";
+import type { Cents } from "../../lib/money.js";
+import type { Logger } from "../../lib/logger.js";
+import { reconciliationMetrics } from "../../lib/metrics.js";
+import { refundCharge } from "../external/card-gateway.js";
+import { findOrderTotals } from "../orders/sql.js";
+import { settings } from "../settings.js";
+import { attemptByGatewayKey, orphanCharges, releaseReconcilerLock, tryReconcilerLock, type ChargedAttempt, type OrphanCharge } from "./reconcile-sql.js";
+import { insertPendingPayment, leaseOrder } from "./sql.js";
+import { transitionPayment } from "./state.js";
+import { recordCharge } from "./steps.js";
+
+/**
+ * Gateway reconciliation: the card gateway's ledger against our payments. A
+ * charge no payment records is an orphan: its attempt crashed, or was stopped,
+ * between the charge and its record, and no retry came (docs/idempotency.md).
+ * Once the idempotency lock timeout has passed since the charge (a live
+ * attempt or a retry would have recorded it by then) and no attempt holds the
+ * order's payment lease:
+ *
+ * - the order is still payable (PENDING, the same total): the charge is
+ *   recorded as a retry would record it: the payment COMPLETED, the order PAID;
+ * - otherwise (cancelled or expired, failed, paid by another payment, or its
+ *   total changed): the charge is refunded through the gateway (keyed by the
+ *   charge, so a pass that crashes and runs again refunds once) and the
+ *   attempt's payment is REFUNDED with it.
+ *
+ * On PostgreSQL one instance reconciles at a time (an advisory lock); the
+ * maintenance pass runs it after cancelling expired orders.
+ */
+export interface ReconcileResult {
+  found: number;
+  recorded: number;
+  refunded: number;
+  /** Left for a later pass: an attempt holds the order, or the gateway did not answer. */
+  unfixed: number;
+}
+
+const BATCH = 100;
+
+export async function reconcileGatewayCharges(logger: Logger, now = new Date()): Promise<ReconcileResult | undefined> {
+  return withReconcilerLock(async () => {
+    const result: ReconcileResult = { found: 0, recorded: 0, refunded: 0, unfixed: 0 };
+    const orphans = await orphanCharges(new Date(now.getTime() - settings().idempotencyLockTimeoutMs), BATCH);
+    for (const charge of orphans) {
+      result.found++;
+      reconciliationMetrics.orphanCharges.inc({ outcome: "found" });
+      const outcome = await settle(charge, now).catch((error: unknown) => {
+        logger.warn({ err: error, chargeId: charge.chargeId }, "orphan charge not settled; the next pass retries");
+        return "unfixed" as const;
+      });
+      result[outcome]++;
+      if (outcome !== "unfixed") reconciliationMetrics.orphanCharges.inc({ outcome });
+      logger[outcome === "unfixed" ? "warn" : "info"]({ chargeId: charge.chargeId, amountCents: charge.amountCents, outcome }, "orphan charge");
+    }
+    reconciliationMetrics.unfixed.set(result.unfixed);
+    return result;
+  });
+}
+
+async function settle(charge: OrphanCharge, now: Date): Promise<"recorded" | "refunded" | "unfixed"> {
+  const decision = await sqlTransaction(async (sql) => {
+    const attempt = await attemptByGatewayKey(sql, charge.idempotencyKey);
+    if (!attempt) throw new Error(`no payment attempt charged the gateway with key ${charge.idempotencyKey}`);
+    const order = await findOrderTotals(sql, attempt.orderId);
+    if (order?.paymentClaimedUntil && order.paymentClaimedUntil > now) return { kind: "busy" as const };
+    if (order?.status !== "PENDING" || order.totalCents !== charge.amountCents) return { kind: "refund" as const, attempt };
+    if (!(await leaseOrder(sql, order.id, new Date(now.getTime() + settings().idempotencyLockTimeoutMs), now))) return { kind: "busy" as const };
+    await recordOn(sql, attempt, charge, now);
+    return { kind: "recorded" as const };
+  });
+  if (decision.kind === "busy") return "unfixed";
+  if (decision.kind === "recorded") return "recorded";
+  await refundCharge({ chargeId: charge.chargeId, idempotencyKey: `refund_${charge.chargeId}` });
+  await sqlTransaction((sql) => markRefunded(sql, decision.attempt, charge, now));
+  return "refunded";
+}
+
+/** The attempt's payment records the charge; an attempt that gave up (FAILED) gets a new payment, as a retry would. */
+async function recordOn(sql: Sql, attempt: ChargedAttempt, charge: OrphanCharge, now: Date): Promise<void> {
+  const paymentId =
+    attempt.status === "PENDING"
+      ? attempt.id
+      : await insertPendingPayment(sql, { ...attempt, gatewayKey: charge.idempotencyKey }, now);
+  const payment = { ...attempt, paymentId, amountCents: attempt.amountCents as Cents, gatewayKey: charge.idempotencyKey };
+  await recordCharge(sql, payment, { chargeId: charge.chargeId, status: "succeeded", declineCode: null, amountCents: charge.amountCents }, now);
+}
+
+async function markRefunded(sql: Sql, attempt: ChargedAttempt, charge: OrphanCharge, now: Date): Promise<void> {
+  const changes = {
+    gatewayChargeId: charge.chargeId,
+    failureCode: "orphan_charge_refunded",
+    failureMessage: "The charge was made but never recorded, and the order could no longer take it: refunded by reconciliation",
+  };
+  if (attempt.status === "PENDING" || attempt.status === "FAILED") {
+    if (await transitionPayment(sql, attempt.id, attempt.status, "REFUNDED", changes, now)) return;
+  }
+  throw new Error(`payment ${attempt.id} is ${attempt.status}: the refund of ${charge.chargeId} is not recorded`);
+}
+
+/** On PostgreSQL, the pass runs only where the advisory lock is won; elsewhere it is skipped (undefined). */
+async function withReconcilerLock<T>(pass: () => Promise<T>): Promise<T | undefined> {
+  const pool = postgresPool();
+  if (!pool) return pass();
+  const client = await pool.connect();
+  try {
+    if (!(await tryReconcilerLock(client))) {
+      reconciliationMetrics.unfixed.set(0); // the instance that holds the lock reports them; this one's last count is stale
+      return undefined;
+    }
+    try {
+      return await pass();
+    } finally {
+      await releaseReconcilerLock(client);
+    }
+  } finally {
+    client.release();
+  }
+}
