@@ -2,7 +2,7 @@ import { db } from "../db/index.js";
 import type { Logger } from "../lib/logger.js";
 import { startPeriodic } from "../lib/periodic.js";
 import { fulfillmentMetrics } from "../lib/metrics.js";
-import { sendEmail } from "./external/email.js";
+import { sendEmail, trackEvent } from "./external/email.js";
 
 /** How long a claimed event is hidden from other workers while it is delivered. */
 const CLAIM_MS = 30_000;
@@ -61,7 +61,8 @@ async function deliver(event: Event, maxAttempts: number, logger: Logger): Promi
   try {
     const handler = handlers[event.type];
     if (!handler) throw new Error(`no handler for ${event.type}`);
-    await handler(JSON.parse(event.payload) as Record<string, unknown>);
+    // The consumers dedupe by the event: a delivery repeated after a crash is applied once.
+    await handler(JSON.parse(event.payload) as Record<string, unknown>, `outbox:${event.id}`);
     await db().outboxEvent.update({ where: { id: event.id }, data: { status: "DELIVERED", attempts, deliveredAt: new Date() } });
     fulfillmentMetrics.outboxDeliveries.inc({ type: event.type, outcome: "delivered" });
     log.info({ attempts, outcome: "delivered" }, "outbox event delivered");
@@ -84,14 +85,12 @@ async function deliver(event: Event, maxAttempts: number, logger: Logger): Promi
   }
 }
 
-const handlers: Record<string, (payload: Record<string, unknown>) => Promise<void>> = {
-  "email.order_fulfilled": async (payload) => {
+const handlers: Record<string, (payload: Record<string, unknown>, dedupeKey: string) => Promise<void>> = {
+  "email.order_fulfilled": async (payload, dedupeKey) => {
     const user = await db().user.findUnique({ where: { id: Number(payload.userId) } });
     if (!user) return;
-    await sendEmail({ to: user.email, template: "order_fulfilled", data: payload });
+    await sendEmail({ to: user.email, template: "order_fulfilled", data: payload, dedupeKey });
   },
-  "analytics.order_fulfilled": async () => {
-    // The analytics sink is simulated: accepting the event is delivering it.
-  },
+  "analytics.order_fulfilled": (_payload, dedupeKey) => trackEvent(dedupeKey),
 };
 
