@@ -1,4 +1,4 @@
-import { readRows } from "../src/db/index.js";
+import { postgresPool, readRows } from "../src/db/index.js";
 
 /**
  * What must hold after any crash at any moment, read straight from the
@@ -155,7 +155,15 @@ export const importExact: Check = async ({ imports }) => {
   return violations;
 };
 
+/** The database file is intact (SQLite's integrity check; PostgreSQL has its own guarantees). */
+export const databaseIntact: Check = async () => {
+  if (postgresPool()) return [];
+  const result = await rows<{ integrity_check: string }>("PRAGMA integrity_check");
+  return result.map((r) => r.integrity_check).filter((line) => line !== "ok").map((line) => `integrity check: ${line}`);
+};
+
 export const INVARIANTS: Record<string, Check> = {
+  databaseIntact,
   oneOrderPerKey,
   oneChargePerKeyAndOrder,
   everyChargeAccounted,

@@ -104,11 +104,14 @@ function openPostgres(config: Config, logger?: Pick<Logger, "error">): Pick<Open
   };
   const prismaPool = new pg.Pool(poolConfig);
   const raw = new pg.Pool({ ...poolConfig, max: Math.max(2, Math.ceil(config.DB_POOL_SIZE / 2)) });
-  // An idle connection the server drops (restart, failover, admin command) is an
-  // 'error' on its pool: without a listener it would end the process. The pool
-  // replaces the connection; a request only sees the next one fail or succeed.
+  // A connection the server drops (restart, failover, admin command) emits
+  // 'error': on its pool while idle, on the client itself while checked out
+  // between queries (a transaction awaiting a network call, the reconciler's
+  // lock). Without a listener either would end the process. The pool replaces
+  // the connection; a request only sees its query fail (503) or the next succeed.
   for (const pool of [prismaPool, raw]) {
     pool.on("error", (error) => logger?.error({ err: error }, "idle PostgreSQL connection lost"));
+    pool.on("connect", (connection) => connection.on("error", (error) => logger?.error({ err: error }, "PostgreSQL connection lost while in use")));
   }
   const client = new PostgresPrismaClient({ adapter: new PrismaPg(prismaPool), log: [{ emit: "event", level: "query" }] });
   return { client: client as unknown as Db, postgres: { raw, prisma: prismaPool } };

@@ -48,9 +48,20 @@ export async function endSubscriptions(): Promise<void> {
   await Promise.all([...open].map((iterator) => iterator.return?.()));
 }
 
-/** On PostgreSQL: one connection per process LISTENs and relays notices to this process's subscribers. */
+/**
+ * On PostgreSQL: one connection per process LISTENs and relays notices to
+ * this process's subscribers. When the database drops it (a restart), it is
+ * replaced, retrying every second until the database answers again; notices
+ * sent meanwhile are lost, which costs subscribers one update, not a wrong one
+ * (they re-read on the next notice).
+ */
 export async function startChangeNotices(log: Logger): Promise<void> {
   logger = log;
+  stopped = false;
+  await connect(log);
+}
+
+async function connect(log: Logger): Promise<void> {
   const pool = postgresPool();
   if (!pool || listener) return;
   const client = await pool.connect();
@@ -58,7 +69,15 @@ export async function startChangeNotices(log: Logger): Promise<void> {
     const [topic, id] = (message.payload ?? "").split(":");
     if ((topic === "order" || topic === "bulkJob") && /^\d+$/.test(id ?? "")) local.publish(`${topic}:${Number(id)}`);
   });
-  client.on("error", (error) => log.error({ err: error }, "change-notice listener lost its connection"));
+  let lost = false;
+  client.on("error", (error) => {
+    if (lost) return;
+    lost = true;
+    log.warn({ err: error }, "change-notice listener lost its connection; reconnecting");
+    client.release(error);
+    if (listener?.client === client) listener = undefined;
+    reconnect(log);
+  });
   await listen(client);
   listener = {
     client,
@@ -69,7 +88,25 @@ export async function startChangeNotices(log: Logger): Promise<void> {
   };
 }
 
+let reconnecting: NodeJS.Timeout | undefined;
+let stopped = false;
+
+function reconnect(log: Logger): void {
+  if (stopped || reconnecting) return;
+  reconnecting = setTimeout(() => {
+    reconnecting = undefined;
+    connect(log).then(
+      () => log.info("change-notice listener reconnected"),
+      () => reconnect(log),
+    );
+  }, 1_000);
+  reconnecting.unref();
+}
+
 export async function stopChangeNotices(): Promise<void> {
+  stopped = true;
+  clearTimeout(reconnecting);
+  reconnecting = undefined;
   await listener?.stop();
   listener = undefined;
 }
