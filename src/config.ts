@@ -70,6 +70,8 @@ const envSchema = z.object({
   FULFILLMENT_MAX_ATTEMPTS: int(1, 100).default(5),
   EMAIL_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   OUTBOX_POLL_MS: int(10, 60_000).default(1_000),
+  /** How long a claimed outbox event is hidden from other workers: a crashed worker's events are redelivered after it. */
+  OUTBOX_CLAIM_MS: int(1_000, 3_600_000).default(30_000),
   OUTBOX_MAX_ATTEMPTS: int(1, 100).default(8),
   GRAPHQL_MAX_DEPTH: int(1, 100).default(12),
   GRAPHQL_MAX_ALIASES: int(0, 1000).default(15),

@@ -56,7 +56,7 @@ export async function startServer(config: Config, logger = createLogger(config.L
         logger,
       })
     : undefined;
-  const outbox = startOutboxWorker({ pollMs: config.OUTBOX_POLL_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, logger });
+  const outbox = startOutboxWorker({ pollMs: config.OUTBOX_POLL_MS, claimMs: config.OUTBOX_CLAIM_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, logger });
   // Timeouts are checked every connectionsCheckingInterval (Node's default: 30 s).
   const lifecycle = { draining: false };
   const { app, yoga, authenticator } = createApp(config, { logger, lifecycle });

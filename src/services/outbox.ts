@@ -4,8 +4,6 @@ import { startPeriodic } from "../lib/periodic.js";
 import { fulfillmentMetrics } from "../lib/metrics.js";
 import { sendEmail, trackEvent } from "./external/email.js";
 
-/** How long a claimed event is hidden from other workers while it is delivered. */
-const CLAIM_MS = 30_000;
 const BATCH = 50;
 
 export interface OutboxWorker {
@@ -21,13 +19,14 @@ type Event = Awaited<ReturnType<typeof claimDue>>[number];
  * event is FAILED (a dead letter, alerted on) instead of retried forever.
  * A delivery failure never touches the order: fulfilment has already succeeded.
  */
-export function startOutboxWorker(options: { pollMs: number; maxAttempts: number; logger: Logger }): OutboxWorker {
+/** `claimMs`: how long a claimed event is hidden from other workers while it is delivered (a crashed worker's events wait that long). */
+export function startOutboxWorker(options: { pollMs: number; claimMs: number; maxAttempts: number; logger: Logger }): OutboxWorker {
   const log = options.logger.child({ component: "outbox" });
   return startPeriodic(
     options.pollMs,
     async () => {
       let delivered = 0;
-      for (const event of await claimDue()) if (await deliver(event, options.maxAttempts, log)) delivered++;
+      for (const event of await claimDue(options.claimMs)) if (await deliver(event, options.maxAttempts, log)) delivered++;
       return delivered;
     },
     (error) => {
@@ -38,7 +37,7 @@ export function startOutboxWorker(options: { pollMs: number; maxAttempts: number
 }
 
 /** Claims due events with a conditional update (one taker across processes). */
-async function claimDue(now = new Date()) {
+async function claimDue(claimMs: number, now = new Date()) {
   const due = await db().outboxEvent.findMany({
     where: { status: "PENDING", nextAttemptAt: { lte: now } },
     orderBy: { id: "asc" },
@@ -48,7 +47,7 @@ async function claimDue(now = new Date()) {
   for (const event of due) {
     const { count } = await db().outboxEvent.updateMany({
       where: { id: event.id, status: "PENDING", nextAttemptAt: event.nextAttemptAt },
-      data: { nextAttemptAt: new Date(now.getTime() + CLAIM_MS) },
+      data: { nextAttemptAt: new Date(now.getTime() + claimMs) },
     });
     if (count === 1) claimed.push(event);
   }
