@@ -12,6 +12,9 @@
 set -euo pipefail
 
 PORT="${TEST_POSTGRES_PORT:-55432}"
+# Another run's cluster may hold the port (two suites at once): take the next free one.
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+while port_in_use "$PORT"; do PORT=$((PORT + 1)); done
 if ! command -v pg_createcluster >/dev/null; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null

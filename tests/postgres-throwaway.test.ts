@@ -17,7 +17,8 @@ describe("the throwaway PostgreSQL cluster", () => {
         "scripts/with-postgres.sh",
         "bash",
         "-c",
-        `psql "$TEST_POSTGRES_URL" -Atc 'select 1' && ! psql -h 127.0.0.1 -p 55433 -U postgres -w -Atc 'select 1' 2>/dev/null && echo "$TEST_POSTGRES_CLUSTER" && exit 3`,
+        // The URL works; the same URL without its password does not (no trust authentication).
+        `psql "$TEST_POSTGRES_URL" -Atc 'select 1' && ! psql "$(echo "$TEST_POSTGRES_URL" | sed 's/:[^:@]*@/@/')" -w -Atc 'select 1' 2>/dev/null && echo "$TEST_POSTGRES_CLUSTER" && exit 3`,
       ],
       { env: { ...process.env, TEST_POSTGRES_PORT: "55433" }, encoding: "utf8", timeout: 60_000 },
     );
