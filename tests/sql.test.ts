@@ -150,3 +150,28 @@ describe("driver transactions", () => {
     expect(await userExists(next!.id)).toBe(true);
   });
 });
+
+describe("database faults a client can retry", () => {
+  it("answer 503 for a database that went away or cannot write, and leave other failures unknown", async () => {
+    const { default: Database } = await import("better-sqlite3");
+    const file = `${process.cwd()}/.tmp/readonly-${Date.now()}.db`;
+    new Database(file).exec("CREATE TABLE t (x INTEGER)");
+    const readonly = new Database(file, { readonly: true });
+    const cannotWrite = (() => {
+      try {
+        readonly.exec("INSERT INTO t VALUES (1)");
+      } catch (error) {
+        return error;
+      }
+    })();
+    readonly.close();
+    expect(cannotWrite).toMatchObject({ code: "SQLITE_READONLY" });
+    const full = Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    const shutdown = Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" });
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+    for (const error of [cannotWrite, full, shutdown, refused, new Error("Connection terminated unexpectedly")]) {
+      expect(mapDatabaseError(error), String(error)).toMatchObject({ code: "DATABASE_UNAVAILABLE", status: 503 });
+    }
+    expect(mapDatabaseError(new Error("no such column: y"))).toBeUndefined();
+  });
+});
