@@ -41,7 +41,9 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
   // The upload's request id follows the job into the worker's log lines.
   const log = options.logger.child({ jobId, requestId: job.requestId ?? undefined });
   const rules = { allowZeroPrices: job.allowZeroPrices };
-  let parseRow: RowParser | null = job.columns ? rowParser(JSON.parse(job.columns) as string[], rules) : null;
+  // The header's columns hold only with the checkpoint past the header (both commit together); a job
+  // whose columns were saved alone (before that was so) reads its header again.
+  let parseRow: RowParser | null = job.columns && job.checkpointByte > 0 ? rowParser(JSON.parse(job.columns) as string[], rules) : null;
   const counts = { processed: job.processedRows, succeeded: job.succeededRows, failed: job.failedRows };
   let position: Checkpoint = { byte: job.checkpointByte, line: job.checkpointLine, row: job.processedRows };
   let row = job.processedRows;
@@ -78,8 +80,14 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
           const header = checkHeader(record.fields);
           if ("error" in header) return await fail(job, header.error, log);
           parseRow = rowParser(header.columns, rules);
-          await db().bulkUploadJob.update({ where: { id: jobId }, data: { columns: JSON.stringify(header.columns) } });
           position = { byte: record.endByte, line: record.nextLine, row };
+          // Columns and the checkpoint past the header commit together: a crash in between cannot make
+          // a resumed run read the header line as a row. Fenced by the claim, as every batch is.
+          const saved = await db().bulkUploadJob.updateMany({
+            where: { id: jobId, workerId: options.workerId },
+            data: { columns: JSON.stringify(header.columns), checkpointByte: position.byte, checkpointLine: position.line },
+          });
+          if (saved.count === 0) return "stopped";
           continue;
         }
         row++;
