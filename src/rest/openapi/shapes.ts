@@ -70,17 +70,22 @@ const OrderLine = z.strictObject({
   product: Product,
 });
 
+/** An order's money, as the order and the checkout's answer show it. */
+const orderTotals = {
+  subtotal: decimal("The sum of the lines"),
+  subtotalCents: cents("The sum of the lines"),
+  discountAmount: decimal("The coupon's discount"),
+  discountCents: cents("The coupon's discount"),
+  total: decimal("What the customer pays"),
+  totalCents: cents("What the customer pays: subtotalCents - discountCents"),
+};
+
 export const Order = z
   .strictObject({
     id: id("order"),
     userId: id("customer"),
     status: z.enum(OrderStatus),
-    subtotal: decimal("The sum of the lines"),
-    subtotalCents: cents("The sum of the lines"),
-    discountAmount: decimal("The coupon's discount"),
-    discountCents: cents("The coupon's discount"),
-    total: decimal("What the customer pays"),
-    totalCents: cents("What the customer pays: subtotalCents - discountCents"),
+    ...orderTotals,
     couponCode: nullable(z.string()),
     reservedUntil: nullable(timestamp("Until when an unpaid order holds its stock")),
     failureReason: nullable(z.string()),
@@ -166,12 +171,7 @@ export const CheckoutResult = z
     orderId: id("order"),
     paymentId: nullable(z.int().positive()).meta({ description: "The payment made at checkout; null for a pay-later or a 0-cent order." }),
     status: z.enum(OrderStatus),
-    subtotal: decimal("The sum of the lines"),
-    subtotalCents: cents("The sum of the lines"),
-    discountAmount: decimal("The coupon's discount"),
-    discountCents: cents("The coupon's discount"),
-    total: decimal("What the customer pays"),
-    totalCents: cents("What the customer pays"),
+    ...orderTotals,
     message: z.string(),
   })
   .register(components, { id: "CheckoutResult", description: "The order a checkout placed (and paid, with a payment method)." });

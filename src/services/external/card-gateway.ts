@@ -27,13 +27,7 @@ export interface Charge {
 export const DECLINED_CARD_LAST4 = "0002";
 
 export async function chargeCard(request: ChargeRequest): Promise<Charge> {
-  assertOutsideTransaction("card gateway");
-  const { latencyMs, timeoutMs } = settings().cardGateway;
-  try {
-    await simulatedLatency(latencyMs, timeoutMs);
-  } catch {
-    throw new TransientError("PAYMENT_GATEWAY_UNAVAILABLE", "The card gateway did not answer in time; retry shortly", 2);
-  }
+  await reachGateway();
   const declined = request.cardLast4 === DECLINED_CARD_LAST4;
   // The ledger keeps one charge per key: the first writer's row wins, every repeat reads it back.
   const row = await sqlTransaction(async (sql) => {
@@ -50,6 +44,17 @@ export async function chargeCard(request: ChargeRequest): Promise<Charge> {
     return { ...(await chargeByKey(sql, request.idempotencyKey))!, original: true };
   });
   return row.original ? checkSameCharge(row, request) : toCharge(row);
+}
+
+/** The network hop to the gateway: never inside a transaction, and a timeout is a 503 the client retries. */
+async function reachGateway(): Promise<void> {
+  assertOutsideTransaction("card gateway");
+  const { latencyMs, timeoutMs } = settings().cardGateway;
+  try {
+    await simulatedLatency(latencyMs, timeoutMs);
+  } catch {
+    throw new TransientError("PAYMENT_GATEWAY_UNAVAILABLE", "The card gateway did not answer in time; retry shortly", 2);
+  }
 }
 
 function checkSameCharge(original: ChargeRow, request: ChargeRequest): Charge {
@@ -75,13 +80,7 @@ function toCharge(row: ChargeRow): Charge {
  * already refunded is refused (a charge is refunded at most once).
  */
 export async function refundCharge(request: { chargeId: string; idempotencyKey: string }): Promise<{ refundedAt: Date }> {
-  assertOutsideTransaction("card gateway");
-  const { latencyMs, timeoutMs } = settings().cardGateway;
-  try {
-    await simulatedLatency(latencyMs, timeoutMs);
-  } catch {
-    throw new TransientError("PAYMENT_GATEWAY_UNAVAILABLE", "The card gateway did not answer in time; retry shortly", 2);
-  }
+  await reachGateway();
   const refund = await sqlTransaction((sql) => refundOnce(sql, request.chargeId, request.idempotencyKey, new Date()));
   if (!refund?.refundKey) throw new DomainError("NOT_FOUND", `No succeeded charge ${request.chargeId} to refund`);
   if (refund.refundKey !== request.idempotencyKey) throw new DomainError("DUPLICATE", `Charge ${request.chargeId} was already refunded`);
