@@ -7,6 +7,7 @@ import { NetworkCallInTransactionError } from "../src/services/external/guard.js
 import { FraudCheckClient, fraudScore } from "../src/services/external/fraud-check.js";
 import { configureServices } from "../src/services/settings.js";
 import { fraudCheckClient } from "../src/services/payments/fraud.js";
+import { businessMetrics } from "../src/lib/metrics.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
 
@@ -220,5 +221,33 @@ describe("guard rails", () => {
     const text = await (await server.request("/metrics")).text();
     expect(text).toMatch(/^db_transaction_duration_seconds_count [1-9]/m);
     expect(text).toMatch(/^db_connection_wait_seconds_bucket/m);
+  });
+});
+
+/** Fraud checks made so far (the duration histogram's count). */
+const fraudChecks = async () =>
+  (await businessMetrics.fraudCheckDuration.get()).values.filter((v) => v.metricName === "fraud_check_duration_seconds_count").reduce((sum, v) => sum + v.value, 0);
+
+describe("a 0-cent order paid later", () => {
+  it("is paid with a COMPLETED 0-cent payment and its stock committed, with no fraud check and no gateway charge", async () => {
+    const user = await createUser();
+    const product = await createProduct({ priceCents: 4_000, stockQuantity: 5 });
+    const token = await server.tokenFor(user.id);
+    const code = `FREE${randomUUID().slice(0, 6).toUpperCase()}`;
+    expect((await server.request("/api/checkout/coupons", { method: "POST", json: { code, type: "PERCENTAGE", percentOff: 100 } })).status).toBe(201);
+    const placed = await (await server.request("/api/checkout", { method: "POST", as: token, headers: { "Idempotency-Key": key() }, json: { items: [{ productId: product.id, quantity: 2 }] } })).json();
+    const applied = await server.request(`/api/checkout/${placed.orderId}/apply-coupon`, { method: "POST", as: token, json: { couponCode: code } });
+    expect(await applied.json()).toMatchObject({ finalTotalCents: 0 });
+    const charges = await countGatewayCharges();
+    const scored = await fraudChecks();
+
+    const res = await server.request("/api/payments/process", { method: "POST", as: token, headers: { "Idempotency-Key": key() }, json: { orderId: placed.orderId, paymentMethod: "credit_card", cardLast4: "4242" } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "COMPLETED", amountCents: 0, fraudScore: null });
+    expect(await countGatewayCharges()).toBe(charges);
+    expect(await fraudChecks()).toBe(scored);
+    expect((await db().order.findUniqueOrThrow({ where: { id: placed.orderId } })).status).toBe("PAID");
+    expect(await paymentsOf(placed.orderId)).toEqual([expect.objectContaining({ status: "COMPLETED", amountCents: 0, gatewayChargeId: null, fraudScore: null })]);
+    expect(await db().inventoryReservation.findMany({ where: { orderId: placed.orderId } })).toEqual([expect.objectContaining({ status: "COMMITTED", quantity: 2 })]);
   });
 });

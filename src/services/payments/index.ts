@@ -17,6 +17,7 @@ import {
   declined,
   fraudRejects,
   openPayment,
+  payFreeOrder,
   recordChargeStep,
   rejectForFraud,
   releasePaymentLease,
@@ -66,6 +67,10 @@ const leaseOrderStep: TransactionStep<PayState, PaymentResult> = {
       });
     }
     await takePaymentLease(sql, orderId);
+    if (order.totalCents === 0) {
+      const paymentId = await payFreeOrder(sql, state.principal, state.payment);
+      return finish({ ok: true, status: 200, value: { paymentId, orderId, status: "COMPLETED", amountCents: 0, fraudScore: null, message: "Nothing to charge: order paid" } });
+    }
     return { ...state, payment: { ...state.payment, amountCents: order.totalCents as Cents } };
   },
   undo: (sql, state) => releasePaymentLease(sql, state.payment.orderId),
@@ -106,7 +111,12 @@ const payFlow: Flow<PayState, PaymentResult> = {
   renamedPoints: { order_claimed: "lease_order" },
   // After a crash: past lease_order the lease is taken again (its own run); past open_payment, with the open payment.
   resume: async (sql, point, resourceId, initial) => {
-    if (point === "lease_order") return (await leaseOrderStep.run(sql, initial)) as PayState;
+    if (point === "lease_order") {
+      const leased = await leaseOrderStep.run(sql, initial);
+      // Its total went to 0 after the crash (a 100%-off coupon): this key's attempt was for another amount.
+      if ("finish" in leased) throw new DomainError("AMOUNT_MISMATCH", "The order's total changed to 0 since this payment began; pay it with a new key");
+      return leased;
+    }
     return { ...initial, payment: await resumePayment(sql, resourceId, initial.payment.gatewayKey) };
   },
 };

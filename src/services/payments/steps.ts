@@ -87,6 +87,23 @@ export async function resumePayment(sql: Sql, paymentId: number, gatewayKey: str
   return { ...payment, amountCents: payment.amountCents as Cents, paymentId, gatewayKey };
 }
 
+/**
+ * A 0-cent order (brought to 0 by a 100%-off coupon after it was placed) has
+ * nothing to charge: paying it records a COMPLETED 0-cent payment and marks the
+ * order PAID, with no fraud check and no gateway call, as checkout does for one
+ * that is free when placed (docs/auth.md). Returns the payment's id.
+ */
+export async function payFreeOrder(sql: Sql, principal: Principal, attempt: PaymentAttempt, now = new Date()): Promise<number> {
+  const { paymentId } = await openPayment(sql, principal, { ...attempt, amountCents: 0 as Cents, fraudScore: null }, now);
+  await transitionPayment(sql, paymentId!, "PENDING", "COMPLETED", {}, now);
+  if (!(await transitionOrder(sql, attempt.orderId, "PENDING", "PAID", { paidAt: now, reservedUntil: null, paymentClaimedUntil: null }, { now }))) {
+    throw new DomainError("ORDER_NOT_PENDING", `Order ${attempt.orderId} is no longer payable`);
+  }
+  await commitReservedStock(sql, attempt.orderId, now);
+  businessMetrics.payments.inc({ outcome: "completed" });
+  return paymentId!;
+}
+
 /** Charges the card: a network call, outside any transaction; the gateway key makes a retry get the same charge. */
 export function chargeStep<S extends { payment?: PaymentAttempt }>(): CallStep<S> {
   return {
