@@ -3,7 +3,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { refundCharge } from "../src/services/external/card-gateway.js";
 import { flowFaults, SimulatedCrash } from "../src/services/idempotency/flow.js";
 import { expireReservations } from "../src/services/orders/expiry.js";
-import { reconcileGatewayCharges } from "../src/services/payments/reconcile.js";
+import { reconcileGatewayCharges, settleOrphan } from "../src/services/payments/reconcile.js";
+import { orphanCharges } from "../src/services/payments/reconcile-sql.js";
+import { recordCharge } from "../src/services/payments/steps.js";
+import { sqlTransaction } from "../src/db/sql.js";
 import { createLogger } from "../src/lib/logger.js";
 import { reconciliationMetrics } from "../src/lib/metrics.js";
 import { createProduct, createUser } from "./helpers/factories.js";
@@ -115,6 +118,30 @@ describe("gateway reconciliation", () => {
     await db().order.update({ where: { id: orderId }, data: { paymentClaimedUntil: null } });
     expect(await reconcileGatewayCharges(logger, later())).toMatchObject({ recorded: 1, unfixed: 0 });
     expect((await reconciliationMetrics.unfixed.get()).values[0]?.value).toBe(0);
+  });
+
+  it("leaves alone a charge its own attempt recorded after the orphan list was read (the chaos harness caught a refund of a paid order)", async () => {
+    const { orderId, charge, token, key } = await orphanOn();
+    const [stale] = (await orphanCharges(later(), 100)).filter((c) => c.chargeId === charge.chargeId);
+    expect(stale).toBeDefined();
+    // The attempt finishes late: its retry records the charge.
+    await db().idempotencyKey.updateMany({ where: { key }, data: { lockedUntil: new Date(Date.now() - 1) } });
+    const retry = await server.request("/api/payments/process", { method: "POST", as: token, headers: { "Idempotency-Key": key }, json: { orderId, paymentMethod: "credit_card", cardLast4: "4242" } });
+    expect(retry.status).toBe(200);
+    expect(await settleOrphan(stale!, later())).toBe("late");
+    expect((await db().simulatedGatewayCharge.findUniqueOrThrow({ where: { chargeId: charge.chargeId } })).refundedAt).toBeNull();
+    expect((await db().order.findUniqueOrThrow({ where: { id: orderId } })).status).toBe("PAID");
+  });
+
+  it("marks the payment REFUNDED before refunding, so a late attempt cannot record the charge (its order's total changed)", async () => {
+    const { orderId, payment, charge, product } = await orphanOn();
+    await db().order.update({ where: { id: orderId }, data: { totalCents: product.priceCents - 100, discountCents: 100 } });
+    expect(await reconcileGatewayCharges(logger, later())).toMatchObject({ found: 1, refunded: 1 });
+    const attempt = { orderId, paymentId: payment.id, amountCents: charge.amountCents, paymentMethod: "credit_card", cardLast4: "4242", gatewayKey: payment.gatewayKey!, fraudScore: null } as const;
+    const late = sqlTransaction((sql) => recordCharge(sql, attempt as never, { chargeId: charge.chargeId, status: "succeeded", declineCode: null, amountCents: charge.amountCents }));
+    await expect(late).rejects.toMatchObject({ code: "ORDER_NOT_PENDING" });
+    expect((await db().order.findUniqueOrThrow({ where: { id: orderId } })).status).toBe("PENDING");
+    expect((await db().payment.findUniqueOrThrow({ where: { id: payment.id } })).status).toBe("REFUNDED");
   });
 
   it.runIf(usingPostgres)("runs on one PostgreSQL instance at a time: while another holds the reconciler's lock, a pass is skipped", async () => {

@@ -11,16 +11,22 @@ export type OrphanCharge = ReturnType<typeof ORPHAN.decode>;
 export type ChargedAttempt = ReturnType<typeof ATTEMPT.decode>;
 
 export const statements = {
-  /** Succeeded charges older than the cut-off that no payment records (COMPLETED with it, or REFUNDED with it). */
+  /** Succeeded charges older than the cut-off, not refunded, that no COMPLETED payment records. */
   orphanCharges: `SELECT ${ORPHAN.list} FROM "SimulatedGatewayCharge" c
-    WHERE c."status" = ? AND c."createdAt" < ?
-      AND NOT EXISTS (SELECT 1 FROM "Payment" p WHERE p."gatewayChargeId" = c."chargeId" AND p."status" IN (?, ?))
+    WHERE c."status" = ? AND c."createdAt" < ? AND c."refundedAt" IS NULL
+      AND NOT EXISTS (SELECT 1 FROM "Payment" p WHERE p."gatewayChargeId" = c."chargeId" AND p."status" = ?)
     ORDER BY c."createdAt" LIMIT ?`,
+  paymentOfCharge: `SELECT "status" FROM "Payment" WHERE "gatewayChargeId" = ?`,
   attemptByGatewayKey: `SELECT ${ATTEMPT.list} FROM "Payment" WHERE "gatewayKey" = ? ORDER BY "id" DESC LIMIT 1`,
 };
 
 export async function orphanCharges(olderThan: Date, limit: number): Promise<OrphanCharge[]> {
-  return (await readRows(statements.orphanCharges, ["succeeded", olderThan, PaymentStatus.COMPLETED, PaymentStatus.REFUNDED, limit])).map(ORPHAN.decode);
+  return (await readRows(statements.orphanCharges, ["succeeded", olderThan, PaymentStatus.COMPLETED, limit])).map(ORPHAN.decode);
+}
+
+/** The status of the payment that holds this charge (COMPLETED, or REFUNDED once reconciliation marked it), if any. */
+export async function paymentStatusOfCharge(sql: Sql, chargeId: string): Promise<string | undefined> {
+  return (await sql.get<{ status: string }>(statements.paymentOfCharge, [chargeId]))?.status;
 }
 
 /** The newest payment attempt that charged the gateway with this key. */

@@ -6,7 +6,7 @@ import { reconciliationMetrics } from "../../lib/metrics.js";
 import { refundCharge } from "../external/card-gateway.js";
 import { findOrderTotals } from "../orders/sql.js";
 import { settings } from "../settings.js";
-import { attemptByGatewayKey, orphanCharges, releaseReconcilerLock, tryReconcilerLock, type ChargedAttempt, type OrphanCharge } from "./reconcile-sql.js";
+import { attemptByGatewayKey, orphanCharges, paymentStatusOfCharge, releaseReconcilerLock, tryReconcilerLock, type ChargedAttempt, type OrphanCharge } from "./reconcile-sql.js";
 import { insertPendingPayment, leaseOrder } from "./sql.js";
 import { transitionPayment } from "./state.js";
 import { recordCharge } from "./steps.js";
@@ -22,9 +22,9 @@ import { recordCharge } from "./steps.js";
  * - the order is still payable (PENDING, the same total): the charge is
  *   recorded as a retry would record it: the payment COMPLETED, the order PAID;
  * - otherwise (cancelled or expired, failed, paid by another payment, or its
- *   total changed): the charge is refunded through the gateway (keyed by the
- *   charge, so a pass that crashes and runs again refunds once) and the
- *   attempt's payment is REFUNDED with it.
+ *   total changed): the attempt's payment is marked REFUNDED with the charge,
+ *   then the charge is refunded through the gateway (keyed by the charge, so a
+ *   pass that crashes and runs again refunds once).
  *
  * On PostgreSQL one instance reconciles at a time (an advisory lock); the
  * maintenance pass runs it after cancelling expired orders.
@@ -33,6 +33,8 @@ export interface ReconcileResult {
   found: number;
   recorded: number;
   refunded: number;
+  /** Recorded meanwhile by its own attempt, finishing late: nothing to do. */
+  late: number;
   /** Left for a later pass: an attempt holds the order, or the gateway did not answer. */
   unfixed: number;
 }
@@ -41,17 +43,17 @@ const BATCH = 100;
 
 export async function reconcileGatewayCharges(logger: Logger, now = new Date()): Promise<ReconcileResult | undefined> {
   return withReconcilerLock(async () => {
-    const result: ReconcileResult = { found: 0, recorded: 0, refunded: 0, unfixed: 0 };
+    const result: ReconcileResult = { found: 0, recorded: 0, refunded: 0, late: 0, unfixed: 0 };
     const orphans = await orphanCharges(new Date(now.getTime() - settings().idempotencyLockTimeoutMs), BATCH);
     for (const charge of orphans) {
       result.found++;
       reconciliationMetrics.orphanCharges.inc({ outcome: "found" });
-      const outcome = await settle(charge, now).catch((error: unknown) => {
+      const outcome = await settleOrphan(charge, now).catch((error: unknown) => {
         logger.warn({ err: error, chargeId: charge.chargeId }, "orphan charge not settled; the next pass retries");
         return "unfixed" as const;
       });
       result[outcome]++;
-      if (outcome !== "unfixed") reconciliationMetrics.orphanCharges.inc({ outcome });
+      if (outcome === "recorded" || outcome === "refunded") reconciliationMetrics.orphanCharges.inc({ outcome });
       logger[outcome === "unfixed" ? "warn" : "info"]({ chargeId: charge.chargeId, amountCents: charge.amountCents, outcome }, "orphan charge");
     }
     reconciliationMetrics.unfixed.set(result.unfixed);
@@ -59,21 +61,33 @@ export async function reconcileGatewayCharges(logger: Logger, now = new Date()):
   });
 }
 
-async function settle(charge: OrphanCharge, now: Date): Promise<"recorded" | "refunded" | "unfixed"> {
+/**
+ * Decides and acts in one transaction, reading the charge's state again there:
+ * its own attempt may have recorded it since the orphan list was read. A
+ * refund marks the payment REFUNDED before the gateway is called, so a late
+ * attempt can no longer record a charge that is being refunded; a pass that
+ * dies between the two finds the marked payment and completes the refund.
+ */
+export async function settleOrphan(charge: OrphanCharge, now: Date): Promise<"recorded" | "refunded" | "late" | "unfixed"> {
   const decision = await sqlTransaction(async (sql) => {
+    const holder = await paymentStatusOfCharge(sql, charge.chargeId);
+    if (holder === "COMPLETED") return "late" as const;
+    if (holder === "REFUNDED") return "refund" as const;
     const attempt = await attemptByGatewayKey(sql, charge.idempotencyKey);
     if (!attempt) throw new Error(`no payment attempt charged the gateway with key ${charge.idempotencyKey}`);
     const order = await findOrderTotals(sql, attempt.orderId);
-    if (order?.paymentClaimedUntil && order.paymentClaimedUntil > now) return { kind: "busy" as const };
-    if (order?.status !== "PENDING" || order.totalCents !== charge.amountCents) return { kind: "refund" as const, attempt };
-    if (!(await leaseOrder(sql, order.id, new Date(now.getTime() + settings().idempotencyLockTimeoutMs), now))) return { kind: "busy" as const };
-    await recordOn(sql, attempt, charge, now);
-    return { kind: "recorded" as const };
+    if (order?.paymentClaimedUntil && order.paymentClaimedUntil > now) return "busy" as const;
+    if (order?.status === "PENDING" && order.totalCents === charge.amountCents) {
+      if (!(await leaseOrder(sql, order.id, new Date(now.getTime() + settings().idempotencyLockTimeoutMs), now))) return "busy" as const;
+      await recordOn(sql, attempt, charge, now);
+      return "recorded" as const;
+    }
+    await markRefunded(sql, attempt, charge, now);
+    return "refund" as const;
   });
-  if (decision.kind === "busy") return "unfixed";
-  if (decision.kind === "recorded") return "recorded";
+  if (decision === "busy") return "unfixed";
+  if (decision !== "refund") return decision;
   await refundCharge({ chargeId: charge.chargeId, idempotencyKey: `refund_${charge.chargeId}` });
-  await sqlTransaction((sql) => markRefunded(sql, decision.attempt, charge, now));
   return "refunded";
 }
 
@@ -96,7 +110,7 @@ async function markRefunded(sql: Sql, attempt: ChargedAttempt, charge: OrphanCha
   if (attempt.status === "PENDING" || attempt.status === "FAILED") {
     if (await transitionPayment(sql, attempt.id, attempt.status, "REFUNDED", changes, now)) return;
   }
-  throw new Error(`payment ${attempt.id} is ${attempt.status}: the refund of ${charge.chargeId} is not recorded`);
+  throw new Error(`payment ${attempt.id} is ${attempt.status}: the refund of ${charge.chargeId} cannot be recorded on it`);
 }
 
 /** On PostgreSQL, the pass runs only where the advisory lock is won; elsewhere it is skipped (undefined). */

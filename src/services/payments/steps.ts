@@ -149,8 +149,11 @@ export async function recordCharge(sql: Sql, attempt: PaymentAttempt, charge: Ch
         failureMessage: "The card was declined",
       }, now);
   if (!settled) {
-    const recorded = succeeded && (await paymentById(sql, attempt.paymentId!))?.gatewayChargeId === charge.chargeId;
-    if (recorded) return; // reconciliation recorded this charge while the attempt was away: the same success
+    const payment = await paymentById(sql, attempt.paymentId!);
+    if (succeeded && payment?.status === "COMPLETED" && payment.gatewayChargeId === charge.chargeId) return; // reconciliation recorded it meanwhile: the same success
+    if (payment?.status === "REFUNDED") {
+      throw new DomainError("ORDER_NOT_PENDING", `Order ${attempt.orderId} was not paid: this attempt took too long and its charge is being refunded; pay again with a new key`, { orderId: attempt.orderId });
+    }
     throw new Error(`payment ${attempt.paymentId} was settled by another attempt`);
   }
   if (!succeeded) {
