@@ -32,14 +32,11 @@ export function capacity(limits: CapacityLimits, lifecycle: Lifecycle): RequestH
   // One listener for every response (the hottest path pays no closure per request).
   const release = () => inFlight--;
   return (req, res, next) => {
-    if (lifecycle.draining && !UNSHED.has(req.path)) {
+    if ((lifecycle.draining || inFlight >= limits.maxInFlight) && !UNSHED.has(req.path)) {
       req.resume();
-      res.setHeader("Connection", "close");
-      return answer(req, res, new TransientError("OVERLOADED", "The gateway is shutting down; retry", 1));
-    }
-    if (inFlight >= limits.maxInFlight && !UNSHED.has(req.path)) {
-      req.resume();
-      return answer(req, res, new TransientError("OVERLOADED", "The gateway is at capacity; retry shortly", 1));
+      if (lifecycle.draining) res.setHeader("Connection", "close");
+      const reason = lifecycle.draining ? "The gateway is shutting down; retry" : "The gateway is at capacity; retry shortly";
+      return answer(req, res, new TransientError("OVERLOADED", reason, 1));
     }
     inFlight++;
     res.once("close", release);

@@ -27,5 +27,3 @@ export async function settleWork(timeoutMs: number): Promise<number> {
   }
   return running.size;
 }
-
-export const workInFlight = (): number => running.size;
