@@ -21,6 +21,9 @@ const local = createPubSub<Record<`${Topic}:${number}`, []>>();
 
 let listener: { client: pg.PoolClient; stop: () => Promise<void> } | undefined;
 let logger: Logger | undefined;
+/** The listener's reconnection timer, and whether the server stopped it (no reconnection then). */
+let reconnecting: NodeJS.Timeout | undefined;
+let stopped = false;
 
 /** Tells subscribers that the record changed (call after the change committed). */
 export function publish(topic: Topic, id: number): void {
@@ -87,9 +90,6 @@ async function connect(log: Logger): Promise<void> {
     },
   };
 }
-
-let reconnecting: NodeJS.Timeout | undefined;
-let stopped = false;
 
 function reconnect(log: Logger): void {
   if (stopped || reconnecting) return;
