@@ -61,5 +61,5 @@ describe("a bulk job whose server is killed mid-run", () => {
     await database.drop();
     expect(Number(counts.unique_names)).toBe(ROWS);
     expect(Number(counts.total)).toBe(ROWS);
-  }, 60_000);
+  }, 120_000);
 });

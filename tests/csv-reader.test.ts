@@ -79,7 +79,8 @@ describe("record limits", () => {
     const path = file(`a,b\n1,2\nA1${",".repeat(2_000_000)}\n`);
     const started = performance.now();
     await expect(readAll(path, undefined, 64 * 1024, limits)).rejects.toThrow(new CsvFormatError("a record has more than 8 fields", 3));
-    expect(performance.now() - started).toBeLessThan(1_000);
+    // Milliseconds on a quiet machine; building two million fields first would take far longer.
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 
   it("fails on a record longer than allowed: one endless line, or a quote never closed", async () => {

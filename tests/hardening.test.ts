@@ -211,6 +211,7 @@ describe("slow clients", () => {
     expect(health.status).toBe(200);
     const closedAt = await closed;
     clearInterval(drip);
-    expect(closedAt - started).toBeLessThan(5_000);
+    // Dropped at the 1 s headers timeout (with its 1 s check interval); the drip itself would never end.
+    expect(closedAt - started).toBeLessThan(20_000);
   });
 });

@@ -13,6 +13,13 @@ import { measureReads } from "./helpers/load.js";
  * a test double below, and the same measurement catches it.
  */
 const FRAUD_LATENCY_MS = 2000;
+/**
+ * What separates the two shapes: reads that wait behind a held transaction
+ * take the transaction wait limit (1 s) or the fraud check's 2 s; reads beside
+ * isolated payments take milliseconds (about 20 ms at p99 on a quiet 2-core
+ * machine). Half a second sits far from both, so a busy machine cannot blur it.
+ */
+const STALL_MS = 500;
 let server: TestServer;
 
 beforeAll(async () => {
@@ -49,7 +56,7 @@ function legacyPayment(orderId: number) {
 }
 
 describe("a slow fraud service only slows payments", () => {
-  it("keeps read p99 under 250 ms while 30 payments wait on a 2 s fraud check", async () => {
+  it("keeps read p99 far below a stall while 30 payments wait on a 2 s fraud check", async () => {
     const orders = await pendingOrders(30);
     const payments = Promise.all(
       orders.map((o) =>
@@ -66,7 +73,7 @@ describe("a slow fraud service only slows payments", () => {
     expect(responses.map((r) => r.status)).toEqual(Array(30).fill(200));
     expect(stats.count).toBeGreaterThan(50);
     expect(stats.statuses.every((s) => s === 200)).toBe(true);
-    expect(stats.p99).toBeLessThan(250);
+    expect(stats.p99).toBeLessThan(STALL_MS);
     expect(await db().order.count({ where: { id: { in: orders.map((o) => o.id) }, status: "PAID" } })).toBe(30);
   });
 
@@ -78,7 +85,7 @@ describe("a slow fraud service only slows payments", () => {
     const legacy = Promise.allSettled(orders.map((o) => legacyPayment(o.id)));
     const stats = await measureReads(reads(), legacy);
     console.log(`reads during ${orders.length} legacy payments: n=${stats.count} p50=${stats.p50.toFixed(1)}ms p99=${stats.p99.toFixed(1)}ms`);
-    expect(stats.p99).toBeGreaterThan(1000);
+    expect(stats.p99).toBeGreaterThan(STALL_MS);
     // Fail fast: queued requests give up with 503 after DB_TRANSACTION_MAX_WAIT_MS instead of hanging.
     expect(stats.statuses).toContain(503);
   });

@@ -67,5 +67,5 @@ describe("graceful shutdown under load", () => {
       await server.kill("SIGKILL");
       await database.drop();
     }
-  }, 60_000);
+  }, 120_000);
 });

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, isInTransaction } from "../src/db/index.js";
@@ -6,7 +7,7 @@ import { toDate } from "../src/db/rows.js";
 import { sqlTransaction, type Sql } from "../src/db/sql.js";
 import { chargeCard } from "../src/services/external/card-gateway.js";
 import { NetworkCallInTransactionError } from "../src/services/external/guard.js";
-import { startTestServer, usingPostgres, type TestServer } from "./helpers/server.js";
+import { startTestServer, TMP_DIR, usingPostgres, type TestServer } from "./helpers/server.js";
 
 /**
  * The driver transactions the hot write paths run in (src/db/sql.ts), on
@@ -133,7 +134,8 @@ describe("driver transactions", () => {
     const error = await sqlTransaction((sql) => addUser(sql, "Waiter")).catch((e: unknown) => e);
     const waited = performance.now() - started;
     expect(mapDatabaseError(error)).toMatchObject({ code: "DATABASE_UNAVAILABLE", status: 503 });
-    expect(waited).toBeLessThan(MAX_WAIT_MS * 5);
+    // It gives up after its 200 ms; waiting without limit is the failure, so the bound is generous.
+    expect(waited).toBeLessThan(MAX_WAIT_MS * 25);
     for (const id of await Promise.all(holders)) expect(await userExists(id)).toBe(true);
   });
 
@@ -154,7 +156,7 @@ describe("driver transactions", () => {
 describe("database faults a client can retry", () => {
   it("answer 503 for a database that went away or cannot write, and leave other failures unknown", async () => {
     const { default: Database } = await import("better-sqlite3");
-    const file = `${process.cwd()}/.tmp/readonly-${Date.now()}.db`;
+    const file = join(TMP_DIR, `readonly-${Date.now()}.db`);
     new Database(file).exec("CREATE TABLE t (x INTEGER)");
     const readonly = new Database(file, { readonly: true });
     const cannotWrite = (() => {

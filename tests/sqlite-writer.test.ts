@@ -91,7 +91,8 @@ it("answers 503 when another process holds the database, without hanging, and re
       expect(result.status).toBe("rejected");
       expect(mapDatabaseError((result as PromiseRejectedResult).reason)).toMatchObject({ code: "DATABASE_UNAVAILABLE", status: 503 });
     }
-    expect(performance.now() - started).toBeLessThan(2_000);
+    // Each gives up after its 200 ms busy timeout; a hang is what this guards against, so the bound is generous.
+    expect(performance.now() - started).toBeLessThan(10_000);
   } finally {
     other.exec("ROLLBACK");
     other.close();

@@ -15,11 +15,14 @@ import { trackWork } from "../lib/in-flight.js";
 /**
  * The GraphQL door's HTTP handlers, in order: the CSRF check for non-JSON POSTs,
  * the bearer token (edge/authenticate.ts), multipart parsed streaming (Yoga's own parser would hold every file in
- * memory: docs/stack.md), JSON bodies read by the edge's reader (same limits
+ * memory: docs/stack.md) and capped as REST uploads are, JSON bodies read by the edge's reader (same limits
  * and codes as REST), then Yoga.
  */
 export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object, GraphQLContext>, authenticator: Authenticator): RequestHandler[] {
-  const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1 });
+  // An upload is capped like the REST one: the file at BULK_UPLOAD_MAX_BYTES, the
+  // operations and map fields (JSON) at the JSON body limit.
+  const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1, maxFieldSize: config.GRAPHQL_MAX_BODY_BYTES });
+  const maxUploadBytes = config.BULK_UPLOAD_MAX_BYTES + config.GRAPHQL_MAX_BODY_BYTES;
   const json = parseJsonBody(config.GRAPHQL_MAX_BODY_BYTES);
   const auth = authenticate(authenticator);
   return [
@@ -30,7 +33,19 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
         res.setHeader("WWW-Authenticate", error.challenge);
         refuse(res, error.status, error.code, error.message);
       }),
-    (req, res, next) => uploads(req, res, (error?: unknown) => (error === undefined ? next() : refuseUnreadable(res, error, next))),
+    (req, res, next) => {
+      if (!req.is("multipart/form-data")) return next();
+      if (Number(req.headers["content-length"] ?? 0) > maxUploadBytes) {
+        req.resume(); // drained, as for a CSRF refusal: the client reads the 413
+        return refuse(res, 413, "PAYLOAD_TOO_LARGE", `The file is larger than the limit of ${config.BULK_UPLOAD_MAX_BYTES} bytes`);
+      }
+      uploads(req, res, (error?: unknown) => {
+        if (error !== undefined) return refuseUnreadable(res, error, next);
+        // Read and capped above; Yoga's own body cap, sized for JSON, would refuse the upload by its Content-Length.
+        delete req.headers["content-length"];
+        next();
+      });
+    },
     (req, res, next) =>
       json(req, res, (error?: unknown) => {
         if (error !== undefined) return refuseUnreadable(res, error, next);

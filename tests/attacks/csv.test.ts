@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminHeaders, db, freshDatabase, startTestServer, TMP_DIR, type TestServer } from "../helpers/server.js";
 import { spawnServer } from "../helpers/process.js";
 import { waitForJob } from "../helpers/bulk.js";
-import { slowestHealthDuring } from "./harness.js";
+import { expectServedThroughout, slowestHealthDuring } from "./harness.js";
 
 /** Poisonous imports: each fails its own job with a clear reason; the gateway keeps serving. */
 const uploadDir = join(TMP_DIR, `uploads-${randomUUID()}`);
@@ -22,15 +22,14 @@ describe("poisonous CSV files", () => {
   it("fails a 40 MB file whose second line is 40 million commas, at its line, while /health stays fast", async () => {
     const poison = Buffer.concat([Buffer.from("sku,name,price,stockQuantity\nA1"), Buffer.alloc(40_000_000, ","), Buffer.from("\n")]);
     const products = await db().product.count();
-    const { result: job, slowestMs, polls } = await slowestHealthDuring(server, async () => {
+    const { result: job, ...served } = await slowestHealthDuring(server, async () => {
       const res = await upload(poison);
       expect(res.status).toBe(202);
       return waitForJob(server, (await res.json()).id);
     });
     expect(job).toMatchObject({ status: "FAILED", processedRows: 0 });
     expect(job.errorMessage).toBe("Unreadable CSV: a record has more than 64 fields (line 2)");
-    expect(polls).toBeGreaterThan(0);
-    expect(slowestMs).toBeLessThan(200);
+    expectServedThroughout(served);
     expect(await db().product.count()).toBe(products);
   });
 
@@ -75,7 +74,7 @@ describe("a gateway process after the poison upload", () => {
       const res = await fetch(`${gateway.url}/api/products/bulk-upload`, { method: "POST", headers: await adminHeaders({ "content-type": "text/csv" }), body: new Uint8Array(poison) });
       const { id } = (await res.json()) as { id: number };
       const status = async () => ((await (await fetch(`${gateway.url}/api/products/bulk-upload/${id}`, { headers: await adminHeaders() })).json()) as { status: string }).status;
-      for (let i = 0; i < 200 && (await status()) !== "FAILED"; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; i < 600 && (await status()) !== "FAILED"; i++) await new Promise((r) => setTimeout(r, 50));
       expect(await status()).toBe("FAILED");
       expect(gateway.child.exitCode).toBeNull();
       await gateway.kill("SIGKILL");
@@ -89,5 +88,5 @@ describe("a gateway process after the poison upload", () => {
       await gateway.kill("SIGKILL");
       await database.drop();
     }
-  }, 60_000);
+  }, 120_000);
 });

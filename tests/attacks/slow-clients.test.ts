@@ -1,12 +1,12 @@
 import { connect, type Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { slowestHealthDuring, unchangedServer } from "./harness.js";
+import { expectServedThroughout, slowestHealthDuring, unchangedServer } from "./harness.js";
 
 /** Slow and many clients: each holds only what the limits allow, and the gateway keeps serving. */
 const server = unchangedServer({ HTTP_REQUEST_TIMEOUT_MS: 1_000, HTTP_MAX_IN_FLIGHT: 3, HTTP_MAX_CONNECTIONS: 12 });
 
 /** A client that sends its headers and then one byte of body every `everyMs`; resolves with what the server answered and when. */
-function dribbler(path: string, everyMs: number): { socket: Socket; answer: Promise<{ text: string; ms: number }> } {
+function dribbler(path: string, everyMs: number): { socket: Socket; answer: Promise<{ text: string; ms: number }>; closed: () => boolean } {
   const { hostname, port } = new URL(server().url);
   const socket = connect(Number(port), hostname);
   const started = performance.now();
@@ -15,34 +15,37 @@ function dribbler(path: string, everyMs: number): { socket: Socket; answer: Prom
   socket.on("error", () => {});
   socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
   const timer = setInterval(() => socket.writable && socket.write(" "), everyMs);
+  let closed = false;
   const answer = new Promise<{ text: string; ms: number }>((resolve) =>
     socket.on("close", () => {
+      closed = true;
       clearInterval(timer);
       resolve({ text, ms: performance.now() - started });
     }),
   );
-  return { socket, answer };
+  return { socket, answer, closed: () => closed };
 }
 
 describe("slow and many clients", () => {
   it("answers a body dribbled a byte at a time 408 at its deadline and closes the connection, while /health stays fast", async () => {
-    const { result, slowestMs } = await slowestHealthDuring(server(), () => dribbler("/api/checkout/coupons", 100).answer);
+    const { result, ...served } = await slowestHealthDuring(server(), () => dribbler("/api/checkout/coupons", 100).answer);
     expect(result.text).toMatch(/^HTTP\/1\.1 408/);
     expect(result.text).toContain('"code":"REQUEST_TIMEOUT"');
+    // Not before the 1 s deadline; and well before the 100 s the dribble would take to finish.
     expect(result.ms).toBeGreaterThan(900);
-    expect(result.ms).toBeLessThan(3_000);
-    expect(slowestMs).toBeLessThan(200);
+    expect(result.ms).toBeLessThan(20_000);
+    expectServedThroughout(served);
   });
 
   it("answers 503 OVERLOADED at once past the requests in flight, and serves again when they end", async () => {
     const slow = [dribbler("/api/checkout/coupons", 100), dribbler("/graphql", 100), dribbler("/api/checkout", 100)];
     await new Promise((r) => setTimeout(r, 200));
-    const started = performance.now();
     const shed = await server().request("/api/products", { as: "anonymous" });
     expect(shed.status).toBe(503);
     expect(shed.headers.get("retry-after")).toBe("1");
     expect((await shed.json()).code).toBe("OVERLOADED");
-    expect(performance.now() - started).toBeLessThan(100);
+    // At once: while the three slow requests still hold their slots, not queued behind them.
+    expect(slow.map((s) => s.closed())).toEqual([false, false, false]);
     // Probes are never shed.
     expect((await server().request("/health", { as: "anonymous" })).status).toBe(200);
     await Promise.all(slow.map((s) => s.answer));

@@ -14,16 +14,17 @@ const named = (name: string) =>
   server.request("/graphql", { method: "POST", as: "anonymous", json: { query: `query ${name} { ${name}: __typename }` } }).then((r) => r.text());
 
 describe("bounded telemetry", () => {
-  it("keeps /metrics the same size after 10,000 requests with random operation names and aliases", async () => {
+  it("keeps /metrics the same size after 2,000 requests with random operation names and aliases", async () => {
     await named(`Op_${randomUUID().replaceAll("-", "")}`);
     const after1 = (await metricsText()).length;
-    const names = Array.from({ length: 10_000 }, () => `Op_${randomUUID().replaceAll("-", "")}`);
+    const names = Array.from({ length: 2_000 }, () => `Op_${randomUUID().replaceAll("-", "")}`);
     for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map(named));
     const text = await metricsText();
-    // Counts and sums grow by a few digits; no new label set may appear.
+    // Counts and sums grow by a few digits; no new label set may appear (one per
+    // name would add some 2,000 x 1 KB of histogram lines).
     expect(text.length - after1).toBeLessThan(4 * 1024);
     expect(text).not.toContain(names[0]);
-    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operation="other",type="query"\} 10001/);
+    expect(text).toMatch(/graphql_operation_duration_seconds_count\{operation="other",type="query"\} 2001/);
   });
 
   it("labels only the configured operation names, and anonymous operations as such", async () => {

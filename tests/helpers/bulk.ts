@@ -19,7 +19,7 @@ export function uploadCsv(
 }
 
 /** Polls the job's status URL until it is COMPLETED or FAILED. */
-export async function waitForJob(server: TestServer, jobId: number, timeoutMs = 20_000): Promise<any> {
+export async function waitForJob(server: TestServer, jobId: number, timeoutMs = 45_000): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = await (await server.request(`/api/products/bulk-upload/${jobId}`)).json();

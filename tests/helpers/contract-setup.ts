@@ -5,7 +5,7 @@ import type { Config } from "../../src/config.js";
 import { OpenApiContract } from "./openapi-contract.js";
 
 /** Where each test file notes what it checked; the summary reporter reads it (the same path as in summary-reporter.ts). */
-const CONTRACT_LOG_DIR = join(process.cwd(), ".tmp", "openapi-contract");
+const CONTRACT_LOG_DIR = join(process.cwd(), ".tmp", "test", "openapi-contract");
 
 /**
  * Every REST answer the suite receives is checked against the OpenAPI
@@ -22,7 +22,10 @@ export function checkRestAnswers(url: string, config: Config): void {
   contracts.set(new URL(url).origin, OpenApiContract.for(config));
 }
 
-const realFetch = globalThis.fetch;
+// A worker that runs several files runs this file before each: wrap the real fetch once, not the last file's wrapper.
+const WRAPPED = Symbol.for("shop-gateway.contract-check.realFetch");
+const holder = globalThis as unknown as Record<symbol, typeof fetch>;
+const realFetch = (holder[WRAPPED] ??= globalThis.fetch);
 globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
   const response = await realFetch(input, init);
   const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);

@@ -23,7 +23,7 @@ export function spawnServer(env: Record<string, string>): Promise<ServerProcess>
   const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
   const logs: ServerProcess["logs"] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("server did not start in 20 s")), 20_000);
+    const timer = setTimeout(() => reject(new Error("server did not start in 45 s")), 45_000);
     child.once("exit", (code) => reject(new Error(`server exited with ${code}`)));
     createInterface({ input: child.stdout! }).on("line", (line) => {
       try {

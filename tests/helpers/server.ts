@@ -10,7 +10,8 @@ import { createLogger } from "../../src/lib/logger.js";
 import { startServer } from "../../src/server.js";
 import { checkRestAnswers } from "./contract-setup.js";
 
-export const TMP_DIR = join(process.cwd(), ".tmp");
+/** Where tests put their files; the summary reporter removes it after a green run (helpers/summary-reporter.ts). */
+export const TMP_DIR = join(process.cwd(), ".tmp", "test");
 
 /** The HS256 secret every test server trusts; tests sign their tokens with it. */
 export const TEST_AUTH_SECRET = "test-only-hs256-secret-for-the-gateway-suite";

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import type { Reporter, TestModule } from "vitest/node";
+import { dirname, join } from "node:path";
+import type { Reporter, TestModule, TestRunEndReason } from "vitest/node";
 import { loadConfig } from "../../src/config.js";
 import { restOperations } from "../../src/rest/openapi/operations.js";
+import { missingPrometheusTools, prometheusSkipLine } from "./tools.js";
 
-const CONTRACT_LOG_DIR = join(process.cwd(), ".tmp", "openapi-contract");
+const TEST_TMP_DIR = join(process.cwd(), ".tmp", "test");
+const CONTRACT_LOG_DIR = join(TEST_TMP_DIR, "openapi-contract");
 
 /**
  * Ends the run with the plain "N passed, N failed, N skipped" line that CI
@@ -16,7 +18,7 @@ export default class SummaryReporter implements Reporter {
     rmSync(CONTRACT_LOG_DIR, { recursive: true, force: true });
   }
 
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>, _errors: unknown, reason: TestRunEndReason): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -32,7 +34,11 @@ export default class SummaryReporter implements Reporter {
     }
     // A file can fail outside its tests (a hook, the contract check after them): say so on the line CI reads.
     const files = failedFiles > 0 ? `, ${failedFiles} file${failedFiles > 1 ? "s" : ""} failed` : "";
-    process.stdout.write(`\n${contractSummary()}vitest: ${passed} passed, ${failed} failed, ${skipped} skipped${files}\n`);
+    const missing = missingPrometheusTools();
+    const tools = missing.length > 0 ? `${prometheusSkipLine(missing)}\n` : "";
+    process.stdout.write(`\n${contractSummary()}${tools}vitest: ${passed} passed, ${failed} failed, ${skipped} skipped${files}\n`);
+    // A green run leaves nothing behind; a red one keeps its files to look at.
+    if (reason === "passed") removeTestFiles();
   }
 }
 
@@ -44,4 +50,11 @@ function contractSummary(): string {
   const missed = operations.filter((o) => !seen.has(o));
   const pairs = new Set(answers).size;
   return `OpenAPI contract: ${answers.length} REST answers checked, ${pairs} distinct operation/status pairs, ${operations.length - missed.length} of ${operations.length} operations${missed.length ? ` (not seen: ${missed.join(", ")})` : ""}\n`;
+}
+
+/** The tests' scratch folder, and .tmp itself when nothing else (a benchmark, the chaos harness) uses it. */
+function removeTestFiles(): void {
+  rmSync(TEST_TMP_DIR, { recursive: true, force: true });
+  const tmp = dirname(TEST_TMP_DIR);
+  if (existsSync(tmp) && readdirSync(tmp).length === 0) rmSync(tmp, { recursive: true, force: true });
 }
