@@ -31,11 +31,14 @@ export const text = (max: number) =>
 
 export const requiredText = (max: number) => text(max).pipe(z.string().min(1, "is required"));
 
+/** The largest id a route or field accepts (the 32-bit integer columns' maximum). */
+export const MAX_ID = 2_147_483_647;
+
 /** A database id: a positive integer, as a JSON number or a digit string (path params, GraphQL IDs). Never a list or a boolean. */
 export const id = z
   .union([z.number(), z.string().regex(/^\d{1,10}$/, "must be a positive integer id")], { error: "must be a positive integer id" })
   .transform(Number)
-  .pipe(z.number().int("must be a positive integer id").positive("must be a positive integer id").max(2_147_483_647, "is out of range"));
+  .pipe(z.number().int("must be a positive integer id").positive("must be a positive integer id").max(MAX_ID, "is out of range"));
 
 /** A decimal money amount as JSON number or string ("19.99", 19.99) parsed exactly to cents. */
 export const decimalMoney = z

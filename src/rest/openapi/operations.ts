@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Config } from "../../config.js";
-import { id } from "../../lib/validation.js";
+import { MAX_ID } from "../../lib/validation.js";
 import { checkoutInputSchema } from "../../services/checkout/input.js";
 import { couponCode, couponInputSchema } from "../../services/coupons/input.js";
 import { pageRequestSchema } from "../../services/pagination.js";
@@ -33,7 +33,8 @@ export interface Operation {
   errors: ErrorStatus[];
 }
 
-const idParam = asText(accepts(id));
+/** A path id, typed as the integer the bodies carry (a generated client passes `order.id` as it is); the route accepts 1 to MAX_ID. */
+const idParam: JsonSchema = { type: "integer", minimum: 1, maximum: MAX_ID };
 const json = (schema: JsonSchema) => ({ content: { "application/json": schema }, required: true });
 const csvBody = {
   content: {
