@@ -20,6 +20,7 @@ const SERIAL = [
   "tests/prometheus.test.ts",
   "tests/readme-examples.test.ts",
   "tests/shutdown.test.ts",
+  "tests/streamed-compression.test.ts",
 ];
 
 // PostgreSQL-only files run in the suite's PostgreSQL pass (TEST_POSTGRES_URL).

@@ -4,6 +4,7 @@ import { Router } from "express";
 import { z } from "zod";
 import type { Config } from "../config.js";
 import { jsonBody } from "../edge/body.js";
+import { inChunks } from "../lib/chunks.js";
 import { id, parseInput } from "../lib/validation.js";
 import { pageRequestSchema } from "../services/pagination.js";
 import { createProduct, getProduct, listProducts } from "../services/products/index.js";
@@ -67,7 +68,7 @@ export function productRoutes(config: Config): Router {
     res.setHeader("Content-Type", "text/csv; charset=utf-8");
     res.setHeader("Content-Disposition", `attachment; filename="bulk-upload-${jobId}-errors.csv"`);
     res.write(first.value);
-    await pipeline(Readable.from(lines), res);
+    await pipeline(Readable.from(inChunks(lines)), res);
   });
 
   router.get("/bulk-upload/:jobId", async (req, res) => {
@@ -81,7 +82,7 @@ export function productRoutes(config: Config): Router {
     const lines = sampleCsv(currentPrincipal(), rows, invalidFraction);
     res.setHeader("Content-Type", "text/csv; charset=utf-8");
     res.setHeader("Content-Disposition", `attachment; filename="products-sample-${rows}.csv"`);
-    await pipeline(Readable.from(lines), res);
+    await pipeline(Readable.from(inChunks(lines)), res);
   });
 
   router.get("/:productId", async (req, res) => {
