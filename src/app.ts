@@ -10,6 +10,7 @@ import { compressWhenAsked } from "./edge/compress.js";
 import { cors, restCsrf } from "./edge/cross-site.js";
 import { countQueriesPerRequest, requestScope } from "./edge/request-scope.js";
 import { DomainError } from "./errors.js";
+import { graphiqlAssets } from "./graphql/graphiql-assets.js";
 import { graphqlHandlers } from "./graphql/http.js";
 import { createGraphQLServer } from "./graphql/server.js";
 import type { Logger } from "./lib/logger.js";
@@ -54,6 +55,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const restEndpoints = mountRestApi(app, config, logger);
   app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", "GET /openapi.json", "GET /docs", ...restEndpoints()]));
   app.use(apiReference(config, authenticator));
+  if (config.GRAPHIQL_ENABLED) app.use(graphiqlAssets());
   app.get("/health", authenticate(authenticator), health(lifecycle));
   app.get("/metrics", metricsRoute(metrics, config));
   const yoga = createGraphQLServer(config, logger, metrics, authenticator);

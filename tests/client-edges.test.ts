@@ -52,26 +52,39 @@ describe("rough edges", () => {
 });
 
 /** Raw bytes on the wire (fetch would decompress them out of sight). */
-function onTheWire(path: string, headers: Record<string, string>): Promise<{ bytes: number; encoding: string | undefined; type: string | undefined }> {
+function onTheWire(path: string, headers: Record<string, string>): Promise<{ bytes: number; encoding: string | undefined; type: string | undefined; cacheControl: string | undefined }> {
   return new Promise((resolve, reject) => {
     get(`${server.url}${path}`, { headers }, (res) => {
       let bytes = 0;
       res.on("data", (chunk: Buffer) => (bytes += chunk.length));
-      res.on("end", () => resolve({ bytes, encoding: res.headers["content-encoding"], type: res.headers["content-type"] }));
+      res.on("end", () => resolve({ bytes, encoding: res.headers["content-encoding"], type: res.headers["content-type"], cacheControl: res.headers["cache-control"] }));
     }).on("error", reject);
   });
 }
 
 describe("compression", () => {
-  it("sends the GraphiQL page brotli- or gzip-compressed when asked, a fraction of its size", async () => {
-    const plain = await onTheWire("/graphql", { accept: "text/html" });
-    const br = await onTheWire("/graphql", { accept: "text/html", "accept-encoding": "br" });
-    const gzip = await onTheWire("/graphql", { accept: "text/html", "accept-encoding": "gzip" });
-    expect(plain.encoding).toBeUndefined();
-    expect(br.encoding).toBe("br");
-    expect(gzip.encoding).toBe("gzip");
-    expect(br.bytes).toBeLessThan(plain.bytes / 3);
-    expect(gzip.bytes).toBeLessThan(plain.bytes / 3);
+  it("serves GraphiQL as a small page and separate files, cached for a year and compressed when asked", async () => {
+    const page = await (await fetch(`${server.url}/graphql`, { headers: { accept: "text/html" } })).text();
+    expect(page.length).toBeLessThan(2_048); // was 9 MB with every file inlined
+    const files = [...page.matchAll(/(?:src|href)="(\/graphiql\/[^"]+)"/g)].map((m) => m[1]!);
+    expect(files.map((f) => f.split("/").at(-1)).sort()).toEqual(["favicon.ico", "graphiql.css", "graphiql.js", "init.js"]);
+    const total = { plain: 0, br: 0, gzip: 0 };
+    for (const file of [...files, files[0]!.replace(/[^/]+$/, "graphql.worker.js")]) {
+      const plain = await onTheWire(file, {});
+      const br = await onTheWire(file, { "accept-encoding": "gzip, deflate, br" });
+      const gzip = await onTheWire(file, { "accept-encoding": "gzip" });
+      expect(plain.encoding).toBeUndefined();
+      expect(br.encoding).toBe("br");
+      expect(gzip.encoding).toBe("gzip");
+      expect(plain.cacheControl).toBe("public, max-age=31536000, immutable");
+      total.plain += plain.bytes;
+      total.br += br.bytes;
+      total.gzip += gzip.bytes;
+    }
+    console.log(`GraphiQL's files: ${total.plain} B plain, ${total.gzip} B gzip, ${total.br} B br`);
+    expect(total.br).toBeLessThan(total.plain / 3);
+    expect(total.gzip).toBeLessThan(total.plain / 3);
+    expect((await fetch(`${server.url}${files[0]!.replace(/[^/]+$/, "package.json")}`)).status).toBe(404);
   });
 
   it("compresses JSON and streamed CSV too, and leaves small answers alone", async () => {

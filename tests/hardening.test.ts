@@ -99,8 +99,13 @@ describe("hostile GraphQL", () => {
     expect(unknownField.body.errors?.[0]?.message).not.toMatch(/Did you mean/);
     const introspection = await gqlRaw("query I { __schema { types { name } } }");
     expect(introspection.body.errors?.length).toBeGreaterThan(0);
-    const graphiql = await server.request("/graphql", { headers: { accept: "text/html" } });
-    expect(await graphiql.text()).not.toContain("<title>Shop gateway</title>");
+    const graphiql = await server.request("/graphql", { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } });
+    expect(graphiql.status).toBe(406);
+    expect(graphiql.headers.get("content-type")).toMatch(/^text\/plain/);
+    expect(await graphiql.text()).toMatch(/^GraphiQL is off on this server \(GRAPHIQL_ENABLED=false\)/);
+    // A GET query from a client still runs.
+    const viaGet = await server.request(`/graphql?query=${encodeURIComponent("{ __typename }")}`, { headers: { accept: "application/json" } });
+    expect(await viaGet.json()).toEqual({ data: { __typename: "Query" } });
   });
 
   it("refuses a multipart upload without the CSRF preflight header", async () => {

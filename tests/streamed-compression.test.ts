@@ -31,7 +31,7 @@ describe("a streamed CSV download", () => {
     await download("identity"); // warm-up
     const plain: number[] = [];
     const compressed: Record<string, number[]> = { gzip: [], br: [] };
-    let plainBody = Buffer.alloc(0);
+    let plainBody: Buffer = Buffer.alloc(0);
     for (let i = 0; i < 3; i++) {
       const p = await download("identity");
       expect(p.contentEncoding).toBeNull();

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import type { GraphiQLOptions } from "graphql-yoga";
 import type { Authenticator } from "../auth/index.js";
 import { signToken } from "../auth/sign.js";
@@ -55,11 +54,4 @@ export function graphiqlOptions(config: Config, authenticator: Authenticator): f
     // headerEditorEnabled, and not persisted: a stale token kept in the browser would outlive a restart's new secret.
     return { ...base, headers: JSON.stringify({ Authorization: `Bearer ${token}` }, null, 2), shouldPersistHeaders: false, defaultEditorToolsVisibility: "headers" };
   };
-}
-
-/** GraphiQL's inlined assets are large in memory: loaded on the first browser visit, not at start. */
-let renderer: typeof import("@graphql-yoga/render-graphiql").renderGraphiQL | undefined;
-export function renderGraphiQL(options: Parameters<NonNullable<typeof renderer>>[0]): string {
-  renderer ??= (createRequire(import.meta.url)("@graphql-yoga/render-graphiql") as typeof import("@graphql-yoga/render-graphiql")).renderGraphiQL;
-  return renderer(options);
 }

@@ -26,6 +26,7 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
   const json = parseJsonBody(config.GRAPHQL_MAX_BODY_BYTES);
   const auth = authenticate(authenticator);
   return [
+    ...(config.GRAPHIQL_ENABLED ? [] : [graphiqlIsOff]),
     requirePreflightUnlessJson,
     (req, res, next) =>
       auth(req, res, (error?: unknown) => {
@@ -70,6 +71,16 @@ function refuse(res: Response, status: number, code: string, message: string): v
   res.locals.errorCode = code;
   res.status(status).json({ errors: [{ message, extensions: { code, requestId: requestContext()?.requestId } }] });
 }
+
+/**
+ * A browser opening /graphql where GraphiQL is off (production) reads why,
+ * in a line of text, instead of an empty 406.
+ */
+const graphiqlIsOff: RequestHandler = (req, res, next) => {
+  if (req.method !== "GET" || req.query.query !== undefined || req.accepts(["application/json", "application/graphql-response+json", "text/html"]) !== "text/html") return next();
+  res.locals.errorCode = "NOT_ACCEPTABLE";
+  res.status(406).type("text/plain").send("GraphiQL is off on this server (GRAPHIQL_ENABLED=false). Send GraphQL requests to this URL as POST with a JSON body.\n");
+};
 
 /**
  * CSRF (edge/cross-site.ts): a POST that is not JSON (a form, text, an
