@@ -43,11 +43,17 @@ describe("the README's examples", () => {
       `curl() { command curl -sS -w '%{stderr}README_STATUS %{http_code} %{url_effective}\\n' "$@"; }`,
       shell.replaceAll("localhost:4000", host).replaceAll("npm run -s token", `npm --prefix ${process.cwd()} run -s token`),
     ].join("\n");
-    const env = { ...process.env, AUTH_JWT_SECRET: TEST_AUTH_SECRET, DATABASE_URL: server.config.DATABASE_URL, LOG_LEVEL: "silent" };
-    const { stderr } = await run("bash", ["-c", script], { cwd: workDir, env, maxBuffer: 64 * 1024 * 1024 });
+    // Run from the repository, as its reader would; mktemp's folder is made inside this test's own.
+    const env = { ...process.env, AUTH_JWT_SECRET: TEST_AUTH_SECRET, DATABASE_URL: server.config.DATABASE_URL, LOG_LEVEL: "silent", TMPDIR: workDir };
+    const untracked = async () => (await run("git", ["status", "--porcelain", "--untracked-files=all"])).stdout;
+    const before = await untracked();
+    const { stdout, stderr } = await run("bash", ["-c", script], { env, maxBuffer: 64 * 1024 * 1024 });
     const statuses = [...stderr.matchAll(/^README_STATUS (\d{3}) (\S+)$/gm)].map((m) => ({ status: Number(m[1]), url: m[2] }));
     expect(statuses).toHaveLength(curls);
     expect(statuses.filter((s) => s.status >= 400)).toEqual([]);
+    // The GraphQL upload answered a job, not errors (a GraphQL error is a 200 too), and nothing was written into the repository.
+    expect(stdout).toMatch(/\{"data":\{"bulkUploadProducts":\{"job":\{"id":"\d+","status":"QUEUED"\}\}\}\}/);
+    expect(await untracked()).toBe(before);
   }, 120_000);
 
   it("every GraphQL example answers without errors, PayLater's order feeding Discount and Pay", async () => {
