@@ -13,34 +13,46 @@ const CONTRACT_LOG_DIR = join(process.cwd(), ".tmp", "test", "openapi-contract")
  * test file). A departure fails the file; the run's summary counts what was
  * checked (helpers/summary-reporter.ts).
  */
-const contracts = new Map<string, OpenApiContract>();
-const departures: string[] = [];
-const seen: string[] = [];
+interface ContractCheck {
+  realFetch: typeof fetch;
+  /** The document of each server under test, by origin. */
+  contracts: Map<string, OpenApiContract>;
+  /** The current file's departures and checked answers. */
+  departures: string[];
+  seen: string[];
+}
+
+// A worker of the parallel project runs several files in one process and runs this file anew
+// before each, while the helpers that call checkRestAnswers keep the first file's copy of it:
+// one state for the process, kept on globalThis, is what both see.
+const STATE = Symbol.for("shop-gateway.contract-check");
+const holder = globalThis as unknown as Record<symbol, ContractCheck>;
+const check = (holder[STATE] ??= { realFetch: globalThis.fetch, contracts: new Map(), departures: [], seen: [] });
+check.departures = [];
+check.seen = [];
+const { realFetch } = check;
 
 /** Checks this server's REST answers from now on. */
 export function checkRestAnswers(url: string, config: Config): void {
-  contracts.set(new URL(url).origin, OpenApiContract.for(config));
+  check.contracts.set(new URL(url).origin, OpenApiContract.for(config));
 }
 
-// A worker that runs several files runs this file before each: wrap the real fetch once, not the last file's wrapper.
-const WRAPPED = Symbol.for("shop-gateway.contract-check.realFetch");
-const holder = globalThis as unknown as Record<symbol, typeof fetch>;
-const realFetch = (holder[WRAPPED] ??= globalThis.fetch);
 globalThis.fetch = async (input: string | URL | Request, init?: RequestInit) => {
   const response = await realFetch(input, init);
   const url = new URL(typeof input === "string" || input instanceof URL ? input : input.url);
-  const contract = contracts.get(url.origin);
+  const contract = check.contracts.get(url.origin);
   const method = (init?.method ?? (input instanceof Request ? input.method : "GET")).toUpperCase();
   // HEAD has no body to check; OPTIONS is a browser's CORS preflight, answered by the edge for any path.
   if (!contract || !url.pathname.startsWith("/api/") || method === "HEAD" || method === "OPTIONS") return response;
   const json = (response.headers.get("content-type") ?? "").startsWith("application/json");
   const body = json ? await response.clone().text() : undefined;
-  departures.push(...contract.check({ method, url: url.href, status: response.status, headers: response.headers, body }));
-  seen.push(`${contract.operationOf(method, url.pathname)?.operation.operationId ?? "(no route)"} ${response.status}`);
+  check.departures.push(...contract.check({ method, url: url.href, status: response.status, headers: response.headers, body }));
+  check.seen.push(`${contract.operationOf(method, url.pathname)?.operation.operationId ?? "(no route)"} ${response.status}`);
   return response;
 };
 
 afterAll(() => {
+  const { seen, departures } = check;
   if (seen.length > 0) {
     mkdirSync(CONTRACT_LOG_DIR, { recursive: true });
     appendFileSync(join(CONTRACT_LOG_DIR, `${process.pid}.log`), `${seen.join("\n")}\n`);
