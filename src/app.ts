@@ -10,9 +10,11 @@ import { compressWhenAsked } from "./edge/compress.js";
 import { cors, restCsrf } from "./edge/cross-site.js";
 import { countQueriesPerRequest, requestScope } from "./edge/request-scope.js";
 import { DomainError } from "./errors.js";
+import { persistedOperations, type PersistedOperations } from "./graphql/apq.js";
 import { graphiqlAssets } from "./graphql/graphiql-assets.js";
 import { graphqlHandlers } from "./graphql/http.js";
 import { createGraphQLServer } from "./graphql/server.js";
+import { loadTrustedDocuments } from "./graphql/trusted-documents.js";
 import type { Logger } from "./lib/logger.js";
 import { createMetricsRegistry } from "./lib/metrics.js";
 import { apiInfo, health, metricsRoute, type Lifecycle } from "./ops.js";
@@ -31,9 +33,10 @@ export interface AppDeps {
 
 export interface App {
   app: Express;
-  /** The GraphQL server and the authenticator, for the WebSocket transport beside the HTTP app (graphql/ws.ts). */
+  /** The GraphQL server, the authenticator and the persisted operations, for the WebSocket transport beside the HTTP app (graphql/ws.ts). */
   yoga: YogaServerInstance<object, GraphQLContext>;
   authenticator: Authenticator;
+  persisted: PersistedOperations | undefined;
 }
 
 /** Builds the whole HTTP app (GraphQL, REST shim, health, metrics) without listening. */
@@ -47,7 +50,18 @@ export function createApp(config: Config, deps: AppDeps): App {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(requestScope(logger));
-  app.use(capacity({ bodyTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS, uploadTimeoutMs: config.HTTP_UPLOAD_TIMEOUT_MS, maxInFlight: config.HTTP_MAX_IN_FLIGHT }, lifecycle));
+  app.use(
+    capacity(
+      {
+        bodyTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+        uploadTimeoutMs: config.HTTP_UPLOAD_TIMEOUT_MS,
+        maxInFlight: config.HTTP_MAX_IN_FLIGHT,
+        maxInFlightPerAddress: config.HTTP_MAX_IN_FLIGHT_PER_ADDRESS || Math.ceil(config.HTTP_MAX_IN_FLIGHT / 2),
+        maxUploads: config.UPLOAD_MAX_CONCURRENT,
+      },
+      lifecycle,
+    ),
+  );
   app.use(cors(config.CORS_ORIGINS));
   app.use(compressWhenAsked());
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
@@ -58,9 +72,10 @@ export function createApp(config: Config, deps: AppDeps): App {
   if (config.GRAPHIQL_ENABLED) app.use(graphiqlAssets());
   app.get("/health", authenticate(authenticator), health(lifecycle));
   app.get("/metrics", metricsRoute(metrics, config));
-  const yoga = createGraphQLServer(config, logger, metrics, authenticator);
+  const persisted = persistedOperations(config, config.GRAPHQL_TRUSTED_DOCUMENTS ? loadTrustedDocuments(config.GRAPHQL_TRUSTED_DOCUMENTS) : undefined);
+  const yoga = createGraphQLServer(config, logger, metrics, authenticator, persisted);
   app.all("/graphql", ...graphqlHandlers(config, yoga, authenticator));
   app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `No route ${req.method} ${req.path}`)));
   app.use(errorHandler);
-  return { app, yoga, authenticator };
+  return { app, yoga, authenticator, persisted };
 }

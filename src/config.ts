@@ -99,6 +99,22 @@ const envSchema = z.object({
   /** Requests served at once; past it new ones get 503 OVERLOADED with Retry-After (not /health, /metrics). */
   HTTP_MAX_IN_FLIGHT: int(1, 100_000).default(512),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  /** One client address's share of HTTP_MAX_IN_FLIGHT; 0: half of it. Behind a proxy (every request from its address) set it to HTTP_MAX_IN_FLIGHT. */
+  HTTP_MAX_IN_FLIGHT_PER_ADDRESS: int(0, 100_000).default(0),
+  /** File uploads (CSV imports, either door) being received at once; past it 503 OVERLOADED. */
+  UPLOAD_MAX_CONCURRENT: int(1, 1_000).default(4),
+  /** Event streams (GraphQL subscriptions over SSE): per principal and in total; past either 429 TOO_MANY_STREAMS. They do not count as requests in flight. */
+  SSE_MAX_STREAMS_PER_PRINCIPAL: int(1, 10_000).default(20),
+  SSE_MAX_STREAMS: int(1, 1_000_000).default(1_000),
+  /** WebSocket (graphql-ws): sockets per principal, subscriptions per socket, and how often a socket is pinged and its token re-checked. */
+  WS_MAX_SOCKETS_PER_PRINCIPAL: int(1, 10_000).default(20),
+  WS_MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(50),
+  WS_KEEPALIVE_MS: int(100, 600_000).default(30_000),
+  /** Automatic persisted queries: the store's size in bytes and entries, the largest document it keeps, and registrations per client address per minute. */
+  APQ_MAX_BYTES: int(0, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
+  APQ_MAX_ENTRIES: int(0, 1_000_000).default(5_000),
+  APQ_MAX_DOCUMENT_BYTES: int(64, 1024 * 1024).default(16 * 1024),
+  APQ_REGISTRATIONS_PER_MIN: int(0, 1_000_000).default(60),
   AUTH_JWT_SECRET: z.string().min(32, "must be at least 32 bytes (HS256 shared secret)").optional(),
   AUTH_JWKS_URL: z.url({ protocol: /^https?$/, error: "must be an http(s) URL of the identity provider's JWKS" }).optional(),
   AUTH_ISSUER: z.string().min(1).optional(),
@@ -166,6 +182,14 @@ export function loadConfig(
     throw new ConfigError(
       "Authentication is not configured: in production set AUTH_JWKS_URL (your identity provider's JWKS, see docs/auth.md) " +
         "or AUTH_JWT_SECRET (an HS256 secret of at least 32 bytes)",
+    );
+  }
+  // An identity provider signs tokens for all its clients: without iss and aud checks, a token
+  // issued to any other of its applications (with any roles) would be accepted here.
+  if (!devDefault && data.AUTH_JWKS_URL && (!data.AUTH_AUDIENCE || !data.AUTH_ISSUER)) {
+    throw new ConfigError(
+      "AUTH_JWKS_URL is set without AUTH_AUDIENCE and AUTH_ISSUER: in production set both (this API's audience and your identity provider's issuer, see docs/auth.md), " +
+        "or the gateway would accept tokens the provider issued to its other clients",
     );
   }
   return Object.freeze({

@@ -59,9 +59,9 @@ export async function startServer(config: Config, logger = createLogger(config.L
   const outbox = startOutboxWorker({ pollMs: config.OUTBOX_POLL_MS, claimMs: config.OUTBOX_CLAIM_MS, maxAttempts: config.OUTBOX_MAX_ATTEMPTS, logger });
   // Timeouts are checked every connectionsCheckingInterval (Node's default: 30 s).
   const lifecycle = { draining: false };
-  const { app, yoga, authenticator } = createApp(config, { logger, lifecycle });
+  const { app, yoga, authenticator, persisted } = createApp(config, { logger, lifecycle });
   const server = createServer({ connectionsCheckingInterval: Math.min(1_000, config.HTTP_HEADERS_TIMEOUT_MS) }, app);
-  const websockets = attachGraphqlWs(server, yoga, authenticator, logger);
+  const websockets = attachGraphqlWs(server, { yoga, authenticator, persisted, config, logger });
   await startChangeNotices(logger);
   // Slow clients cannot hold connections forever (slow-loris): the headers and
   // the whole request have deadlines, idle keep-alive sockets close.

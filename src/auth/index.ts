@@ -10,6 +10,12 @@ export { InvalidTokenError } from "./tokens.js";
 export interface Authenticator {
   /** The principal an Authorization header names: anonymous without one; InvalidTokenError for one that cannot be trusted. */
   principalOf(authorization: string | undefined): Promise<Principal>;
+  /**
+   * The same, checked afresh (no remembered answer: a deleted user is noticed at
+   * once), with the instant its token stops being accepted: for what lives
+   * longer than a request (a WebSocket) and must re-check its rights.
+   */
+  session(authorization: string | undefined): Promise<{ principal: Principal; validUntil: number }>;
   /** The HS256 secret tokens are checked with, when this setup has one (to sign development tokens). */
   readonly signingSecret: string | undefined;
 }
@@ -26,12 +32,22 @@ export function createAuthenticator(config: Config): Authenticator {
   const signingSecret = config.AUTH_JWKS_URL ? undefined : (config.AUTH_JWT_SECRET ?? developmentSecret(config.AUTH_SECRET_FILE));
   const verify: TokenVerifier = createTokenVerifier(config, signingSecret);
   const remembered = new Map<string, { principal: Principal; until: number }>();
+  const tokenOf = (authorization: string) => {
+    const token = authorization.length <= MAX_HEADER ? BEARER.exec(authorization)?.[1] : undefined;
+    if (!token) throw new InvalidTokenError("the Authorization header is not `Bearer <token>`");
+    return token;
+  };
   return {
     signingSecret,
+    async session(authorization) {
+      if (authorization === undefined) return { principal: ANONYMOUS, validUntil: Infinity };
+      const claims = await verify(tokenOf(authorization));
+      // jose accepts a token up to the clock tolerance past its exp; so does a session.
+      return { principal: await principalFor(claims), validUntil: claims.expiresAt + config.AUTH_CLOCK_TOLERANCE_S * 1000 };
+    },
     async principalOf(authorization) {
       if (authorization === undefined) return ANONYMOUS;
-      const token = authorization.length <= MAX_HEADER ? BEARER.exec(authorization)?.[1] : undefined;
-      if (!token) throw new InvalidTokenError("the Authorization header is not `Bearer <token>`");
+      const token = tokenOf(authorization);
       const known = remembered.get(token);
       if (known && known.until > Date.now()) return known.principal;
       const claims = await verify(token);

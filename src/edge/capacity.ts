@@ -17,6 +17,10 @@ export interface CapacityLimits {
   uploadTimeoutMs: number;
   /** Requests being served at once, beyond which new ones get 503 OVERLOADED (probes excepted; they count while served). */
   maxInFlight: number;
+  /** One client address's share of them, beyond which its new ones get 429 RATE_LIMITED. */
+  maxInFlightPerAddress: number;
+  /** File uploads being received at once (they count as requests too), beyond which 503 OVERLOADED. */
+  maxUploads: number;
 }
 
 /** Probes and scrapes are never shed: an overloaded gateway must still say so. */
@@ -29,21 +33,49 @@ const UNSHED = new Set(["/health", "/metrics"]);
  */
 export function capacity(limits: CapacityLimits, lifecycle: Lifecycle): RequestHandler {
   let inFlight = 0;
-  // One listener for every response (the hottest path pays no closure per request).
-  const release = () => inFlight--;
+  let uploads = 0;
+  const perAddress = new Map<string, number>();
   return (req, res, next) => {
-    if ((lifecycle.draining || inFlight >= limits.maxInFlight) && !UNSHED.has(req.path)) {
-      req.resume();
-      if (lifecycle.draining) res.setHeader("Connection", "close");
+    const unshed = UNSHED.has(req.path);
+    if ((lifecycle.draining || inFlight >= limits.maxInFlight) && !unshed) {
       const reason = lifecycle.draining ? "The gateway is shutting down; retry" : "The gateway is at capacity; retry shortly";
-      return answer(req, res, new TransientError("OVERLOADED", reason, 1));
+      return refuse(req, res, new TransientError("OVERLOADED", reason, 1), lifecycle.draining);
+    }
+    // An event stream lasts as long as its subscription: it has its own budget, per caller (graphql/streams.ts).
+    if (isEventStream(req)) return next();
+    const address = req.socket.remoteAddress ?? "unknown";
+    const fromAddress = perAddress.get(address) ?? 0;
+    if (fromAddress >= limits.maxInFlightPerAddress && !unshed) {
+      return refuse(req, res, new TransientError("RATE_LIMITED", `Too many requests in flight from your address: at most ${limits.maxInFlightPerAddress} at once`, 1));
+    }
+    const upload = hasBody(req) && isUpload(req);
+    if (upload && uploads >= limits.maxUploads) {
+      return refuse(req, res, new TransientError("OVERLOADED", `The gateway is receiving ${limits.maxUploads} uploads already; retry shortly`, 5));
     }
     inFlight++;
-    res.once("close", release);
-    if (hasBody(req)) watchBody(req, res, isUpload(req) ? limits.uploadTimeoutMs : limits.bodyTimeoutMs);
+    perAddress.set(address, fromAddress + 1);
+    if (upload) uploads++;
+    res.once("close", () => {
+      inFlight--;
+      if (upload) uploads--;
+      const left = perAddress.get(address)! - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
+    if (hasBody(req)) watchBody(req, res, upload ? limits.uploadTimeoutMs : limits.bodyTimeoutMs);
     next();
   };
 }
+
+/** Refused before any work: the body is drained, not read; while draining, the connection closes. */
+function refuse(req: Request, res: Response, error: DomainError, closeConnection = false): void {
+  req.resume();
+  if (closeConnection) res.setHeader("Connection", "close");
+  answer(req, res, error);
+}
+
+/** A GraphQL request over Server-Sent Events (graphql-sse's distinct connections, Yoga's SSE). */
+export const isEventStream = (req: Request) => req.path === "/graphql" && (req.headers.accept ?? "").includes("text/event-stream");
 
 /**
  * Past the deadline with the body still arriving (a client dribbling a byte a
@@ -70,7 +102,7 @@ const hasBody = (req: Request) => {
   const { "content-length": length, "transfer-encoding": encoding } = req.headers;
   return encoding !== undefined || (length !== undefined && length !== "0");
 };
-const isUpload = (req: Request) => req.is("multipart/form-data") !== false || req.path === "/api/products/bulk-upload";
+export const isUpload = (req: Request) => req.is("multipart/form-data") !== false || req.path === "/api/products/bulk-upload";
 
 /** In the door's own shape: GraphQL's errors array, or the REST error body. */
 function answer(req: Request, res: Response, error: DomainError): void {

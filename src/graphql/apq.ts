@@ -1,48 +1,73 @@
-import { createGraphQLError, createLRUCache, type Plugin } from "graphql-yoga";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { createGraphQLError, type GraphQLParams, type Plugin } from "graphql-yoga";
+import type { Config } from "../config.js";
 import { sha256 } from "./trusted-documents.js";
+
+/**
+ * What a GraphQL request's parameters become before anything is parsed, on
+ * every transport (HTTP, SSE, WebSocket): a persisted query's hash replaced by
+ * its document, or a refusal. `register` is to be called once the document
+ * has passed every operation limit: only then is a new document remembered.
+ */
+export interface PersistedOperations {
+  resolve(params: GraphQLParams, clientAddress: string | undefined): Promise<{ params: GraphQLParams; register?: () => void }>;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const TTL_MS = 24 * 3_600_000;
+
+export function persistedOperations(config: Config, trusted: ReadonlyMap<string, string> | undefined): PersistedOperations | undefined {
+  if (trusted) return trustedDocuments(trusted);
+  return config.GRAPHQL_APQ ? automaticPersistedQueries(config) : undefined;
+}
 
 /**
  * Automatic persisted queries, Apollo's protocol (what `PersistedQueryLink`
  * speaks): a client first sends only `extensions.persistedQuery.sha256Hash`;
  * on `PersistedQueryNotFound` it sends the query with its hash once, and the
- * hash alone from then on. The same protocol as `@graphql-yoga/plugin-apq`,
- * whose peer range (`@graphql-tools/utils` 10) conflicts with graphql-yoga
- * 5.24's own (11-12) here. Hashes are remembered per process (an LRU cache):
- * another instance's miss only costs the client one more round trip.
+ * hash alone from then on. Anyone may register, so registration is bounded:
+ * a document is kept only after it passed every limit, only up to
+ * APQ_MAX_DOCUMENT_BYTES (a larger one runs, unremembered), within a store of
+ * APQ_MAX_BYTES and APQ_MAX_ENTRIES (least recently used out first), and at
+ * most APQ_REGISTRATIONS_PER_MIN new ones per client address. Per process:
+ * another instance's miss costs the client one more round trip.
  */
-const MAX_ENTRIES = 5_000;
-const TTL_MS = 24 * 3_600_000;
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-export function useAutomaticPersistedQueries(): Plugin {
-  const store = createLRUCache<string>({ max: MAX_ENTRIES, ttl: TTL_MS });
+function automaticPersistedQueries(config: Config): PersistedOperations {
+  const store = new DocumentStore(config.APQ_MAX_BYTES, config.APQ_MAX_ENTRIES, TTL_MS);
+  const registrations = new RateLimiterMemory({ points: config.APQ_REGISTRATIONS_PER_MIN, duration: 60 });
   return {
-    onParams({ params, setParams }) {
+    async resolve(params, clientAddress) {
       const persisted = persistedQueryOf(params.extensions);
-      if (persisted === undefined || persisted === null) return;
+      if (persisted === undefined || persisted === null) return { params };
       const hash = persisted.sha256Hash;
       if (persisted.version !== 1 || typeof hash !== "string" || !SHA256_HEX.test(hash)) {
-        throw createGraphQLError("Unsupported persistedQuery: version 1 with a sha256Hash of 64 hex digits", {
-          extensions: { code: "VALIDATION_FAILED", http: { status: 400 } },
-        });
+        throw refusal("Unsupported persistedQuery: version 1 with a sha256Hash of 64 hex digits", "VALIDATION_FAILED", 400);
       }
-      if (params.query === undefined || params.query === null) {
+      if (typeof params.query !== "string") {
         const query = store.get(hash);
         if (query === undefined) throw createGraphQLError("PersistedQueryNotFound", { extensions: { code: "PERSISTED_QUERY_NOT_FOUND" } });
-        setParams({ ...params, query });
-        return;
+        return { params: { ...params, query } };
       }
-      if (sha256(params.query) !== hash) {
-        throw createGraphQLError("PersistedQueryMismatch: the sha256Hash is not the query's", {
-          extensions: { code: "PERSISTED_QUERY_MISMATCH", http: { status: 400 } },
-        });
-      }
-      store.set(hash, params.query);
+      if (sha256(params.query) !== hash) throw refusal("PersistedQueryMismatch: the sha256Hash is not the query's", "PERSISTED_QUERY_MISMATCH", 400);
+      if (store.get(hash) !== undefined || Buffer.byteLength(params.query) > config.APQ_MAX_DOCUMENT_BYTES) return { params };
+      if (config.APQ_REGISTRATIONS_PER_MIN > 0) await consumeRegistration(registrations, clientAddress);
+      const query = params.query;
+      return { params, register: () => store.set(hash, query) };
     },
   };
 }
 
-const persistedQueryOf = (extensions: unknown) => (extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
+async function consumeRegistration(limiter: RateLimiterMemory, clientAddress: string | undefined): Promise<void> {
+  try {
+    await limiter.consume(clientAddress ?? "unknown");
+  } catch (error) {
+    if (!(error instanceof RateLimiterRes)) throw error;
+    const retryAfter = Math.max(1, Math.ceil(error.msBeforeNext / 1000));
+    throw createGraphQLError(`Too many persisted-query registrations from this address: at most ${limiter.points} a minute; retry in ${retryAfter} s`, {
+      extensions: { code: "RATE_LIMITED", http: { status: 429, headers: { "Retry-After": String(retryAfter) } } },
+    });
+  }
+}
 
 /**
  * Trusted documents (GRAPHQL_TRUSTED_DOCUMENTS): only the manifest's
@@ -50,18 +75,80 @@ const persistedQueryOf = (extensions: unknown) => (extensions as { persistedQuer
  * sent in full; anything else is 400 PERSISTED_QUERY_NOT_ALLOWED before it is
  * parsed. Nothing is registered at run time.
  */
-export function useTrustedDocuments(trusted: ReadonlyMap<string, string>): Plugin {
+function trustedDocuments(trusted: ReadonlyMap<string, string>): PersistedOperations {
   return {
-    onParams({ params, setParams }) {
+    async resolve(params) {
       const asked = persistedQueryOf(params.extensions)?.sha256Hash;
       const hash = typeof asked === "string" ? asked : typeof params.query === "string" ? sha256(params.query) : undefined;
       const query = hash === undefined ? undefined : trusted.get(hash);
-      if (query === undefined) {
-        throw createGraphQLError("PersistedQueryNotAllowed: this gateway runs only its trusted documents", {
-          extensions: { code: "PERSISTED_QUERY_NOT_ALLOWED", http: { status: 400 } },
-        });
-      }
-      setParams({ ...params, query });
+      if (query === undefined) throw refusal("PersistedQueryNotAllowed: this gateway runs only its trusted documents", "PERSISTED_QUERY_NOT_ALLOWED", 400);
+      return { params: { ...params, query } };
     },
   };
 }
+
+/**
+ * Yoga's side of it, over HTTP and SSE: parameters resolved before parsing; a
+ * new document remembered when its operation starts executing, that is once
+ * parsing, validation and every limit let it through.
+ */
+export function usePersistedOperations(persisted: PersistedOperations): Plugin {
+  const pending = new WeakMap<Request, () => void>();
+  const registerFor = (context: unknown) => {
+    const request = (context as { request?: Request }).request;
+    const register = request && pending.get(request);
+    if (register) {
+      pending.delete(request);
+      register();
+    }
+  };
+  return {
+    async onParams({ params, setParams, request, context }) {
+      const address = (context as { req?: { socket?: { remoteAddress?: string } } }).req?.socket?.remoteAddress;
+      const resolved = await persisted.resolve(params, address);
+      if (resolved.params !== params) setParams(resolved.params);
+      if (resolved.register) pending.set(request, resolved.register);
+    },
+    onExecute: ({ args }) => registerFor(args.contextValue),
+    onSubscribe: ({ args }) => registerFor(args.contextValue),
+  };
+}
+
+/** A least-recently-used map of documents bounded in bytes and entries, each kept at most `ttlMs`. */
+class DocumentStore {
+  private readonly entries = new Map<string, { query: string; bytes: number; expiresAt: number }>();
+  private bytes = 0;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly maxEntries: number,
+    private readonly ttlMs: number,
+  ) {}
+
+  get(hash: string): string | undefined {
+    const entry = this.entries.get(hash);
+    if (!entry) return undefined;
+    this.entries.delete(hash);
+    if (entry.expiresAt <= Date.now()) {
+      this.bytes -= entry.bytes;
+      return undefined;
+    }
+    this.entries.set(hash, entry); // most recently used: last in the map's order
+    return entry.query;
+  }
+
+  set(hash: string, query: string): void {
+    const bytes = Buffer.byteLength(query);
+    if (bytes > this.maxBytes || this.maxEntries === 0 || this.get(hash) !== undefined) return;
+    this.entries.set(hash, { query, bytes, expiresAt: Date.now() + this.ttlMs });
+    this.bytes += bytes;
+    for (const [oldest, entry] of this.entries) {
+      if (this.bytes <= this.maxBytes && this.entries.size <= this.maxEntries) break;
+      this.entries.delete(oldest);
+      this.bytes -= entry.bytes;
+    }
+  }
+}
+
+const persistedQueryOf = (extensions: unknown) => (extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
+const refusal = (message: string, code: string, status: number) => createGraphQLError(message, { extensions: { code, http: { status } } });

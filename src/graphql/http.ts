@@ -8,7 +8,9 @@ import { parseJsonBody } from "../edge/body.js";
 import { isGraphqlCsrf } from "../edge/cross-site.js";
 import { UnauthenticatedError } from "../errors.js";
 import { toDomainError } from "../edge/errors.js";
-import { requestContext } from "../lib/request-context.js";
+import { currentPrincipal, requestContext } from "../lib/request-context.js";
+import { assertMayImport } from "../services/bulk-import/uploads.js";
+import { streamBudget } from "./streams.js";
 import type { GraphQLContext } from "../schema/builder.js";
 import { trackWork } from "../lib/in-flight.js";
 
@@ -34,8 +36,17 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
         res.setHeader("WWW-Authenticate", error.challenge);
         refuse(res, error.status, error.code, error.message);
       }),
+    streamBudget(config, (res, refusal) => refuse(res, refusal.status, refusal.code, refusal.message)),
     (req, res, next) => {
       if (!req.is("multipart/form-data")) return next();
+      // Only an admin's import takes a file: anyone else is answered from the headers, before a byte of the body is read.
+      try {
+        assertMayImport(currentPrincipal());
+      } catch (error) {
+        req.resume();
+        if (error instanceof UnauthenticatedError) res.setHeader("WWW-Authenticate", error.challenge);
+        return refuseUnreadable(res, error, next);
+      }
       if (Number(req.headers["content-length"] ?? 0) > maxUploadBytes) {
         req.resume(); // drained, as for a CSRF refusal: the client reads the 413
         return refuse(res, 413, "PAYLOAD_TOO_LARGE", `The file is larger than the limit of ${config.BULK_UPLOAD_MAX_BYTES} bytes`);

@@ -40,7 +40,9 @@ export function costLimitRule(maxCost: number, maxPage: number): ValidationRule 
       }
     },
     OperationDefinition(node) {
-      const root = node.operation === "mutation" ? context.getSchema().getMutationType() : context.getSchema().getQueryType();
+      // Each operation is costed from its own root: a subscription's selection runs for every event it sends.
+      const schema = context.getSchema();
+      const root = node.operation === "mutation" ? schema.getMutationType() : node.operation === "subscription" ? schema.getSubscriptionType() : schema.getQueryType();
       if (!root) return;
       const cost = selectionCost(context, root, node.selectionSet, 1, maxPage, false, new Set());
       if (cost > maxCost) {
@@ -123,20 +125,22 @@ export function useErrorCodes(): YogaPlugin {
   return {
     onResultProcess({ result, setResult }) {
       if (Array.isArray(result) || !result || typeof result !== "object" || !("errors" in result) || !result.errors) return;
-      const needsCode = (e: GraphQLError) => !e.extensions?.code || (GENERIC.has(String(e.extensions.code)) && LIMIT_MESSAGE.test(e.message));
       if (!result.errors.some(needsCode)) return;
-      const errors = result.errors.map((e) =>
-        !needsCode(e)
-          ? e
-          : new GraphQLError(e.message, {
-              nodes: e.nodes,
-              source: e.source,
-              positions: e.positions,
-              path: e.path,
-              extensions: { ...e.extensions, code: codeFor(e.message) },
-            }),
-      );
-      setResult({ ...result, errors });
+      setResult({ ...result, errors: result.errors.map(withErrorCode) });
     },
   };
+}
+
+const needsCode = (e: GraphQLError) => !e.extensions?.code || (GENERIC.has(String(e.extensions.code)) && LIMIT_MESSAGE.test(e.message));
+
+/** The error with its code (the one it has, or the parse, validation or limit code its message names). */
+export function withErrorCode(e: GraphQLError): GraphQLError {
+  if (!needsCode(e)) return e;
+  return new GraphQLError(e.message, {
+    nodes: e.nodes,
+    source: e.source,
+    positions: e.positions,
+    path: e.path,
+    extensions: { ...e.extensions, code: codeFor(e.message) },
+  });
 }

@@ -9,8 +9,7 @@ import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-fi
 import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { Authenticator } from "../auth/index.js";
 import { ANONYMOUS } from "../auth/principal.js";
-import { useAutomaticPersistedQueries, useTrustedDocuments } from "./apq.js";
-import { loadTrustedDocuments } from "./trusted-documents.js";
+import { usePersistedOperations, type PersistedOperations } from "./apq.js";
 import { graphiqlOptions } from "./graphiql.js";
 import { renderGraphiQL } from "./graphiql-assets.js";
 import type { Config } from "../config.js";
@@ -72,12 +71,6 @@ function isSoleOperation(document: DocumentNode, name: string | null | undefined
 }
 
 
-/** Trusted documents only (production's option), else automatic persisted queries when on. */
-function persistedOperations(config: Config) {
-  if (config.GRAPHQL_TRUSTED_DOCUMENTS) return [useTrustedDocuments(loadTrustedDocuments(config.GRAPHQL_TRUSTED_DOCUMENTS))];
-  return config.GRAPHQL_APQ ? [useAutomaticPersistedQueries()] : [];
-}
-
 /** Pothos refuses arguments it cannot honour (a connection's `first: -1`): the client's error. */
 function pothosValidation(error: unknown): DomainError | undefined {
   return error instanceof Error && error.name === "PothosValidationError" ? new DomainError("VALIDATION_FAILED", error.message) : undefined;
@@ -88,7 +81,13 @@ function isGraphQLError(error: unknown): error is GraphQLError {
   return error instanceof Error && "extensions" in error && "originalError" in error;
 }
 
-export function createGraphQLServer(config: Config, logger: Logger, metrics: Registry, authenticator: Authenticator): YogaServerInstance<object, GraphQLContext> {
+export function createGraphQLServer(
+  config: Config,
+  logger: Logger,
+  metrics: Registry,
+  authenticator: Authenticator,
+  persisted: PersistedOperations | undefined,
+): YogaServerInstance<object, GraphQLContext> {
   const metricOperations = new Set(config.GRAPHQL_METRIC_OPERATIONS);
   return createYoga<object, GraphQLContext>({
     schema,
@@ -110,7 +109,7 @@ export function createGraphQLServer(config: Config, logger: Logger, metrics: Reg
       logger: requestContext()?.logger ?? logger,
     }),
     plugins: [
-      ...persistedOperations(config),
+      ...(persisted ? [usePersistedOperations(persisted)] : []),
       // Limits (README, "Safety limits"): refused at parse or validation, before anything runs.
       maxTokensPlugin({ n: config.GRAPHQL_MAX_TOKENS, exposeLimits: true }),
       maxDepthPlugin({ n: config.GRAPHQL_MAX_DEPTH, flattenFragments: true, exposeLimits: true }),

@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import { expectServedThroughout, slowestHealthDuring, unchangedServer } from "./harness.js";
 
 /** Slow and many clients: each holds only what the limits allow, and the gateway keeps serving. */
-const server = unchangedServer({ HTTP_REQUEST_TIMEOUT_MS: 1_000, HTTP_MAX_IN_FLIGHT: 3, HTTP_MAX_CONNECTIONS: 12 });
+// Every client here is 127.0.0.1: its share of the requests in flight is all of them.
+const server = unchangedServer({ HTTP_REQUEST_TIMEOUT_MS: 1_000, HTTP_MAX_IN_FLIGHT: 3, HTTP_MAX_IN_FLIGHT_PER_ADDRESS: 3, HTTP_MAX_CONNECTIONS: 12 });
 
 /** A client that sends its headers and then one byte of body every `everyMs`; resolves with what the server answered and when. */
 function dribbler(path: string, everyMs: number): { socket: Socket; answer: Promise<{ text: string; ms: number }>; closed: () => boolean } {
