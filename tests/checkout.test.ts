@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { countGatewayCharges } from "../src/services/external/card-gateway.js";
 import { flowFaults, SimulatedCrash } from "../src/services/idempotency/flow.js";
-import { gatewayKeyFor } from "../src/services/idempotency/keys.js";
 import { configureServices } from "../src/services/settings.js";
+import { gatewayKeyOf } from "./helpers/gateway.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
 import { createProduct, createUser } from "./helpers/factories.js";
 
@@ -94,7 +94,7 @@ describe("idempotency keys", () => {
     const orders = await ordersOf(user.id);
     expect(orders).toHaveLength(1);
     expect(orders[0]!.payments.filter((p) => p.status === "COMPLETED")).toHaveLength(1);
-    const gatewayKey = gatewayKeyFor({ scope: `user:${user.id}`, operation: "checkout", key: k });
+    const gatewayKey = await gatewayKeyOf({ scope: `user:${user.id}`, operation: "checkout", key: k });
     expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKey })).toBe(1);
     expect((await db().product.findUniqueOrThrow({ where: { id: product.id } })).stockQuantity).toBe(98);
 
@@ -199,7 +199,7 @@ describe("idempotency keys", () => {
     const [order] = await ordersOf(user.id);
     expect(await retry.json()).toMatchObject({ orderId: order!.id, status: "PAID", totalCents: 2000 });
 
-    const gatewayKey = gatewayKeyFor({ scope: `user:${user.id}`, operation: "checkout", key: k });
+    const gatewayKey = await gatewayKeyOf({ scope: `user:${user.id}`, operation: "checkout", key: k });
     const charge = await db().simulatedGatewayCharge.findUniqueOrThrow({ where: { idempotencyKey: gatewayKey } });
     expect(await ordersOf(user.id)).toHaveLength(1);
     expect((await ordersOf(user.id))[0]!.payments).toEqual([expect.objectContaining({ status: "COMPLETED", gatewayChargeId: charge.chargeId })]);
@@ -257,7 +257,7 @@ describe("stock and payment outcomes", () => {
     expect(order).toMatchObject({ status: "PAID", totalCents: 0 });
     expect(order!.payments).toEqual([]);
     expect(order!.reservations.map((r) => r.status)).toEqual(["COMMITTED"]);
-    expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKeyFor({ scope: `user:${user.id}`, operation: "checkout", key: k }) })).toBe(0);
+    expect(await countGatewayCharges({ idempotencyKeyPrefix: await gatewayKeyOf({ scope: `user:${user.id}`, operation: "checkout", key: k }) })).toBe(0);
     expect((await db().product.findUniqueOrThrow({ where: { id: product.id } })).stockQuantity).toBe(8);
   });
 
@@ -304,7 +304,7 @@ describe("stock and payment outcomes", () => {
     const [order] = await ordersOf(user.id);
     expect(order).toMatchObject({ id: json.details.orderId, status: "PENDING", paymentClaimedUntil: null });
     expect(order!.payments).toEqual([expect.objectContaining({ status: "FAILED", failureCode: "fraud_rejected", fraudScore: 0.85 })]);
-    expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKeyFor({ scope: `user:${user.id}`, operation: "checkout", key: k }) })).toBe(0);
+    expect(await countGatewayCharges({ idempotencyKeyPrefix: await gatewayKeyOf({ scope: `user:${user.id}`, operation: "checkout", key: k }) })).toBe(0);
 
     const replay = await restCheckout(body, k, await server.tokenFor(user.id));
     expect(replay.status).toBe(402);
@@ -325,7 +325,7 @@ describe("stock and payment outcomes", () => {
     }
     const [pending] = await ordersOf(user.id);
     expect(pending).toMatchObject({ status: "PENDING", payments: [] });
-    expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKeyFor({ scope: `admin:test-admin|user:${user.id}`, operation: "checkout", key: k }) })).toBe(0);
+    expect(await countGatewayCharges({ idempotencyKeyPrefix: await gatewayKeyOf({ scope: `admin:test-admin|user:${user.id}`, operation: "checkout", key: k }) })).toBe(0);
 
     const retry = await restCheckout(body, k);
     expect(retry.status).toBe(201);

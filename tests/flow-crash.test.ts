@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { countGatewayCharges } from "../src/services/external/card-gateway.js";
 import { flowFaults, SimulatedCrash } from "../src/services/idempotency/flow.js";
-import { gatewayKeyFor } from "../src/services/idempotency/keys.js";
 import { configureServices } from "../src/services/settings.js";
+import { gatewayKeyOf } from "./helpers/gateway.js";
 import { createProduct, createUser } from "./helpers/factories.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
 
@@ -112,7 +112,7 @@ describe("checkout killed after each step", async () => {
       expect(orders).toHaveLength(1);
       expect(orders[0]).toMatchObject({ id: body.orderId, status: "PAID" });
       expect(orders[0]!.payments).toEqual([expect.objectContaining({ id: body.paymentId, status: "COMPLETED", amountCents: 4500 })]);
-      expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKeyFor({ scope: `user:${s.user.id}`, operation: "checkout", key }) })).toBe(1);
+      expect(await countGatewayCharges({ idempotencyKeyPrefix: await gatewayKeyOf({ scope: `user:${s.user.id}`, operation: "checkout", key }) })).toBe(1);
       expect((await db().product.findUniqueOrThrow({ where: { id: s.product.id } })).stockQuantity).toBe(8);
       expect((await db().coupon.findUniqueOrThrow({ where: { id: s.coupon.id } })).redemptionCount).toBe(1);
 
@@ -268,7 +268,7 @@ describe("payment killed after each step", () => {
       const order = await db().order.findUniqueOrThrow({ where: { id: orderId }, include: { payments: true } });
       expect(order.status).toBe("PAID");
       expect(order.payments).toEqual([expect.objectContaining({ id: body.paymentId, status: "COMPLETED" })]);
-      expect(await countGatewayCharges({ idempotencyKeyPrefix: gatewayKeyFor({ scope: `user:${user.id}`, operation: "payment", key }) })).toBe(1);
+      expect(await countGatewayCharges({ idempotencyKeyPrefix: await gatewayKeyOf({ scope: `user:${user.id}`, operation: "payment", key }) })).toBe(1);
 
       const again = await post("/api/payments/process", payBody(orderId), key);
       expect(again.headers.get("idempotent-replayed")).toBe("true");

@@ -8,7 +8,7 @@ import { consumeRateLimit } from "../rate-limits/index.js";
 import { isRecord } from "../../lib/validation.js";
 import type { Cents } from "../../lib/money.js";
 import { finish, runFlow, type Flow } from "../idempotency/flow.js";
-import { failure, fingerprint, gatewayKeyFor, requireIdempotencyKey, type IdempotentResult, type Outcome } from "../idempotency/keys.js";
+import { failure, fingerprint, requireIdempotencyKey, type IdempotentResult, type Outcome } from "../idempotency/keys.js";
 import type { Sql } from "../../db/sql.js";
 import { commitReservedStock } from "../inventory/index.js";
 import { findOrderTotals } from "../orders/sql.js";
@@ -102,6 +102,7 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
   ],
   // Keys left in progress by the previous code named the point after placing the order "order_placed".
   renamedPoints: { order_placed: "place_order" },
+  withGatewayKey: (state, gatewayKey) => ({ ...state, gatewayKey }),
   // After a crash: past place_order the order is reloaded; past open_payment the open payment too, its lease taken again.
   resume: async (sql, point, resourceId, initial) => {
     const payment = point === "open_payment" ? await resumePayment(sql, resourceId, initial.gatewayKey) : undefined;
@@ -124,7 +125,8 @@ export async function checkout(principal: Principal, rawInput: unknown, idempote
   if (!canActFor(principal, input.userId)) throw new ForbiddenError("A customer checks out for themself: leave userId out or send your own");
   annotateRequest({ userId: input.userId });
   const request = { scope: idempotencyScope(principal, input.userId), operation: "checkout", key, fingerprint: fingerprint(input) };
-  return runFlow(checkoutFlow, request, { principal, input, gatewayKey: gatewayKeyFor(request) });
+  // The gateway key is the claimed attempt's (checkoutFlow.withGatewayKey).
+  return runFlow(checkoutFlow, request, { principal, input, gatewayKey: "" });
 }
 
 /**

@@ -4,6 +4,7 @@ import {
   claimIdempotencyKey,
   completeIdempotencyKey,
   failure,
+  gatewayKeyFor,
   isDeterministic,
   replayOutcome,
   saveKeyRecoveryPoint,
@@ -60,6 +61,8 @@ export interface Flow<S, T> {
   resume(sql: Sql, point: string, resourceId: number, initial: S): Promise<S>;
   /** Recovery points stored under older names, by the step they now name. */
   readonly renamedPoints?: Readonly<Record<string, string>>;
+  /** The state with the key the card gateway sees for this attempt (gatewayKeyFor), once the key is claimed. */
+  withGatewayKey?(state: S, gatewayKey: string): S;
 }
 
 export interface Finish<T> {
@@ -122,7 +125,8 @@ export async function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest
         if (!key) {
           const claim = await claimIdempotencyKey(sql, request);
           if (claim.kind === "replay") return { replay: replayOutcome<T>(claim) };
-          claimed = { key: claim.key, state, next, point, resumed: [] };
+          const attemptState = flow.withGatewayKey ? flow.withGatewayKey(state, gatewayKeyFor(request, claim.attempt)) : state;
+          claimed = { key: claim.key, state: attemptState, next, point, resumed: [] };
           if (claim.kind === "resume" && claim.recoveryPoint !== null) {
             const name = flow.renamedPoints?.[claim.recoveryPoint] ?? claim.recoveryPoint;
             claimed.point = { name, resourceId: claim.resourceId };

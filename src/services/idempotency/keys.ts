@@ -29,8 +29,8 @@ export interface IdempotentResult<T> {
 }
 
 export type Claim =
-  | { kind: "new"; key: HeldKey }
-  | { kind: "resume"; key: HeldKey; recoveryPoint: string | null; resourceId: number | null }
+  | { kind: "new"; key: HeldKey; attempt: string }
+  | { kind: "resume"; key: HeldKey; attempt: string; recoveryPoint: string | null; resourceId: number | null }
   | { kind: "replay"; status: number; body: string };
 
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
@@ -66,9 +66,14 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value ?? null);
 }
 
-/** The key an external provider (card gateway) sees for this request: stable for every retry of it, and unguessable from outside. */
-export function gatewayKeyFor(request: Pick<IdempotentRequest, "scope" | "operation" | "key">): string {
-  const digest = createHash("sha256").update(`${request.scope}\u0000${request.key}`).digest("hex").slice(0, 32);
+/**
+ * The key an external provider (card gateway) sees for one attempt of this
+ * request: stable for every retry of that attempt, unguessable from outside,
+ * and new when the client's key is used again after it expired (a new
+ * attempt, `Claim.attempt`): the gateway then never replays an old charge.
+ */
+export function gatewayKeyFor(request: Pick<IdempotentRequest, "scope" | "operation" | "key">, attempt: string): string {
+  const digest = createHash("sha256").update(`${request.scope}\u0000${request.key}\u0000${attempt}`).digest("hex").slice(0, 32);
   return `${request.operation}_${digest}`;
 }
 
@@ -98,7 +103,8 @@ async function claimKey(sql: Sql, request: IdempotentRequest, now: Date): Promis
   const existing = await findKey(sql, request);
   if (!existing) {
     try {
-      return { kind: "new", key: { id: await insertKey(sql, request, request.fingerprint, lockedUntil, expiresAt, now), lockedUntil } };
+      const id = await insertKey(sql, request, request.fingerprint, lockedUntil, expiresAt, now);
+      return { kind: "new", key: { id, lockedUntil }, attempt: attemptOf(id, expiresAt) };
     } catch (error) {
       if (isUniqueViolation(error)) throw keyInUse();
       throw error;
@@ -107,7 +113,7 @@ async function claimKey(sql: Sql, request: IdempotentRequest, now: Date): Promis
   if (existing.expiresAt <= now) {
     // Past its lifetime the key names nothing any more: it starts over.
     await restartKey(sql, existing.id, request.fingerprint, lockedUntil, expiresAt, now);
-    return { kind: "new", key: { id: existing.id, lockedUntil } };
+    return { kind: "new", key: { id: existing.id, lockedUntil }, attempt: attemptOf(existing.id, expiresAt) };
   }
   if (existing.fingerprint !== request.fingerprint) {
     throw new DomainError("IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used with a different request; use a new key for a new request");
@@ -116,8 +122,11 @@ async function claimKey(sql: Sql, request: IdempotentRequest, now: Date): Promis
   if (existing.lockedUntil && existing.lockedUntil > now) throw keyInUse();
   // The previous attempt crashed or gave up: take it over, at most one taker (the lock we read must still be there).
   if (!(await takeOverKey(sql, existing.id, existing.lockedUntil, lockedUntil, now))) throw keyInUse();
-  return { kind: "resume", key: { id: existing.id, lockedUntil }, recoveryPoint: existing.recoveryPoint, resourceId: existing.resourceId };
+  return { kind: "resume", key: { id: existing.id, lockedUntil }, attempt: attemptOf(existing.id, existing.expiresAt), recoveryPoint: existing.recoveryPoint, resourceId: existing.resourceId };
 }
+
+/** One attempt of a key: its row and the lifetime it was (re)started with, which a restart after expiry changes. */
+export const attemptOf = (id: number, expiresAt: Date) => `${id}.${expiresAt.getTime()}`;
 
 /** Stores the outcome every retry will replay and ends the key's lock. */
 export async function completeIdempotencyKey<T>(sql: Sql, key: HeldKey, outcome: Outcome<T>): Promise<void> {

@@ -6,7 +6,7 @@ import { businessMetrics } from "../../lib/metrics.js";
 import { annotateRequest } from "../../lib/request-context.js";
 import { parseInput } from "../../lib/validation.js";
 import { finish, runFlow, type Flow, type TransactionStep } from "../idempotency/flow.js";
-import { failure, fingerprint, gatewayKeyFor, requireIdempotencyKey, type IdempotentResult } from "../idempotency/keys.js";
+import { failure, fingerprint, requireIdempotencyKey, type IdempotentResult } from "../idempotency/keys.js";
 import { findOrderTotals, orderOwner } from "../orders/sql.js";
 import { orderNotPending } from "../orders/state.js";
 import { consumeRateLimit } from "../rate-limits/index.js";
@@ -109,6 +109,7 @@ const payFlow: Flow<PayState, PaymentResult> = {
   ],
   // Keys left in progress by the previous code named the point after the lease "order_claimed".
   renamedPoints: { order_claimed: "lease_order" },
+  withGatewayKey: (state, gatewayKey) => ({ ...state, payment: { ...state.payment, gatewayKey } }),
   // After a crash: past lease_order the lease is taken again (its own run); past open_payment, with the open payment.
   resume: async (sql, point, resourceId, initial) => {
     if (point === "lease_order") {
@@ -139,12 +140,12 @@ export async function processPayment(
   annotateRequest({ userId });
   const scope = idempotencyScope(principal, userId!);
   const request = { scope, operation: "payment", key, fingerprint: fingerprint({ ...input, fraudCheck: options.fraudCheck }) };
-  const gatewayKey = gatewayKeyFor(request);
   const initial: PayState = {
     principal,
     input,
     fraudCheck: options.fraudCheck,
-    payment: { orderId: input.orderId, amountCents: 0 as Cents, paymentMethod: input.paymentMethod, cardLast4: input.cardLast4, gatewayKey, fraudScore: null },
+    // The gateway key is the claimed attempt's (payFlow.withGatewayKey).
+    payment: { orderId: input.orderId, amountCents: 0 as Cents, paymentMethod: input.paymentMethod, cardLast4: input.cardLast4, gatewayKey: "", fraudScore: null },
   };
   try {
     return await runFlow(payFlow, request, initial);

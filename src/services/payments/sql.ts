@@ -5,7 +5,7 @@ import { OrderStatus, PaymentStatus } from "../../generated/sqlite/enums.js";
 export type Payment = Row<"Payment">;
 export type PaymentChanges = Partial<Pick<Payment, "gatewayChargeId" | "failureCode" | "failureMessage">>;
 
-const OPEN_PAYMENT = columns("Payment", ["id", "orderId", "status", "amountCents", "paymentMethod", "cardLast4", "fraudScore", "gatewayChargeId"]);
+const OPEN_PAYMENT = columns("Payment", ["id", "orderId", "status", "amountCents", "paymentMethod", "cardLast4", "fraudScore", "gatewayChargeId", "gatewayKey"]);
 
 export const statements = {
   insertPayment: `INSERT INTO "Payment" ("orderId", "status", "amountCents", "paymentMethod", "cardLast4", "fraudScore", "gatewayKey", "createdAt", "updatedAt")

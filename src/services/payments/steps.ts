@@ -84,7 +84,8 @@ export async function resumePayment(sql: Sql, paymentId: number, gatewayKey: str
   }
   if (!payment || (payment.status !== "PENDING" && payment.status !== "COMPLETED")) throw new Error(`payment ${paymentId} is not open`);
   if (payment.status === "PENDING") await takePaymentLease(sql, payment.orderId);
-  return { ...payment, amountCents: payment.amountCents as Cents, paymentId, gatewayKey };
+  // The key it was opened with: a retry charges with exactly that one (rows from before keys were stored have none).
+  return { ...payment, amountCents: payment.amountCents as Cents, paymentId, gatewayKey: payment.gatewayKey ?? gatewayKey };
 }
 
 /**
