@@ -7,6 +7,7 @@ import { createAuthenticator, type Authenticator } from "./auth/index.js";
 import { authenticate } from "./edge/authenticate.js";
 import { capacity } from "./edge/capacity.js";
 import { compressWhenAsked } from "./edge/compress.js";
+import { noSniff } from "./edge/pages.js";
 import { cors, restCsrf } from "./edge/cross-site.js";
 import { countQueriesPerRequest, requestScope } from "./edge/request-scope.js";
 import { DomainError } from "./errors.js";
@@ -50,6 +51,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   app.disable("x-powered-by");
   app.set("trust proxy", false);
   app.use(requestScope(logger));
+  app.use(noSniff);
   app.use(
     capacity(
       {

@@ -193,7 +193,7 @@ describe("GraphiQL", () => {
     const pageFor = async (overrides: Record<string, unknown>) => {
       const config = loadConfig({}, { ...server.config, GRAPHIQL_ENABLED: true, ...overrides });
       const options = graphiqlOptions(config, { signingSecret: config.AUTH_JWKS_URL ? undefined : config.AUTH_JWT_SECRET } as Authenticator);
-      return options === false ? undefined : options();
+      return options === false ? undefined : options({ headers: new Headers({ host: "localhost:4000" }) });
     };
     expect((await pageFor({}))?.headers).toMatch(/^\{\s*"Authorization": "Bearer ey/);
     for (const overrides of [{ NODE_ENV: "production" }, { NODE_ENV: "test" }, { AUTH_JWKS_URL: "https://idp.example/jwks", AUTH_JWT_SECRET: undefined }]) {

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { privateDir } from "../lib/private-files.js";
 import { dirname } from "node:path";
 
 /**
@@ -14,7 +15,7 @@ export function developmentSecret(file: string): string {
   } catch {
     // Not made yet.
   }
-  mkdirSync(dirname(file), { recursive: true });
+  privateDir(dirname(file));
   const secret = randomBytes(32).toString("base64url");
   writeFileSync(file, `${secret}\n`, { mode: 0o600 });
   return secret;

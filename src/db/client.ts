@@ -1,5 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
+import { privateFile } from "../lib/private-files.js";
 import BetterSqlite3 from "better-sqlite3";
 import pg from "pg";
 import { PrismaPg } from "@prisma/adapter-pg";
@@ -65,7 +65,7 @@ export function openDatabase(config: Config, logger?: Pick<Logger, "error">): Db
 
 function openSqlite(config: Config, logger?: Pick<Logger, "error">): Pick<OpenDatabase, "client" | "sqlite"> {
   const file = sqliteFilePath(config.DATABASE_URL);
-  mkdirSync(dirname(file), { recursive: true });
+  privateFile(file);
   const adapter = new SerializedSqliteAdapterFactory(`file:${file}`, {
     busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS,
     // A statement waits for an open transaction at most this long, then fails fast (503).

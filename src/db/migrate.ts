@@ -1,9 +1,9 @@
 import { createHash, randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { privateFile } from "../lib/private-files.js";
 import { databaseProvider, sqliteFilePath } from "./index.js";
 
 /**
@@ -49,7 +49,7 @@ export class MigrationError extends Error {}
 /** Applies pending migrations to an SQLite file; returns the names applied. */
 export function migrateSqlite(url: string, dir = migrationsDir("sqlite")): string[] {
   const file = sqliteFilePath(url);
-  mkdirSync(dirname(file), { recursive: true });
+  privateFile(file);
   const conn = new Database(file);
   try {
     conn.pragma("journal_mode = WAL");

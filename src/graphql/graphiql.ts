@@ -2,6 +2,7 @@ import type { GraphiQLOptions } from "graphql-yoga";
 import type { Authenticator } from "../auth/index.js";
 import { signToken } from "../auth/sign.js";
 import type { Config } from "../config.js";
+import { mayEmbedDevelopmentToken } from "../edge/pages.js";
 import { findUserIdByEmail } from "../services/users/index.js";
 
 /** The seeded customer GraphiQL signs in as in development (`npm run token -- alice@example.com` gives the same). */
@@ -42,13 +43,18 @@ export function developmentToken(config: Config, authenticator: Authenticator): 
   };
 }
 
-/** GraphiQL's options, per page load: in development its headers tab holds the demo customer's token. */
-export function graphiqlOptions(config: Config, authenticator: Authenticator): false | (() => Promise<GraphiQLOptions>) {
+/**
+ * GraphiQL's options, per page load: in development, asked for on loopback,
+ * its headers tab holds the demo customer's token (edge/pages.ts). The page
+ * carries them as JSON data, never in a script another site could load.
+ */
+export function graphiqlOptions(config: Config, authenticator: Authenticator): false | ((request: Pick<Request, "headers">) => Promise<GraphiQLOptions>) {
   if (!config.GRAPHIQL_ENABLED) return false;
   const base: GraphiQLOptions = { title: "Shop gateway", defaultQuery: DEFAULT_QUERY };
   const mint = developmentToken(config, authenticator);
   if (!mint) return async () => base;
-  return async () => {
+  return async (request) => {
+    if (!mayEmbedDevelopmentToken(config.HOST, request.headers.get("host"))) return base;
     const token = await mint();
     if (token === undefined) return base;
     // headerEditorEnabled, and not persisted: a stale token kept in the browser would outlive a restart's new secret.

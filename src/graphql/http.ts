@@ -6,6 +6,7 @@ import type { Authenticator } from "../auth/index.js";
 import { authenticate } from "../edge/authenticate.js";
 import { parseJsonBody } from "../edge/body.js";
 import { isGraphqlCsrf } from "../edge/cross-site.js";
+import { setPageHeaders } from "../edge/pages.js";
 import { UnauthenticatedError } from "../errors.js";
 import { toDomainError } from "../edge/errors.js";
 import { currentPrincipal, requestContext } from "../lib/request-context.js";
@@ -28,7 +29,7 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
   const json = parseJsonBody(config.GRAPHQL_MAX_BODY_BYTES);
   const auth = authenticate(authenticator);
   return [
-    ...(config.GRAPHIQL_ENABLED ? [] : [graphiqlIsOff]),
+    ...(config.GRAPHIQL_ENABLED ? [graphiqlPageHeaders] : [graphiqlIsOff]),
     requirePreflightUnlessJson,
     (req, res, next) =>
       auth(req, res, (error?: unknown) => {
@@ -82,6 +83,12 @@ function refuse(res: Response, status: number, code: string, message: string): v
   res.locals.errorCode = code;
   res.status(status).json({ errors: [{ message, extensions: { code, requestId: requestContext()?.requestId } }] });
 }
+
+/** GraphiQL's page (a GET that asks for HTML) gets the pages' security headers (edge/pages.ts). */
+const graphiqlPageHeaders: RequestHandler = (req, res, next) => {
+  if (req.method === "GET" && req.accepts(["application/json", "application/graphql-response+json", "text/html"]) === "text/html") setPageHeaders(res);
+  next();
+};
 
 /**
  * A browser opening /graphql where GraphiQL is off (production) reads why,

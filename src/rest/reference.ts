@@ -3,13 +3,15 @@ import { dirname, join } from "node:path";
 import express, { Router } from "express";
 import type { Authenticator } from "../auth/index.js";
 import type { Config } from "../config.js";
+import { mayEmbedDevelopmentToken, setPageHeaders } from "../edge/pages.js";
 import { developmentToken } from "../graphql/graphiql.js";
 import { openApiDocument } from "./openapi/document.js";
 
 const SWAGGER_UI = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
 const ASSETS = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"]);
 
-const PAGE = `<!doctype html>
+/** The page; `options` (JSON, inert: read by init.js) carries the development token when there is one to give. */
+const page = (options: { token?: string }) => `<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
@@ -19,17 +21,31 @@ const PAGE = `<!doctype html>
 </head>
 <body>
   <div id="swagger-ui"></div>
+  <script type="application/json" id="docs-options">${JSON.stringify(options).replaceAll("<", "\\u003c")}</script>
   <script src="/docs/swagger-ui-bundle.js"></script>
   <script src="/docs/init.js"></script>
 </body>
 </html>
 `;
 
+/** The same for every caller: a script another site can load holds nothing it should not read. */
+const INIT = `const options = JSON.parse(document.getElementById("docs-options").textContent);
+const ui = SwaggerUIBundle({
+  url: "/openapi.json",
+  dom_id: "#swagger-ui",
+  deepLinking: true,
+  tryItOutEnabled: true,
+  persistAuthorization: false,
+  onComplete: () => options.token && ui.preauthorizeApiKey("bearerAuth", options.token),
+});
+`;
+
 /**
  * `GET /openapi.json`, the REST shim's OpenAPI 3.1 document, and `GET /docs`,
  * an interactive reference (Swagger UI, served from node_modules: it works
  * offline). Anyone may read both: they describe the public contract. In
- * development the page is signed in as the demo customer, as GraphiQL is.
+ * development, asked for on loopback, the page is signed in as the demo
+ * customer, as GraphiQL is (edge/pages.ts).
  */
 export function apiReference(config: Config, authenticator: Authenticator): Router {
   const router = Router();
@@ -40,29 +56,17 @@ export function apiReference(config: Config, authenticator: Authenticator): Rout
     res.type("application/json").setHeader("Cache-Control", "no-cache");
     res.send(document);
   });
-  router.get("/docs", (_req, res) => {
-    res.type("html").setHeader("Cache-Control", "no-cache");
-    res.send(PAGE);
+  router.get("/docs", async (req, res) => {
+    const token = mint && mayEmbedDevelopmentToken(config.HOST, req.headers.host) ? await mint() : undefined;
+    setPageHeaders(res);
+    res.type("html").setHeader("Cache-Control", "no-store");
+    res.send(page(token ? { token } : {}));
   });
-  router.get("/docs/init.js", async (_req, res) => {
-    const token = mint ? await mint() : undefined;
-    res.type("application/javascript").setHeader("Cache-Control", "no-store");
-    res.send(initializer(token));
+  router.get("/docs/init.js", (_req, res) => {
+    res.type("application/javascript").setHeader("Cache-Control", "no-cache");
+    res.send(INIT);
   });
   // Only Swagger UI's own files; any other path under /docs is the app's 404.
   router.use("/docs", (req, _res, next) => next(ASSETS.has(req.path.slice(1)) ? undefined : "router"), express.static(SWAGGER_UI, { maxAge: "1d", index: false }));
   return router;
-}
-
-function initializer(token: string | undefined): string {
-  const signIn = token ? `onComplete: () => ui.preauthorizeApiKey("bearerAuth", ${JSON.stringify(token)}),` : "";
-  return `const ui = SwaggerUIBundle({
-  url: "/openapi.json",
-  dom_id: "#swagger-ui",
-  deepLinking: true,
-  tryItOutEnabled: true,
-  persistAuthorization: false,
-  ${signIn}
-});
-`;
 }

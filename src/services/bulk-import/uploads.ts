@@ -47,7 +47,7 @@ export function assertCsvUpload(mimeType: string | undefined, fileName: string |
  * with 413 as soon as it passes maxBytes. The partial file is removed on any failure.
  */
 export async function storeUpload(source: Readable, options: { dir: string; maxBytes: number; fileName?: string | null }): Promise<StoredUpload> {
-  await mkdir(options.dir, { recursive: true });
+  await mkdir(options.dir, { recursive: true, mode: 0o700 });
   const path = resolve(join(options.dir, `${randomUUID()}.csv`));
   const hash = createHash("sha256");
   let sizeBytes = 0;
