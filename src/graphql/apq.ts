@@ -1,6 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { createGraphQLError, type GraphQLParams, type Plugin } from "graphql-yoga";
 import type { Config } from "../config.js";
+import { ByteLru } from "./byte-lru.js";
 import { sha256 } from "./trusted-documents.js";
 
 /**
@@ -33,7 +34,7 @@ export function persistedOperations(config: Config, trusted: ReadonlyMap<string,
  * another instance's miss costs the client one more round trip.
  */
 function automaticPersistedQueries(config: Config): PersistedOperations {
-  const store = new DocumentStore(config.APQ_MAX_BYTES, config.APQ_MAX_ENTRIES, TTL_MS);
+  const store = new ByteLru<string>({ maxBytes: config.APQ_MAX_BYTES, maxEntries: config.APQ_MAX_ENTRIES, ttlMs: TTL_MS }, (_hash, query) => Buffer.byteLength(query));
   const registrations = new RateLimiterMemory({ points: config.APQ_REGISTRATIONS_PER_MIN, duration: 60 });
   return {
     async resolve(params, clientAddress) {
@@ -112,42 +113,6 @@ export function usePersistedOperations(persisted: PersistedOperations): Plugin {
     onExecute: ({ args }) => registerFor(args.contextValue),
     onSubscribe: ({ args }) => registerFor(args.contextValue),
   };
-}
-
-/** A least-recently-used map of documents bounded in bytes and entries, each kept at most `ttlMs`. */
-class DocumentStore {
-  private readonly entries = new Map<string, { query: string; bytes: number; expiresAt: number }>();
-  private bytes = 0;
-
-  constructor(
-    private readonly maxBytes: number,
-    private readonly maxEntries: number,
-    private readonly ttlMs: number,
-  ) {}
-
-  get(hash: string): string | undefined {
-    const entry = this.entries.get(hash);
-    if (!entry) return undefined;
-    this.entries.delete(hash);
-    if (entry.expiresAt <= Date.now()) {
-      this.bytes -= entry.bytes;
-      return undefined;
-    }
-    this.entries.set(hash, entry); // most recently used: last in the map's order
-    return entry.query;
-  }
-
-  set(hash: string, query: string): void {
-    const bytes = Buffer.byteLength(query);
-    if (bytes > this.maxBytes || this.maxEntries === 0 || this.get(hash) !== undefined) return;
-    this.entries.set(hash, { query, bytes, expiresAt: Date.now() + this.ttlMs });
-    this.bytes += bytes;
-    for (const [oldest, entry] of this.entries) {
-      if (this.bytes <= this.maxBytes && this.entries.size <= this.maxEntries) break;
-      this.entries.delete(oldest);
-      this.bytes -= entry.bytes;
-    }
-  }
 }
 
 const persistedQueryOf = (extensions: unknown) => (extensions as { persistedQuery?: { version?: unknown; sha256Hash?: unknown } } | undefined)?.persistedQuery;
