@@ -7,6 +7,7 @@ import {
   isListType,
   isObjectType,
   Kind,
+  NoSchemaIntrospectionCustomRule,
   type FieldNode,
   type GraphQLCompositeType,
   type SelectionSetNode,
@@ -99,6 +100,15 @@ function pageSize(field: FieldNode, maxPage: number): number | undefined {
 
 function limitError(message: string, node: FieldNode | { loc?: unknown }, code: string): GraphQLError {
   return new GraphQLError(message, { nodes: node as FieldNode, extensions: { code } });
+}
+
+/**
+ * Introspection off (production's default): a validation rule for every
+ * operation on every transport. Yoga's own plugin keys it on the HTTP
+ * request, which an operation over WebSocket does not have.
+ */
+export function useNoIntrospection(): Plugin {
+  return { onValidate: ({ addValidationRule }) => addValidationRule(NoSchemaIntrospectionCustomRule) };
 }
 
 export function useCostLimit(maxCost: number, maxPage: number): Plugin {

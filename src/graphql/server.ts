@@ -6,7 +6,6 @@ import { maxDepthPlugin } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesPlugin } from "@escape.tech/graphql-armor-max-directives";
 import { maxTokensPlugin } from "@escape.tech/graphql-armor-max-tokens";
 import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-field-suggestions";
-import { useDisableIntrospection } from "@graphql-yoga/plugin-disable-introspection";
 import type { Authenticator } from "../auth/index.js";
 import { ANONYMOUS } from "../auth/principal.js";
 import { usePersistedOperations, type PersistedOperations } from "./apq.js";
@@ -14,7 +13,7 @@ import { ByteLru } from "./byte-lru.js";
 import { graphiqlOptions } from "./graphiql.js";
 import { renderGraphiQL } from "./graphiql-assets.js";
 import type { Config } from "../config.js";
-import { useCostLimit, useErrorCodes } from "./limits.js";
+import { useCostLimit, useErrorCodes, useNoIntrospection } from "./limits.js";
 import { MAX_CONNECTION_SIZE } from "../schema/builder.js";
 import type { Registry } from "prom-client";
 import { businessMetrics, graphqlMetrics } from "../lib/metrics.js";
@@ -136,7 +135,7 @@ export function createGraphQLServer(
       maxDirectivesPlugin({ n: config.GRAPHQL_MAX_DIRECTIVES, exposeLimits: true }),
       useCostLimit(config.GRAPHQL_MAX_COST, MAX_CONNECTION_SIZE),
       ...(config.GRAPHQL_FIELD_SUGGESTIONS ? [] : [blockFieldSuggestionsPlugin()]),
-      ...(config.GRAPHQL_INTROSPECTION ? [] : [useDisableIntrospection()]),
+      ...(config.GRAPHQL_INTROSPECTION ? [] : [useNoIntrospection()]),
       useErrorCodes(),
       // Executes each distinct operation through a compiled function (cached per
       // document): far cheaper than graphql-js's generic executor on large order

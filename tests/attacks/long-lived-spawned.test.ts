@@ -86,6 +86,16 @@ describe("row 6: the WebSocket door runs the whole envelope", () => {
       }
       ws.socket.close();
     });
+    // Without a manifest, production's introspection switch holds over WebSocket too.
+    await withGateway({ NODE_ENV: "production", METRICS_TOKEN: "a-metrics-token-for-tests" }, async (gateway) => {
+      const ws = await rawSocket(gateway.url);
+      expect(await ws.init({ Authorization: (await adminHeaders()).authorization })).toBe(true);
+      const answer = await ws.subscribe("1", "{ __schema { types { name } } }");
+      expect(answer.type).toBe("error");
+      expect(answer.payload[0].extensions.code).toBe("GRAPHQL_VALIDATION_FAILED");
+      expect(answer.payload[0].message).toMatch(/introspection/i);
+      ws.socket.close();
+    });
   }, 90_000);
 });
 
