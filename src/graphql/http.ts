@@ -1,4 +1,4 @@
-import type { RequestHandler, Response } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import { graphqlUploadExpress } from "graphql-upload-minimal";
 import type { YogaServerInstance } from "graphql-yoga";
 import type { Config } from "../config.js";
@@ -16,16 +16,14 @@ import type { GraphQLContext } from "../schema/builder.js";
 import { trackWork } from "../lib/in-flight.js";
 
 /**
- * The GraphQL door's HTTP handlers, in order: the CSRF check for non-JSON POSTs,
- * the bearer token (edge/authenticate.ts), multipart parsed streaming (Yoga's own parser would hold every file in
- * memory: docs/stack.md) and capped as REST uploads are, JSON bodies read by the edge's reader (same limits
- * and codes as REST), then Yoga.
+ * The GraphQL door's HTTP handlers, in order: GraphiQL's page headers (or,
+ * where it is off, a word on that), the CSRF check for non-JSON POSTs, the
+ * bearer token (edge/authenticate.ts), the event streams' budget, multipart
+ * parsed streaming (Yoga's own parser would hold every file in memory:
+ * docs/stack.md), JSON bodies read by the edge's reader (same limits and codes
+ * as REST), then Yoga.
  */
 export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object, GraphQLContext>, authenticator: Authenticator): RequestHandler[] {
-  // An upload is capped like the REST one: the file at BULK_UPLOAD_MAX_BYTES, the
-  // operations and map fields (JSON) at the JSON body limit.
-  const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1, maxFieldSize: config.GRAPHQL_MAX_BODY_BYTES });
-  const maxUploadBytes = config.BULK_UPLOAD_MAX_BYTES + config.GRAPHQL_MAX_BODY_BYTES;
   const json = parseJsonBody(config.GRAPHQL_MAX_BODY_BYTES);
   const auth = authenticate(authenticator);
   return [
@@ -38,27 +36,7 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
         refuse(res, error.status, error.code, error.message);
       }),
     streamBudget(config, (res, refusal) => refuse(res, refusal.status, refusal.code, refusal.message)),
-    (req, res, next) => {
-      if (!req.is("multipart/form-data")) return next();
-      // Only an admin's import takes a file: anyone else is answered from the headers, before a byte of the body is read.
-      try {
-        assertMayImport(currentPrincipal());
-      } catch (error) {
-        req.resume();
-        if (error instanceof UnauthenticatedError) res.setHeader("WWW-Authenticate", error.challenge);
-        return refuseUnreadable(res, error, next);
-      }
-      if (Number(req.headers["content-length"] ?? 0) > maxUploadBytes) {
-        req.resume(); // drained, as for a CSRF refusal: the client reads the 413
-        return refuse(res, 413, "PAYLOAD_TOO_LARGE", `The file is larger than the limit of ${config.BULK_UPLOAD_MAX_BYTES} bytes`);
-      }
-      uploads(req, res, (error?: unknown) => {
-        if (error !== undefined) return refuseUnreadable(res, error, next);
-        // Read and capped above; Yoga's own body cap, sized for JSON, would refuse the upload by its Content-Length.
-        delete req.headers["content-length"];
-        next();
-      });
-    },
+    multipartUploads(config),
     (req, res, next) =>
       json(req, res, (error?: unknown) => {
         if (error !== undefined) return refuseUnreadable(res, error, next);
@@ -84,9 +62,44 @@ function refuse(res: Response, status: number, code: string, message: string): v
   res.status(status).json({ errors: [{ message, extensions: { code, requestId: requestContext()?.requestId } }] });
 }
 
-/** GraphiQL's page (a GET that asks for HTML) gets the pages' security headers (edge/pages.ts). */
+/**
+ * A multipart request (GraphQL's file upload): only an admin's import takes a
+ * file, so anyone else is answered from the headers, before a byte of the
+ * body is read. The body is then parsed streaming and capped as a REST upload
+ * is: the file at BULK_UPLOAD_MAX_BYTES, the operations and map fields (JSON)
+ * at the JSON body limit.
+ */
+function multipartUploads(config: Config): RequestHandler {
+  const uploads = graphqlUploadExpress({ maxFileSize: config.BULK_UPLOAD_MAX_BYTES + 1, maxFiles: 1, maxFieldSize: config.GRAPHQL_MAX_BODY_BYTES });
+  const maxUploadBytes = config.BULK_UPLOAD_MAX_BYTES + config.GRAPHQL_MAX_BODY_BYTES;
+  return (req, res, next) => {
+    if (!req.is("multipart/form-data")) return next();
+    try {
+      assertMayImport(currentPrincipal());
+    } catch (error) {
+      req.resume();
+      if (error instanceof UnauthenticatedError) res.setHeader("WWW-Authenticate", error.challenge);
+      return refuseUnreadable(res, error, next);
+    }
+    if (Number(req.headers["content-length"] ?? 0) > maxUploadBytes) {
+      req.resume(); // drained, as for a CSRF refusal: the client reads the 413
+      return refuse(res, 413, "PAYLOAD_TOO_LARGE", `The file is larger than the limit of ${config.BULK_UPLOAD_MAX_BYTES} bytes`);
+    }
+    uploads(req, res, (error?: unknown) => {
+      if (error !== undefined) return refuseUnreadable(res, error, next);
+      // Read and capped above; Yoga's own body cap, sized for JSON, would refuse the upload by its Content-Length.
+      delete req.headers["content-length"];
+      next();
+    });
+  };
+}
+
+/** A browser asking for a page (GraphiQL), not a client asking for a result. */
+const wantsPage = (req: Request) => req.method === "GET" && req.accepts(["application/json", "application/graphql-response+json", "text/html"]) === "text/html";
+
+/** GraphiQL's page gets the pages' security headers (edge/pages.ts). */
 const graphiqlPageHeaders: RequestHandler = (req, res, next) => {
-  if (req.method === "GET" && req.accepts(["application/json", "application/graphql-response+json", "text/html"]) === "text/html") setPageHeaders(res);
+  if (wantsPage(req)) setPageHeaders(res);
   next();
 };
 
@@ -95,7 +108,7 @@ const graphiqlPageHeaders: RequestHandler = (req, res, next) => {
  * in a line of text, instead of an empty 406.
  */
 const graphiqlIsOff: RequestHandler = (req, res, next) => {
-  if (req.method !== "GET" || req.query.query !== undefined || req.accepts(["application/json", "application/graphql-response+json", "text/html"]) !== "text/html") return next();
+  if (!wantsPage(req) || req.query.query !== undefined) return next();
   res.locals.errorCode = "NOT_ACCEPTABLE";
   res.status(406).type("text/plain").send("GraphiQL is off on this server (GRAPHIQL_ENABLED=false). Send GraphQL requests to this URL as POST with a JSON body.\n");
 };
