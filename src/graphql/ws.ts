@@ -4,7 +4,7 @@ import { GraphQLError, getOperationAST, type ExecutionArgs } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { GraphQLParams, YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer, type WebSocket } from "ws";
-import type { Authenticator, Principal } from "../auth/index.js";
+import { InvalidTokenError, type Authenticator, type Principal } from "../auth/index.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../lib/logger.js";
 import type { GraphQLContext } from "../schema/builder.js";
@@ -78,8 +78,9 @@ export function attachGraphqlWs(server: Server, { yoga, authenticator, persisted
       try {
         const { validUntil: until } = await authenticator.session(state.authorization);
         if (until <= Date.now()) refuse("Token expired");
-      } catch {
-        refuse("Token no longer valid");
+      } catch (error) {
+        // A database that is briefly away is not a revoked right: the next re-check decides.
+        if (error instanceof InvalidTokenError) refuse("Token no longer valid");
       }
     }, config.WS_KEEPALIVE_MS);
     expiry.unref();
