@@ -44,15 +44,17 @@ export async function slowestHealthDuring<T>(server: TestServer, attack: () => P
 }
 
 /**
- * The gateway kept serving while an attack ran: /health was polled several
- * times and its slowest answer took a small part of the attack's time. A
- * server whose event loop the attack held would answer one poll, late, at
- * the attack's end. A ratio, not a figure in milliseconds: a busy machine
- * slows both sides alike.
+ * The gateway kept serving while an attack ran: /health answered at least
+ * three polls and none took three quarters of the attack's time. A server
+ * whose event loop the attack held would answer one or two polls, the last
+ * late, at the attack's end. A count and a ratio, not a figure in
+ * milliseconds: a busy machine slows both sides alike. (In process, the
+ * test's own client shares the event loop: sending a 40 MB body stalls it
+ * some 150-200 ms with a core busy, up to 0.38 of such an attack.)
  */
 export function expectServedThroughout({ slowestMs, polls, attackMs }: { slowestMs: number; polls: number; attackMs: number }): void {
   expect(polls).toBeGreaterThanOrEqual(3);
-  expect(slowestMs).toBeLessThan(attackMs / 3);
+  expect(slowestMs).toBeLessThan(attackMs * 0.75);
 }
 
 /**
