@@ -1,4 +1,5 @@
-import { postgresPool, readRows } from "../src/db/index.js";
+import { postgresPool } from "../src/db/client.js";
+import { readRows } from "../src/db/index.js";
 
 /**
  * What must hold after any crash at any moment, read straight from the

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { db, isInTransaction, transaction } from "../src/db/index.js";
+import { AsyncResource } from "node:async_hooks";
+import { db, isInTransaction, OrmInTransactionError, sqlTransaction } from "../src/db/index.js";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 
 let server: TestServer;
@@ -8,31 +9,14 @@ beforeAll(async () => {
 });
 afterAll(() => server.stop());
 
-describe("SQLite through the serialised adapter", () => {
-  it("keeps a write made outside a transaction when a concurrent transaction rolls back", async () => {
-    let outside: Promise<unknown> | undefined;
-    await expect(
-      transaction(async (tx) => {
-        await tx.user.create({ data: { name: "Inside", email: "inside@example.test" } });
-        // Issued while the transaction is open: it must not run inside it.
-        outside = db().user.create({ data: { name: "Outside", email: "outside@example.test" } }).then((u) => u);
-        await new Promise((r) => setTimeout(r, 20));
-        throw new Error("roll back");
-      }),
-    ).rejects.toThrow("roll back");
-    await outside;
-    const emails = (await db().user.findMany()).map((u) => u.email);
-    expect(emails).toContain("outside@example.test");
-    expect(emails).not.toContain("inside@example.test");
-  });
-
+describe("one way to write: the driver transaction", () => {
   it("never lets a read outside a transaction see its uncommitted writes", async () => {
+    const readOutside = AsyncResource.bind(() => db().user.findUnique({ where: { email: "ghost@example.test" } }).then((u) => u));
     let outsideRead: Promise<unknown> | undefined;
     await expect(
-      transaction(async (tx) => {
-        await tx.user.create({ data: { name: "Ghost", email: "ghost@example.test" } });
-        // Prisma queries are lazy: .then() sends it now, while the transaction is open.
-        outsideRead = db().user.findUnique({ where: { email: "ghost@example.test" } }).then((u) => u);
+      sqlTransaction(async (sql) => {
+        await sql.run(`INSERT INTO "User" ("name", "email", "createdAt", "updatedAt") VALUES (?, ?, ?, ?)`, ["Ghost", "ghost@example.test", new Date(), new Date()]);
+        outsideRead = readOutside();
         await new Promise((r) => setTimeout(r, 20));
         throw new Error("roll back");
       }),
@@ -42,12 +26,22 @@ describe("SQLite through the serialised adapter", () => {
 
   it("knows, through the async context, whether a transaction is open", async () => {
     expect(isInTransaction()).toBe(false);
-    const seen = await transaction(async () => {
+    const seen = await sqlTransaction(async () => {
       await new Promise((r) => setTimeout(r, 1));
       return isInTransaction();
     });
     expect(seen).toBe(true);
     expect(isInTransaction()).toBe(false);
+  });
+
+  it("refuses at once an ORM call made inside a driver transaction (a programming error, not a 503 after a wait)", async () => {
+    await expect(
+      sqlTransaction(async (sql) => {
+        await sql.run(`INSERT INTO "User" ("name", "email", "createdAt", "updatedAt") VALUES (?, ?, ?, ?)`, ["Mixed", "mixed@example.test", new Date(), new Date()]);
+        await db().user.count();
+      }),
+    ).rejects.toBeInstanceOf(OrmInTransactionError); // not the SQLITE_BUSY a wait for the lock would end in
+    expect(await db().user.count({ where: { email: "mixed@example.test" } })).toBe(0);
   });
 
   it("enforces foreign keys", async () => {

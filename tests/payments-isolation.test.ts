@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { transaction } from "../src/db/index.js";
+import { sqlTransaction } from "../src/db/index.js";
 import { db, startTestServer, usingPostgres, type TestServer } from "./helpers/server.js";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
 import { measureReads } from "./helpers/load.js";
@@ -48,10 +48,10 @@ async function pendingOrders(n: number) {
 
 /** The old shape: the fraud call awaited while the payment's transaction holds the database. */
 function legacyPayment(orderId: number) {
-  return transaction(async (tx) => {
-    await tx.order.findUniqueOrThrow({ where: { id: orderId } });
+  return sqlTransaction(async (sql) => {
+    await sql.get(`SELECT "id" FROM "Order" WHERE "id" = ?`, [orderId]);
     await sleep(FRAUD_LATENCY_MS); // the fraud check, inside the transaction
-    await tx.order.update({ where: { id: orderId }, data: { status: "PAID", paidAt: new Date() } });
+    await sql.run(`UPDATE "Order" SET "status" = 'PAID', "paidAt" = ? WHERE "id" = ?`, [new Date(), orderId]);
   });
 }
 

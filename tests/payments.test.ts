@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { transaction } from "../src/db/index.js";
+import { sqlTransaction } from "../src/db/index.js";
 import { chargeCard, countGatewayCharges } from "../src/services/external/card-gateway.js";
 import { NetworkCallInTransactionError } from "../src/services/external/guard.js";
 import { FraudCheckClient, fraudScore } from "../src/services/external/fraud-check.js";
@@ -213,9 +213,9 @@ describe("fraud-check client", () => {
 describe("guard rails", () => {
   it("refuses a network call made inside a database transaction", async () => {
     await expect(
-      transaction(() => chargeCard({ idempotencyKey: key(), amountCents: 100 as never, cardLast4: null })),
+      sqlTransaction(() => chargeCard({ idempotencyKey: key(), amountCents: 100 as never, cardLast4: null })),
     ).rejects.toBeInstanceOf(NetworkCallInTransactionError);
-    await expect(transaction(() => fraudCheckClient().check(100 as never))).rejects.toBeInstanceOf(NetworkCallInTransactionError);
+    await expect(sqlTransaction(() => fraudCheckClient().check(100 as never))).rejects.toBeInstanceOf(NetworkCallInTransactionError);
   });
 
   it("exports transaction duration and connection wait metrics", async () => {

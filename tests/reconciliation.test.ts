@@ -4,14 +4,13 @@ import { refundCharge } from "../src/services/external/card-gateway.js";
 import { flowFaults, SimulatedCrash } from "../src/services/idempotency/flow.js";
 import { expireReservations } from "../src/services/orders/expiry.js";
 import { reconcileGatewayCharges, settleOrphan } from "../src/services/payments/reconcile.js";
-import { orphanCharges } from "../src/services/payments/reconcile-sql.js";
+import { orphanCharges, RECONCILER_LOCK } from "../src/services/payments/reconcile-sql.js";
 import { recordCharge } from "../src/services/payments/steps.js";
 import { sqlTransaction } from "../src/db/sql.js";
 import { createLogger } from "../src/lib/logger.js";
 import { reconciliationMetrics } from "../src/lib/metrics.js";
 import { createProduct, createUser } from "./helpers/factories.js";
-import { postgresPool } from "../src/db/index.js";
-import { releaseReconcilerLock, tryReconcilerLock } from "../src/services/payments/reconcile-sql.js";
+import { engine } from "../src/db/index.js";
 import { db, startTestServer, usingPostgres, type TestServer } from "./helpers/server.js";
 
 /**
@@ -146,15 +145,13 @@ describe("gateway reconciliation", () => {
 
   it.runIf(usingPostgres)("runs on one PostgreSQL instance at a time: while another holds the reconciler's lock, a pass is skipped", async () => {
     const { payment } = await orphanOn();
-    const other = await postgresPool()!.connect();
-    try {
-      expect(await tryReconcilerLock(other)).toBe(true);
+    // The engine takes the lock on a connection of its own: another session, as another instance would be.
+    const held = await engine().exclusive(RECONCILER_LOCK, async () => {
       expect(await reconcileGatewayCharges(logger, later())).toBeUndefined();
       expect((await db().payment.findUniqueOrThrow({ where: { id: payment.id } })).status).toBe("PENDING");
-    } finally {
-      await releaseReconcilerLock(other);
-      other.release();
-    }
+      return "held";
+    });
+    expect(held).toBe("held");
     expect(await reconcileGatewayCharges(logger, later())).toMatchObject({ recorded: 1 });
   });
 });

@@ -1,3 +1,4 @@
+import { AsyncResource } from "node:async_hooks";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,11 +72,13 @@ describe("driver transactions", () => {
   });
 
   it("keeps an ORM write issued while it is open out of it, and that write survives its rollback", async () => {
+    // Bound out here: called from inside, it runs in this context, as a concurrent request would.
+    const writeOutside = AsyncResource.bind(() => db().user.create({ data: { name: "Outside", email: `outside-${Date.now()}@example.test` } }).then((u) => u));
     let outside: Promise<{ id: number }> | undefined;
     await expect(
       sqlTransaction(async (sql) => {
         await addUser(sql);
-        outside = db().user.create({ data: { name: "Outside", email: `outside-${Date.now()}@example.test` } }).then((u) => u);
+        outside = writeOutside();
         await sleep(20);
         throw new Error("roll back");
       }),

@@ -10,20 +10,26 @@ import type { Logger } from "../lib/logger.js";
 import type { Mutex } from "../lib/mutex.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { emitQuery } from "./query-events.js";
-import type { RowReader } from "./reads.js";
+import { isInTransaction, type DatabaseProvider, type Engine, type RowReader } from "./driver.js";
+import { postgresEngine } from "./engine-postgres.js";
+import { sqliteEngine } from "./engine-sqlite.js";
 import { SerializedSqliteAdapterFactory, sqlitePragmas } from "./sqlite-adapter.js";
 
 export type Db = PrismaClient;
 export type Tx = Prisma.TransactionClient;
 export { Prisma };
 
-export type DatabaseProvider = "sqlite" | "postgresql";
+export type { DatabaseProvider } from "./driver.js";
 
 /** The open database: the ORM client and the driver connections beside it. */
 export interface OpenDatabase {
   client: Db;
   provider: DatabaseProvider;
   transactionOptions: { maxWait: number; timeout: number };
+  /** What differs between the engines, as one object (./driver.ts). */
+  engine: Engine;
+  /** Outside production, calling the ORM inside a driver transaction throws (see `db()`). */
+  guardOrm: boolean;
   /** SQLite only: the raw connections (writer, reader) and the lock the writer shares with the ORM. */
   sqlite?: {
     file: string;
@@ -59,11 +65,12 @@ export function openDatabase(config: Config, logger?: Pick<Logger, "error">): Db
     ...opened,
     provider,
     transactionOptions: { maxWait: config.DB_TRANSACTION_MAX_WAIT_MS, timeout: config.DB_TRANSACTION_TIMEOUT_MS },
+    guardOrm: config.NODE_ENV !== "production",
   };
   return opened.client;
 }
 
-function openSqlite(config: Config, logger?: Pick<Logger, "error">): Pick<OpenDatabase, "client" | "sqlite"> {
+function openSqlite(config: Config, logger?: Pick<Logger, "error">): Pick<OpenDatabase, "client" | "sqlite" | "engine"> {
   const file = sqliteFilePath(config.DATABASE_URL);
   privateFile(file);
   const adapter = new SerializedSqliteAdapterFactory(`file:${file}`, {
@@ -77,7 +84,8 @@ function openSqlite(config: Config, logger?: Pick<Logger, "error">): Pick<OpenDa
     busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS,
     onError: (message) => logger?.error({ error: message }, "sqlite WAL checkpoint failed"),
   });
-  return { client, sqlite: { file, lock: adapter.lock, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS, checkpointer } };
+  const sqlite: NonNullable<OpenDatabase["sqlite"]> = { file, lock: adapter.lock, busyTimeoutMs: config.SQLITE_BUSY_TIMEOUT_MS, checkpointer };
+  return { client, sqlite, engine: sqliteEngine(sqlite.lock, () => sqliteWriter(sqlite)) };
 }
 
 /** Timestamps are stored without zone, in UTC (as Prisma writes them): read them as UTC. */
@@ -93,7 +101,7 @@ const utcTimestamps = {
  * the PostgreSQL build of the same models, used through the SQLite client's
  * type: the portable subset, so no code outside this folder knows the provider.
  */
-function openPostgres(config: Config, logger?: Pick<Logger, "error">): Pick<OpenDatabase, "client" | "postgres"> {
+function openPostgres(config: Config, logger?: Pick<Logger, "error">): Pick<OpenDatabase, "client" | "postgres" | "engine"> {
   const poolConfig = {
     connectionString: config.DATABASE_URL,
     max: config.DB_POOL_SIZE,
@@ -114,7 +122,7 @@ function openPostgres(config: Config, logger?: Pick<Logger, "error">): Pick<Open
     pool.on("connect", (connection) => connection.on("error", (error) => logger?.error({ err: error }, "PostgreSQL connection lost while in use")));
   }
   const client = new PostgresPrismaClient({ adapter: new PrismaPg(prismaPool), log: [{ emit: "event", level: "query" }] });
-  return { client: client as unknown as Db, postgres: { raw, prisma: prismaPool } };
+  return { client: client as unknown as Db, postgres: { raw, prisma: prismaPool }, engine: postgresEngine(raw) };
 }
 
 /** The open database, for the driver modules of this folder. */
@@ -123,8 +131,24 @@ export function openedDatabase(): OpenDatabase {
   return current;
 }
 
+/**
+ * The ORM client: Pothos' selections, admin reads, migrations and types.
+ * Every write goes through `sqlTransaction` (./sql.ts). An ORM call made inside
+ * one cannot see its writes and, on SQLite, waits for the lock that
+ * transaction holds until it fails as a retryable 503: a programming error,
+ * so outside production it throws at once.
+ */
 export function db(): Db {
-  return openedDatabase().client;
+  const opened = openedDatabase();
+  if (opened.guardOrm && isInTransaction()) throw new OrmInTransactionError();
+  return opened.client;
+}
+
+export class OrmInTransactionError extends Error {
+  constructor() {
+    super("The ORM was called inside a driver transaction: use the transaction's `sql` (services/<aggregate>/sql.ts), or call the ORM before or after it");
+    this.name = "OrmInTransactionError";
+  }
 }
 
 export async function closeDatabase(): Promise<void> {
@@ -150,21 +174,14 @@ export async function pingDatabase(): Promise<void> {
   await db().$queryRawUnsafe("SELECT 1");
 }
 
-/** The driver pool on PostgreSQL (driver reads, bulk writes), undefined on SQLite. */
-export function postgresPool(): pg.Pool | undefined {
-  return current?.postgres?.raw;
+/** What differs between the engines (./driver.ts's `Engine`): services use it and never ask which engine runs. */
+export function engine(): Engine {
+  return openedDatabase().engine;
 }
 
-/**
- * Runs fn with the raw better-sqlite3 writer (the bulk import's write path:
- * prepared statements, far faster than the ORM for millions of rows), holding
- * the same lock as every Prisma statement, so the two never contend for
- * SQLite's write lock. fn is synchronous: one better-sqlite3 transaction.
- */
-export function withSqliteConnection<T>(fn: (conn: BetterSqlite3.Database) => T): Promise<T> {
-  const sqlite = current?.sqlite;
-  if (!sqlite) throw new Error("withSqliteConnection needs an open SQLite database");
-  return sqlite.lock.run(async () => fn(sqliteWriter(sqlite)));
+/** The driver pool on PostgreSQL, undefined on SQLite: for tests about PostgreSQL itself. */
+export function postgresPool(): pg.Pool | undefined {
+  return current?.postgres?.raw;
 }
 
 function sqliteWriter(sqlite: NonNullable<OpenDatabase["sqlite"]>): BetterSqlite3.Database {

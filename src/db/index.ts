@@ -3,17 +3,17 @@ export {
   closeDatabase,
   databaseProvider,
   db,
+  engine,
   openDatabase,
+  OrmInTransactionError,
   pingDatabase,
   poolState,
-  postgresPool,
   sqliteFilePath,
-  withSqliteConnection,
   Prisma,
   type DatabaseProvider,
   type Db,
-  type Tx,
 } from "./client.js";
+export { isInTransaction, type BatchWriter, type Engine, type Sql } from "./driver.js";
 export { onQuery, type QueryEvent } from "./query-events.js";
 export { readRows } from "./reads.js";
-export { isInTransaction, transaction } from "./transaction.js";
+export { sqlTransaction } from "./sql.js";

@@ -1,5 +1,6 @@
 import BetterSqlite3 from "better-sqlite3";
 import { openedDatabase } from "./client.js";
+import type { RowReader } from "./driver.js";
 import { postgresStatement } from "./pg-statements.js";
 import { emitQuery } from "./query-events.js";
 import { postgresParams, sqliteParams } from "./rows.js";
@@ -32,10 +33,6 @@ export async function readRows<T>(sql: string, params: unknown[]): Promise<T[]> 
   const rows = reader.read(sqliteParams(params));
   emitQuery({ query: sql, durationMs: performance.now() - started });
   return rows as T[];
-}
-
-export interface RowReader {
-  read(params: unknown[]): object[];
 }
 
 /**

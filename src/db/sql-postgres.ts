@@ -1,9 +1,8 @@
 import type pg from "pg";
 import { emitQuery } from "./query-events.js";
 import { postgresParams } from "./rows.js";
-import { instrumentTransaction } from "./transaction.js";
 import { postgresStatement } from "./pg-statements.js";
-import { expired, withSavepoint, type DriverSql as Sql } from "./sql.js";
+import { expired, instrumentTransaction, withSavepoint, type DriverSql as Sql } from "./driver.js";
 
 export async function postgresTransaction<T>(pool: pg.Pool, requestedAt: number, timeoutMs: number, fn: (sql: Sql) => Promise<T>): Promise<T> {
   const client = await pool.connect();
@@ -22,7 +21,6 @@ export async function postgresTransaction<T>(pool: pg.Pool, requestedAt: number,
       };
       let savepoints = 0;
       const sql: Sql = {
-        provider: "postgresql",
         all: async <R>(text: string, params: readonly unknown[] = []) => (await query<R>(text, params)).rows,
         get: async <R>(text: string, params: readonly unknown[] = []) => (await query<R>(text, params)).rows[0],
         run: async (text, params = []) => (await query(text, params)).rowCount ?? 0,

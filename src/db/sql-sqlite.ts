@@ -5,8 +5,7 @@ import { dbMetrics } from "../lib/metrics.js";
 import type { DriverConnection } from "./client.js";
 import { emitQuery } from "./query-events.js";
 import { sqliteParams } from "./rows.js";
-import { instrumentTransaction } from "./transaction.js";
-import { expired, withSavepoint, type DriverSql as Sql } from "./sql.js";
+import { expired, instrumentTransaction, withSavepoint, type DriverSql as Sql } from "./driver.js";
 
 type SqliteConnection = Extract<DriverConnection, { provider: "sqlite" }>;
 
@@ -177,7 +176,6 @@ async function runMember<T>(conn: BetterSqlite3.Database, timeoutMs: number, fn:
   let savepoints = 0;
   const exec = (text: string) => conn.exec(text);
   const sql: Sql = {
-    provider: "sqlite",
     all: async <R>(text: string, params: readonly unknown[] = []) => {
       const statement = prepared(text);
       return timed(text, () => statement.all(...sqliteParams(params)) as R[]);

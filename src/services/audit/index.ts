@@ -1,5 +1,4 @@
 import { isAdmin, type Principal } from "../../auth/principal.js";
-import type { Tx } from "../../db/index.js";
 import type { Sql } from "../../db/sql.js";
 import { requestContext } from "../../lib/request-context.js";
 import { insertAuditEvent, type AuditRow } from "./sql.js";
@@ -19,16 +18,10 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** In a driver transaction (the flows, imports, fulfilment). */
+/** In the write's own transaction. */
 export async function auditAdminWrite(sql: Sql, principal: Principal, entry: AuditEntry, now = new Date()): Promise<void> {
   const row = auditRow(principal, entry);
   if (row) await insertAuditEvent(sql, row, now);
-}
-
-/** In an ORM transaction (product and coupon creation). */
-export async function auditAdminWriteOrm(tx: Tx, principal: Principal, entry: AuditEntry): Promise<void> {
-  const row = auditRow(principal, entry);
-  if (row) await tx.auditEvent.create({ data: row });
 }
 
 function auditRow(principal: Principal, entry: AuditEntry): AuditRow | undefined {

@@ -1,16 +1,17 @@
-import { db, transaction, type Prisma } from "../../db/index.js";
-import { auditAdminWriteOrm } from "../audit/index.js";
+import { db, sqlTransaction, type Prisma } from "../../db/index.js";
+import { auditAdminWrite } from "../audit/index.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { DomainError } from "../../errors.js";
 import type { Principal } from "../../auth/principal.js";
 import { parseInput } from "../../lib/validation.js";
 import { requireAdmin } from "../access.js";
 import { couponInputSchema, type CouponInput } from "./input.js";
+import { insertCoupon, type Coupon } from "./sql.js";
 
 export { applyCoupon, type AppliedCoupon } from "./apply.js";
 export { couponCode, couponInputSchema, normalizeCouponCode, type CouponInput } from "./input.js";
 
-export type Coupon = Prisma.CouponGetPayload<object>;
+export type { Coupon } from "./sql.js";
 
 /** Active: switched on, not expired, and with redemptions left. */
 function activeCouponWhere(now: Date): Prisma.CouponWhereInput {
@@ -34,21 +35,24 @@ export async function createCoupon(principal: Principal, input: CouponInput | Re
   requireAdmin(principal, "create coupons");
   const { type, code, percentOffBps, amountOffCents, description, expiresAt, maxRedemptions, minSubtotalCents } = parseInput(couponInputSchema, input);
   try {
-    return await transaction(async (tx) => {
-      const coupon = await tx.coupon.create({
-        data: {
+    return await sqlTransaction(async (sql) => {
+      const now = new Date();
+      const coupon = await insertCoupon(
+        sql,
+        {
           code,
           type,
-          percentOffBps,
-          amountOffCents,
+          percentOffBps: percentOffBps ?? null,
+          amountOffCents: amountOffCents ?? null,
           description: description ?? null,
           expiresAt: expiresAt ?? null,
           maxRedemptions: maxRedemptions ?? null,
           minSubtotalCents: minSubtotalCents ?? null,
         },
-      });
+        now,
+      );
       const details = { code, type, percentOffBps, amountOffCents, maxRedemptions: coupon.maxRedemptions };
-      await auditAdminWriteOrm(tx, principal, { action: "coupon.create", subjectType: "Coupon", subjectId: coupon.id, details });
+      await auditAdminWrite(sql, principal, { action: "coupon.create", subjectType: "Coupon", subjectId: coupon.id, details }, now);
       return coupon;
     });
   } catch (error) {

@@ -1,11 +1,14 @@
-import { columns } from "../../db/rows.js";
+import { allColumns, columns, type Row } from "../../db/rows.js";
 import type { Sql } from "../../db/sql.js";
 import { OrderStatus } from "../../generated/sqlite/enums.js";
 
 const COUPON_RULE = columns("Coupon", ["id", "code", "type", "percentOffBps", "amountOffCents", "active", "expiresAt", "minSubtotalCents"]);
+const COUPON = allColumns("Coupon");
 const ORDER_COUPON = columns("Order", ["userId", "subtotalCents", "discountCents", "status", "paymentClaimedUntil"], "o");
 
 export const statements = {
+  insertCoupon: `INSERT INTO "Coupon" ("code", "type", "percentOffBps", "amountOffCents", "description", "expiresAt", "maxRedemptions",
+    "minSubtotalCents", "createdAt", "updatedAt") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ${COUPON.list}`,
   couponByCode: `SELECT ${COUPON_RULE.list} FROM "Coupon" WHERE "code" = ?`,
   countRedemption: `UPDATE "Coupon" SET "redemptionCount" = "redemptionCount" + 1, "updatedAt" = ?
     WHERE "id" = ? AND ("maxRedemptions" IS NULL OR "redemptionCount" < "maxRedemptions")`,
@@ -43,4 +46,12 @@ export async function setOrderCoupon(
 ): Promise<boolean> {
   const params = [change.couponId, change.discountCents, change.totalCents, now, orderId, OrderStatus.PENDING];
   return (await sql.run(statements.setOrderCoupon, params)) === 1;
+}
+
+export type Coupon = Row<"Coupon">;
+export type NewCoupon = Pick<Coupon, "code" | "type" | "percentOffBps" | "amountOffCents" | "description" | "expiresAt" | "maxRedemptions" | "minSubtotalCents">;
+
+export async function insertCoupon(sql: Sql, c: NewCoupon, now: Date): Promise<Coupon> {
+  const params = [c.code, c.type, c.percentOffBps, c.amountOffCents, c.description, c.expiresAt, c.maxRedemptions, c.minSubtotalCents, now, now];
+  return COUPON.decode(await sql.get(statements.insertCoupon, params));
 }

@@ -1,4 +1,3 @@
-import type pg from "pg";
 import { readRows } from "../../db/index.js";
 import { PaymentStatus } from "../../generated/sqlite/enums.js";
 import { columns } from "../../db/rows.js";
@@ -35,14 +34,5 @@ export async function attemptByGatewayKey(sql: Sql, gatewayKey: string): Promise
   return row ? ATTEMPT.decode(row) : undefined;
 }
 
-/** pg_advisory_lock's key for the reconciler ("recon" in ASCII). PostgreSQL only, so not in `statements`. */
+/** The reconciler's lock for the engine's `exclusive` ("recon" in ASCII). */
 export const RECONCILER_LOCK = 0x7265636f6e;
-
-export async function tryReconcilerLock(client: pg.PoolClient): Promise<boolean> {
-  const { rows } = await client.query<{ locked: boolean }>("SELECT pg_try_advisory_lock($1) AS locked", [RECONCILER_LOCK]);
-  return rows[0]?.locked === true;
-}
-
-export async function releaseReconcilerLock(client: pg.PoolClient): Promise<void> {
-  await client.query("SELECT pg_advisory_unlock($1)", [RECONCILER_LOCK]);
-}

@@ -1,12 +1,11 @@
-import { postgresPool } from "../../db/index.js";
-import { sqlTransaction, type Sql } from "../../db/sql.js";
+import { engine, sqlTransaction, type Sql } from "../../db/index.js";
 import type { Cents } from "../../lib/money.js";
 import type { Logger } from "../../lib/logger.js";
 import { reconciliationMetrics } from "../../lib/metrics.js";
 import { refundCharge } from "../external/card-gateway.js";
 import { findOrderTotals } from "../orders/sql.js";
 import { settings } from "../settings.js";
-import { attemptByGatewayKey, orphanCharges, paymentStatusOfCharge, releaseReconcilerLock, tryReconcilerLock, type ChargedAttempt, type OrphanCharge } from "./reconcile-sql.js";
+import { attemptByGatewayKey, orphanCharges, RECONCILER_LOCK, paymentStatusOfCharge, type ChargedAttempt, type OrphanCharge } from "./reconcile-sql.js";
 import { insertPendingPayment, leaseOrder } from "./sql.js";
 import { transitionPayment } from "./state.js";
 import { recordCharge } from "./steps.js";
@@ -26,7 +25,7 @@ import { recordCharge } from "./steps.js";
  *   then the charge is refunded through the gateway (keyed by the charge, so a
  *   pass that crashes and runs again refunds once).
  *
- * On PostgreSQL one instance reconciles at a time (an advisory lock); the
+ * One instance reconciles at a time (the engine's `exclusive` lock); the
  * maintenance pass runs it after cancelling expired orders.
  */
 export interface ReconcileResult {
@@ -113,22 +112,10 @@ async function markRefunded(sql: Sql, attempt: ChargedAttempt, charge: OrphanCha
   throw new Error(`payment ${attempt.id} is ${attempt.status}: the refund of ${charge.chargeId} cannot be recorded on it`);
 }
 
-/** On PostgreSQL, the pass runs only where the advisory lock is won; elsewhere it is skipped (undefined). */
+/** The pass runs only where the reconciler's lock is won (one instance at a time); elsewhere it is skipped (undefined). */
 async function withReconcilerLock<T>(pass: () => Promise<T>): Promise<T | undefined> {
-  const pool = postgresPool();
-  if (!pool) return pass();
-  const client = await pool.connect();
-  try {
-    if (!(await tryReconcilerLock(client))) {
-      reconciliationMetrics.unfixed.set(0); // the instance that holds the lock reports them; this one's last count is stale
-      return undefined;
-    }
-    try {
-      return await pass();
-    } finally {
-      await releaseReconcilerLock(client);
-    }
-  } finally {
-    client.release();
-  }
+  const result = await engine().exclusive(RECONCILER_LOCK, pass);
+  // The instance that holds the lock reports the unfixed; this one's last count is stale.
+  if (result === undefined) reconciliationMetrics.unfixed.set(0);
+  return result;
 }

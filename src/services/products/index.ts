@@ -1,5 +1,5 @@
-import { db, transaction, type Prisma } from "../../db/index.js";
-import { auditAdminWriteOrm } from "../audit/index.js";
+import { db, sqlTransaction, type Prisma } from "../../db/index.js";
+import { auditAdminWrite } from "../audit/index.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { DomainError, NotFoundError } from "../../errors.js";
 import type { Principal } from "../../auth/principal.js";
@@ -7,7 +7,7 @@ import { parseInput } from "../../lib/validation.js";
 import { requireAdmin } from "../access.js";
 import { decodeCursor, toPage, type Page, type PageRequest } from "../pagination.js";
 import { productInputSchema, type ProductInput } from "./input.js";
-import { productRecordById, productRecordWindow, type Product, type ProductRecord } from "./sql.js";
+import { insertProduct, productRecordById, productRecordWindow, type Product, type ProductRecord } from "./sql.js";
 
 export { productWindow, productsByIds, type Product, type ProductRecord } from "./sql.js";
 export { MAX_STOCK, productInputSchema, type ProductInput } from "./input.js";
@@ -16,9 +16,10 @@ export async function createProduct(principal: Principal, input: ProductInput | 
   requireAdmin(principal, "create products");
   const data = parseInput(productInputSchema, input);
   try {
-    return await transaction(async (tx) => {
-      const product = await tx.product.create({ data });
-      await auditAdminWriteOrm(tx, principal, { action: "product.create", subjectType: "Product", subjectId: product.id, details: { sku: data.sku, priceCents: data.priceCents, stockQuantity: data.stockQuantity } });
+    return await sqlTransaction(async (sql) => {
+      const now = new Date();
+      const product = await insertProduct(sql, data, now);
+      await auditAdminWrite(sql, principal, { action: "product.create", subjectType: "Product", subjectId: product.id, details: { sku: data.sku, priceCents: data.priceCents, stockQuantity: data.stockQuantity } }, now);
       return product;
     });
   } catch (error) {

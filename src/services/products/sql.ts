@@ -1,4 +1,4 @@
-import { readRows } from "../../db/index.js";
+import { readRows, type Sql } from "../../db/index.js";
 import { columns, toIsoString, type Row } from "../../db/rows.js";
 import { memoized, placeholders } from "../../db/statements.js";
 
@@ -12,6 +12,8 @@ export const statements = {
   byId: `SELECT ${PRODUCT.list} FROM "Product" WHERE "id" = ?`,
   window: `SELECT ${PRODUCT.list} FROM "Product" WHERE "id" < ? AND "id" > ? ORDER BY "id" DESC LIMIT ?`,
   windowOldestFirst: `SELECT ${PRODUCT.list} FROM "Product" WHERE "id" < ? AND "id" > ? ORDER BY "id" ASC LIMIT ?`,
+  insert: `INSERT INTO "Product" ("sku", "name", "description", "priceCents", "stockQuantity", "createdAt", "updatedAt")
+    VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING ${PRODUCT.list}`,
 };
 
 const byIds = memoized((n: number) => `SELECT ${PRODUCT.list} FROM "Product" WHERE "id" IN (${placeholders(n)})`);
@@ -58,4 +60,10 @@ export async function productRecordById(id: number): Promise<ProductRecord | und
 export async function productsByIds(ids: readonly number[]): Promise<Map<number, Product>> {
   const rows = (await readRows(byIds(ids.length), [...ids])).map(PRODUCT.decode);
   return new Map(rows.map((r) => [r.id, r]));
+}
+
+export type NewProduct = Pick<Product, "sku" | "name" | "description" | "priceCents" | "stockQuantity">;
+
+export async function insertProduct(sql: Sql, p: NewProduct, now: Date): Promise<Product> {
+  return PRODUCT.decode(await sql.get(statements.insert, [p.sku, p.name, p.description, p.priceCents, p.stockQuantity, now, now]));
 }

@@ -1,8 +1,7 @@
-import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Principal } from "../../auth/principal.js";
 import type { Config } from "../../config.js";
-import { postgresPool } from "../../db/index.js";
-import { sqlTransaction } from "../../db/sql.js";
+import { engine, sqlTransaction } from "../../db/index.js";
 import { TransientError } from "../../errors.js";
 import { requestContext } from "../../lib/request-context.js";
 import { purgeExpiredCounters } from "./sql.js";
@@ -10,11 +9,11 @@ import { purgeExpiredCounters } from "./sql.js";
 /**
  * Rate limits on the costly and abusable operations (docs/hardening.md), per
  * principal (per client address when anonymous), for both doors: the services
- * call `consumeRateLimit` first. On PostgreSQL the counters live in the
- * database ("RateLimit", rate-limiter-flexible's table), so every gateway
- * instance counts against the same budget; on SQLite, the one-process engine,
- * in memory. A store that cannot answer falls back to a per-process counter
- * rather than refusing every customer.
+ * call `consumeRateLimit` first. The counters live where the engine keeps
+ * them (`Engine.rateLimiter`): on PostgreSQL in the database, so every gateway
+ * instance counts against the same budget, with a per-process counter as
+ * insurance rather than refusing every customer; on SQLite, the one-process
+ * engine, in memory.
  */
 export type LimitedOperation = "checkout" | "payment" | "apply_coupon" | "upload";
 
@@ -30,25 +29,16 @@ export function configureRateLimits(config: Config): void {
     apply_coupon: config.RATE_LIMIT_APPLY_COUPON_PER_MIN,
     upload: config.RATE_LIMIT_UPLOAD_PER_MIN,
   };
-  const pool = postgresPool();
   limitAdmins = config.RATE_LIMIT_ADMINS;
   limiters = new Map();
   for (const [operation, points] of Object.entries(perMinute) as [LimitedOperation, number][]) {
     if (points === 0) continue; // 0 switches the limit off
-    const options = { keyPrefix: operation, points, duration: WINDOW_S };
-    const memory = new RateLimiterMemory(options);
-    limiters.set(
-      operation,
-      pool
-        ? new RateLimiterPostgres({ ...options, storeClient: pool, storeType: "pool", tableName: "RateLimit", tableCreated: true, clearExpiredByTimeout: false, insuranceLimiter: memory })
-        : memory,
-    );
+    limiters.set(operation, engine().rateLimiter({ keyPrefix: operation, points, duration: WINDOW_S }));
   }
 }
 
-/** The maintenance pass's share: expired counters go (a no-op on SQLite, where they live in memory). */
+/** The maintenance pass's share: expired counters go (none are stored where the engine keeps them in memory). */
 export async function purgeExpiredRateLimits(now = new Date()): Promise<number> {
-  if (!postgresPool()) return 0;
   return sqlTransaction((sql) => purgeExpiredCounters(sql, now));
 }
 

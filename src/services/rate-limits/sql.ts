@@ -5,7 +5,7 @@ export const statements = {
   purgeExpired: `DELETE FROM "RateLimit" WHERE "expire" < ?`,
 };
 
-/** Drops counters whose window ended (PostgreSQL keeps them in the table; SQLite's live in memory). */
+/** Drops counters whose window ended (an engine that keeps them in memory has none here). */
 export function purgeExpiredCounters(sql: Sql, now: Date): Promise<number> {
   return sql.run(statements.purgeExpired, [now.getTime()]);
 }
