@@ -9,7 +9,7 @@ import { isEmpty, seedDemoData } from "./db/seed.js";
 import { createLogger, type Logger } from "./lib/logger.js";
 import { startMaintenance } from "./services/maintenance.js";
 import { startBulkImportWorker } from "./services/bulk-import/worker.js";
-import { startOutboxWorker } from "./services/outbox.js";
+import { startOutboxWorker } from "./services/outbox/index.js";
 import { endSubscriptions, startChangeNotices, stopChangeNotices } from "./services/events/index.js";
 import { settleWork } from "./lib/in-flight.js";
 import { attachGraphqlWs } from "./graphql/ws.js";

@@ -10,9 +10,8 @@ import type { Cents } from "../../lib/money.js";
 import { finish, runFlow, type Flow } from "../idempotency/flow.js";
 import { failure, fingerprint, requireIdempotencyKey, type IdempotentResult, type Outcome } from "../idempotency/keys.js";
 import type { Sql } from "../../db/sql.js";
-import { commitReservedStock } from "../inventory/index.js";
 import { findOrderTotals } from "../orders/sql.js";
-import { transitionOrder } from "../orders/state.js";
+import { markOrderPaid } from "../orders/lifecycle.js";
 import {
   abandonPayment,
   chargeStep,
@@ -135,8 +134,7 @@ export async function checkout(principal: Principal, rawInput: unknown, idempote
  */
 async function completeFreeOrder(sql: Sql, order: PlacedOrder): Promise<Outcome<CheckoutResult>> {
   const now = new Date();
-  await transitionOrder(sql, order.id, "PENDING", "PAID", { paidAt: now, reservedUntil: null }, { now });
-  await commitReservedStock(sql, order.id, now);
+  await markOrderPaid(sql, order.id, now);
   return success(order, null, "PAID", "Order placed; nothing to charge");
 }
 

@@ -3,17 +3,15 @@ import { isUniqueViolation } from "../../db/errors.js";
 import { sqlTransaction, type Sql } from "../../db/sql.js";
 import { auditAdminWrite } from "../audit/index.js";
 import { DomainError, NotFoundError, TransientError } from "../../errors.js";
-import type { OrderStatus } from "../../generated/sqlite/enums.js";
 import type { Principal } from "../../auth/principal.js";
 import type { Logger } from "../../lib/logger.js";
 import { requireAdmin } from "../access.js";
 import { fulfillmentMetrics } from "../../lib/metrics.js";
-import { requestContext } from "../../lib/request-context.js";
 import { createShippingLabel } from "../external/shipping.js";
 import { findOrderTotals } from "../orders/sql.js";
-import { transitionOrder } from "../orders/state.js";
+import { failOrder, markOrderFulfilled, startFulfilment } from "../orders/lifecycle.js";
 import { settings } from "../settings.js";
-import { countFailedAttempt, insertOutboxEvent, insertShipment, shipmentOf } from "./sql.js";
+import { countFailedAttempt, insertShipment, shipmentOf } from "./sql.js";
 
 export interface FulfillmentResult {
   orderId: number;
@@ -91,7 +89,7 @@ async function runStages(principal: Principal, orderId: number, log: Logger): Pr
   await stage("mark_processing", async () => {
     if (order.status !== "PAID") return;
     const status = await sqlTransaction(async (sql) => {
-      if (await transitionOrder(sql, orderId, "PAID", "PROCESSING")) {
+      if (await startFulfilment(sql, orderId)) {
         await auditAdminWrite(sql, principal, { action: "order.fulfillment_start", subjectType: "Order", subjectId: orderId });
         return "PROCESSING";
       }
@@ -120,13 +118,10 @@ async function runStages(principal: Principal, orderId: number, log: Logger): Pr
         if (!isUniqueViolation(error)) throw error;
         return (await shipmentOf(sql, orderId))!;
       });
-      const won = await transitionOrder(sql, orderId, "PROCESSING", "FULFILLED", { fulfilledAt: now }, { now });
+      const shipped = { userId: order.userId, trackingNumber: shipment.trackingNumber, totalCents: order.totalCents };
+      const won = await markOrderFulfilled(sql, orderId, shipped, now);
       if (won) {
         await auditAdminWrite(sql, principal, { action: "order.fulfill", subjectType: "Order", subjectId: orderId, details: { trackingNumber: shipment.trackingNumber } }, now);
-        const requestId = requestContext()?.requestId ?? null;
-        const payload = JSON.stringify({ orderId, userId: order.userId, trackingNumber: shipment.trackingNumber, totalCents: order.totalCents });
-        await insertOutboxEvent(sql, "email.order_fulfilled", payload, requestId, now);
-        await insertOutboxEvent(sql, "analytics.order_fulfilled", payload, requestId, now);
       }
       return result(orderId, shipment, !won);
     }),
@@ -160,12 +155,6 @@ async function failTerminally(principal: Principal, orderId: number, reason: str
     }
   });
   throw new DomainError("FULFILLMENT_FAILED", `Order ${orderId} cannot be fulfilled: ${detail}`, { reason });
-}
-
-async function failOrder(sql: Sql, orderId: number, failureReason: string): Promise<boolean> {
-  const status = (await findOrderTotals(sql, orderId))?.status;
-  const failable: OrderStatus[] = ["PAID", "PROCESSING"];
-  return status !== undefined && failable.includes(status) && (await transitionOrder(sql, orderId, status, "FAILED", { failureReason }));
 }
 
 /** Retryable failures are counted; past FULFILLMENT_MAX_ATTEMPTS the order is FAILED instead of retried forever. */

@@ -1,6 +1,5 @@
 import { columns } from "../../db/rows.js";
 import type { Sql } from "../../db/sql.js";
-import { OutboxStatus } from "../../generated/sqlite/enums.js";
 
 const SHIPMENT = columns("Shipment", ["carrier", "trackingNumber"]);
 
@@ -8,7 +7,6 @@ export const statements = {
   countAttempt: `UPDATE "Order" SET "fulfillmentAttempts" = "fulfillmentAttempts" + 1, "updatedAt" = ? WHERE "id" = ? RETURNING "fulfillmentAttempts"`,
   insertShipment: `INSERT INTO "Shipment" ("orderId", "carrier", "trackingNumber", "createdAt") VALUES (?, ?, ?, ?) RETURNING ${SHIPMENT.list}`,
   shipmentOf: `SELECT ${SHIPMENT.list} FROM "Shipment" WHERE "orderId" = ?`,
-  insertEvent: `INSERT INTO "OutboxEvent" ("type", "payload", "status", "requestId", "nextAttemptAt", "createdAt") VALUES (?, ?, ?, ?, ?, ?)`,
 };
 
 /** Counts a fulfilment attempt that failed retryably; returns the new count. */
@@ -23,9 +21,4 @@ export async function insertShipment(sql: Sql, orderId: number, label: { carrier
 export async function shipmentOf(sql: Sql, orderId: number) {
   const row = await sql.get(statements.shipmentOf, [orderId]);
   return row ? SHIPMENT.decode(row) : undefined;
-}
-
-/** An outbox event, written in the transaction of the change that causes it; the outbox worker delivers it. */
-export async function insertOutboxEvent(sql: Sql, type: string, payload: string, requestId: string | null, now: Date): Promise<void> {
-  await sql.run(statements.insertEvent, [type, payload, OutboxStatus.PENDING, requestId, now, now]);
 }

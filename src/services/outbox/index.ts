@@ -1,8 +1,8 @@
-import { db } from "../db/index.js";
-import type { Logger } from "../lib/logger.js";
-import { startPeriodic } from "../lib/periodic.js";
-import { fulfillmentMetrics } from "../lib/metrics.js";
-import { sendEmail, trackEvent } from "./external/email.js";
+import { db } from "../../db/index.js";
+import type { Logger } from "../../lib/logger.js";
+import { startPeriodic } from "../../lib/periodic.js";
+import { fulfillmentMetrics } from "../../lib/metrics.js";
+import { sendEmail, trackEvent } from "../external/email.js";
 
 const BATCH = 50;
 
