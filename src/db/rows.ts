@@ -2,8 +2,10 @@ import { getDatamodel } from "../generated/pothos-types.js";
 import type { Prisma } from "../generated/sqlite/client.js";
 
 /**
- * Rows of hand-written SQL, typed and decoded from the Prisma schema: the
- * only place that knows how each engine stores a DateTime or a Boolean.
+ * Rows of hand-written SQL, typed and decoded from the Prisma schema: where
+ * the driver rows' DateTimes and Booleans are decoded, with one exception:
+ * on PostgreSQL, client.ts's pg type parser (`utcTimestamps`) has already
+ * read the zone-less timestamps as UTC Dates.
  * SQLite keeps DateTimes as ISO text with "+00:00" and Booleans as 0/1 (as
  * Prisma writes them); pg returns Dates and booleans. A column list built here
  * decodes what the schema says each column is, so a new DateTime column comes

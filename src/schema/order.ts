@@ -9,12 +9,12 @@ builder.enumType(OrderStatus, {
   name: "OrderStatus",
   description: "Where an order is in its lifecycle: PENDING -> PAID -> PROCESSING -> FULFILLED, or CANCELLED, or FAILED.",
   values: {
-    PENDING: { description: "Placed and unpaid: its stock is reserved until reservedUntil, and it may be paid or given a coupon." },
-    PAID: { description: "Paid (or free): its stock is committed and it awaits fulfilment." },
-    PROCESSING: { description: "Fulfilment has started: the shipment is being created." },
-    FULFILLED: { description: "Shipped: the shipment field holds the carrier and tracking number. Final." },
-    CANCELLED: { description: "Left unpaid past reservedUntil: its stock and coupon redemption were given back. Final." },
-    FAILED: { description: "Fulfilment failed for good; failureReason says why. Final." },
+    PENDING: { description: "Placed and unpaid: its stock is reserved until reservedUntil, and it may be paid or given a coupon. Initial. Leads to: PAID, CANCELLED." },
+    PAID: { description: "Paid (or free): its stock is committed and it awaits fulfilment. Reached from: PENDING. Leads to: PROCESSING, FAILED." },
+    PROCESSING: { description: "Fulfilment has started: the shipment is being created. Reached from: PAID. Leads to: FULFILLED, FAILED." },
+    FULFILLED: { description: "Shipped: the shipment field holds the carrier and tracking number. Reached from: PROCESSING. Final." },
+    CANCELLED: { description: "Left unpaid past reservedUntil: its stock and coupon redemption were given back. Reached from: PENDING. Final." },
+    FAILED: { description: "Fulfilment failed for good; failureReason says why. Reached from: PAID, PROCESSING. Final." },
   },
 });
 
@@ -90,7 +90,7 @@ builder.mutationFields((t) => ({
     authScopes: { admin: "fulfil orders" },
     type: FulfillOrderPayload,
     description:
-      "Admins only: ships a PAID order and marks it FULFILLED; safe to repeat, a fulfilled order answers with its shipment. Errors: NOT_FOUND, ORDER_NOT_PAID, FULFILLMENT_FAILED (the order is now FAILED), SHIPPING_UNAVAILABLE (retry; the order stays PROCESSING).",
+      "Admins only: ships a PAID order (or continues one left PROCESSING) and marks it FULFILLED; safe to repeat, a fulfilled order answers with its shipment. Errors: NOT_FOUND, ORDER_NOT_PAID, FULFILLMENT_FAILED (the order is now FAILED), SHIPPING_UNAVAILABLE (retry; the order stays PROCESSING).",
     args: { orderId: t.arg.id({ required: true, description: "The order's id, a positive integer (else VALIDATION_FAILED)." }) },
     resolve: (_root, args, ctx) => fulfillOrder(ctx.principal, parseId(args.orderId, "orderId"), ctx.logger),
   }),

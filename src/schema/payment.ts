@@ -8,10 +8,13 @@ builder.enumType(PaymentStatus, {
   name: "PaymentStatus",
   description: "Where a payment attempt stands.",
   values: {
-    PENDING: { description: "Opened: the card is being charged, or a crashed attempt awaits its retry." },
-    COMPLETED: { description: "The card was charged and the order paid." },
-    FAILED: { description: "The attempt failed (failureCode says why) and the order stayed payable." },
-    REFUNDED: { description: "Refunded. No operation sets this status yet." },
+    PENDING: { description: "Opened: the card is being charged, or a crashed attempt awaits its retry or reconciliation. Initial. Leads to: COMPLETED, FAILED, REFUNDED." },
+    COMPLETED: { description: "The order was paid: the card charged, or nothing to charge (a 0-cent order, amountCents 0). Reached from: PENDING. Final." },
+    FAILED: { description: "The attempt failed (failureCode says why) and the order stayed payable. Reached from: PENDING. Leads to: REFUNDED." },
+    REFUNDED: {
+      description:
+        "Its charge is refunded: reconciliation found a charge the gateway made that this attempt never recorded, on an order that could no longer take it (cancelled, paid by another payment, or its total changed), marked this payment REFUNDED (failureCode orphan_charge_refunded), then refunded the charge through the gateway (a pass cut short between the two finishes the refund on its next run). Reached from: PENDING, FAILED. Final.",
+    },
   },
 });
 
@@ -30,9 +33,10 @@ export const PaymentRef = builder.prismaObject("Payment", {
     }),
     failureCode: t.exposeString("failureCode", {
       nullable: true,
-      description: "Why the payment FAILED: card_declined, fraud_rejected, or abandoned (the attempt stopped before a charge was confirmed). Null otherwise.",
+      description:
+        "Why the payment FAILED: card_declined, fraud_rejected, or abandoned (the attempt stopped before a charge was confirmed); on a REFUNDED payment, orphan_charge_refunded. Null otherwise.",
     }),
-    failureMessage: t.exposeString("failureMessage", { nullable: true, description: "The failure as text for people; null unless FAILED." }),
+    failureMessage: t.exposeString("failureMessage", { nullable: true, description: "The failure or refund as text for people; null unless FAILED or REFUNDED." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the attempt opened." }),
   }),
 });
