@@ -5,7 +5,7 @@ import { flowFaults, SimulatedCrash } from "../src/services/idempotency/flow.js"
 import { expireReservations } from "../src/services/orders/expiry.js";
 import { reconcileGatewayCharges, settleOrphan } from "../src/services/payments/reconcile.js";
 import { orphanCharges, RECONCILER_LOCK } from "../src/services/payments/reconcile-sql.js";
-import { recordCharge } from "../src/services/payments/steps.js";
+import { recordCharge } from "../src/services/payments/steps/index.js";
 import { sqlTransaction } from "../src/db/sql.js";
 import { createLogger } from "../src/lib/logger.js";
 import { reconciliationMetrics } from "../src/lib/metrics.js";

@@ -12,19 +12,7 @@ import { failure, fingerprint, requireIdempotencyKey, type IdempotentResult, typ
 import type { Sql } from "../../db/sql.js";
 import { findOrderTotals } from "../orders/sql.js";
 import { markOrderPaid } from "../orders/lifecycle.js";
-import {
-  abandonPayment,
-  chargeStep,
-  declined,
-  fraudRejects,
-  openPayment,
-  recordChargeStep,
-  rejectForFraud,
-  resumePayment,
-  scoreFraud,
-  takePaymentLease,
-  type PaymentAttempt,
-} from "../payments/steps.js";
+import { chargeStep, declined, fraudCheckStep, openPaymentStep, recordChargeStep, resumeOpenPayment, type PaymentAttempt } from "../payments/steps/index.js";
 import { parseCheckoutInput, type CheckoutInput } from "./input.js";
 import { placeOrder, type PlacedOrder } from "./place-order.js";
 
@@ -45,12 +33,14 @@ interface CheckoutState {
   input: CheckoutInput;
   gatewayKey: string;
   order?: PlacedOrder;
-  fraudScore?: number | null;
   payment?: PaymentAttempt;
 }
 
-function attemptFor({ input, order, gatewayKey, fraudScore }: CheckoutState): PaymentAttempt {
-  return { orderId: order!.id, amountCents: order!.totalCents as Cents, paymentMethod: input.paymentMethod!, cardLast4: input.cardLast4, gatewayKey, fraudScore: fraudScore ?? null };
+/** The payment attempt for the placed order: its total, the card the checkout named, this attempt's gateway key. */
+function withAttempt(state: CheckoutState, order: PlacedOrder): CheckoutState {
+  const { input, gatewayKey } = state;
+  const payment = { orderId: order.id, amountCents: order.totalCents as Cents, paymentMethod: input.paymentMethod!, cardLast4: input.cardLast4, gatewayKey, fraudScore: null };
+  return { ...state, order, payment };
 }
 
 /**
@@ -73,25 +63,11 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
         await auditAdminWrite(sql, state.principal, { action: "order.create", subjectType: "Order", subjectId: order.id, details });
         if (!state.input.paymentMethod) return finish(success(order, null, "PENDING", "Order placed; awaiting payment"));
         if (order.totalCents === 0) return finish(await completeFreeOrder(sql, order));
-        return { ...state, order };
+        return withAttempt(state, order);
       },
     },
-    {
-      kind: "call",
-      name: "fraud_check",
-      run: async (state) => ({ ...state, fraudScore: (await scoreFraud(attemptFor(state))).fraudScore }),
-    },
-    {
-      kind: "transaction",
-      name: "open_payment",
-      resource: (s) => s.payment!.paymentId!,
-      run: async (sql, state) => {
-        await takePaymentLease(sql, state.order!.id);
-        const payment = await openPayment(sql, state.principal, attemptFor(state));
-        return fraudRejects(payment) ? finish(await rejectForFraud(sql, payment)) : { ...state, payment };
-      },
-      undo: (sql, state) => abandonPayment(sql, state.payment!),
-    },
+    fraudCheckStep(),
+    openPaymentStep({ takeLease: true }),
     chargeStep(),
     recordChargeStep(({ order, payment }) =>
       payment!.charge!.status === "succeeded"
@@ -104,10 +80,11 @@ const checkoutFlow: Flow<CheckoutState, CheckoutResult> = {
   withGatewayKey: (state, gatewayKey) => ({ ...state, gatewayKey }),
   // After a crash: past place_order the order is reloaded; past open_payment the open payment too, its lease taken again.
   resume: async (sql, point, resourceId, initial) => {
-    const payment = point === "open_payment" ? await resumePayment(sql, resourceId, initial.gatewayKey) : undefined;
+    const payment = point === "open_payment" ? await resumeOpenPayment(sql, resourceId, initial.gatewayKey) : undefined;
     const order = await findOrderTotals(sql, payment?.orderId ?? resourceId);
     if (!order) throw new Error(`checkout resumed at ${point} without its order`);
-    return { ...initial, order, payment };
+    const resumed = withAttempt(initial, order);
+    return payment ? { ...resumed, payment } : resumed;
   },
 };
 

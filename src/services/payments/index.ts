@@ -12,20 +12,17 @@ import { orderNotPending } from "../orders/state.js";
 import { consumeRateLimit } from "../rate-limits/index.js";
 import { paymentInputSchema } from "./input.js";
 import {
-  abandonPayment,
   chargeStep,
   declined,
-  fraudRejects,
-  openPayment,
+  fraudCheckStep,
+  openPaymentStep,
   payFreeOrder,
   recordChargeStep,
-  rejectForFraud,
   releasePaymentLease,
-  resumePayment,
-  scoreFraud,
+  resumeOpenPayment,
   takePaymentLease,
   type PaymentAttempt,
-} from "./steps.js";
+} from "./steps/index.js";
 
 export { findPayment, findVisiblePayment, getPayment, type PaymentDetails } from "./queries.js";
 export { paymentInputSchema } from "./input.js";
@@ -85,21 +82,9 @@ const leaseOrderStep: TransactionStep<PayState, PaymentResult> = {
 const payFlow: Flow<PayState, PaymentResult> = {
   steps: [
     leaseOrderStep,
-    {
-      kind: "call",
-      name: "fraud_check",
-      run: async (state) => (state.fraudCheck ? { ...state, payment: await scoreFraud(state.payment) } : state),
-    },
-    {
-      kind: "transaction",
-      name: "open_payment",
-      resource: (s) => s.payment.paymentId!,
-      run: async (sql, state) => {
-        const payment = await openPayment(sql, state.principal, state.payment);
-        return fraudRejects(payment) ? finish(await rejectForFraud(sql, payment)) : { ...state, payment };
-      },
-      undo: (sql, state) => abandonPayment(sql, state.payment),
-    },
+    fraudCheckStep(),
+    // The lease is lease_order's.
+    openPaymentStep({ takeLease: false }),
     chargeStep(),
     recordChargeStep((state) => {
       const { paymentId, orderId, amountCents, fraudScore, charge } = state.payment;
@@ -118,7 +103,7 @@ const payFlow: Flow<PayState, PaymentResult> = {
       if ("finish" in leased) throw new DomainError("AMOUNT_MISMATCH", "The order's total changed to 0 since this payment began; pay it with a new key");
       return leased;
     }
-    return { ...initial, payment: await resumePayment(sql, resourceId, initial.payment.gatewayKey) };
+    return { ...initial, payment: await resumeOpenPayment(sql, resourceId, initial.payment.gatewayKey) };
   },
 };
 

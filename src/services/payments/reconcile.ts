@@ -7,8 +7,8 @@ import { findOrderTotals } from "../orders/sql.js";
 import { settings } from "../settings.js";
 import { attemptByGatewayKey, orphanCharges, RECONCILER_LOCK, paymentStatusOfCharge, type ChargedAttempt, type OrphanCharge } from "./reconcile-sql.js";
 import { insertPendingPayment, leaseOrder } from "./sql.js";
-import { transitionPayment } from "./state.js";
-import { recordCharge } from "./steps.js";
+import { markPaymentRefunded } from "./lifecycle.js";
+import { recordCharge } from "./steps/index.js";
 
 /**
  * Gateway reconciliation: the card gateway's ledger against our payments. A
@@ -102,12 +102,12 @@ async function recordOn(sql: Sql, attempt: ChargedAttempt, charge: OrphanCharge,
 
 async function markRefunded(sql: Sql, attempt: ChargedAttempt, charge: OrphanCharge, now: Date): Promise<void> {
   const changes = {
-    gatewayChargeId: charge.chargeId,
-    failureCode: "orphan_charge_refunded",
-    failureMessage: "The charge was made but never recorded, and the order could no longer take it: refunded by reconciliation",
+    chargeId: charge.chargeId,
+    code: "orphan_charge_refunded",
+    message: "The charge was made but never recorded, and the order could no longer take it: refunded by reconciliation",
   };
   if (attempt.status === "PENDING" || attempt.status === "FAILED") {
-    if (await transitionPayment(sql, attempt.id, attempt.status, "REFUNDED", changes, now)) return;
+    if (await markPaymentRefunded(sql, attempt.id, attempt.status, changes, now)) return;
   }
   throw new Error(`payment ${attempt.id} is ${attempt.status}: the refund of ${charge.chargeId} cannot be recorded on it`);
 }
