@@ -97,88 +97,117 @@ interface Done<S, T> {
 }
 
 type Ran<S, T> = Awaited<ReturnType<typeof runTransactionSteps<S, T>>>;
-type Claimed<S, T> = { key: HeldKey; state: S; next: number; point: Point | null; resumed: Done<S, T>[] } | undefined;
-type Group<S, T> = { replay: Outcome<T> } | { claimed: Claimed<S, T>; stored: DomainError } | { claimed: Claimed<S, T>; ran: Ran<S, T> };
+/** Where an attempt stands: its key once claimed, its state, the next step, its recovery point, and what it did (for an undo). */
+interface Attempt<S, T> {
+  key?: HeldKey;
+  state: S;
+  next: number;
+  point: Point | null;
+  done: Done<S, T>[];
+}
+type Claimed<S, T> = Required<Omit<Attempt<S, T>, "done">> & { resumed: Done<S, T>[] };
+type Group<S, T> = { replay: Outcome<T> } | { claimed?: Claimed<S, T>; stored: DomainError } | { claimed?: Claimed<S, T>; ran: Ran<S, T> };
 
+/**
+ * Runs a flow for one idempotent request: the first transaction group claims
+ * the key (or replays its outcome), call steps run between groups, and a
+ * failure stops the attempt (undo, then store or unlock). Three parts:
+ * `claimAttempt`, `runGroup`, `stopAttempt`.
+ */
 export async function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest, initial: S): Promise<IdempotentResult<T>> {
   if (flow.steps[0]?.kind !== "transaction") throw new Error("a flow starts with a transaction step: it claims the key");
-  const { operation } = request;
-  let key: HeldKey | undefined;
-  let state = initial;
-  let next = 0;
-  let point: Point | null = null;
-  const done: Done<S, T>[] = [];
-
+  const attempt: Attempt<S, T> = { state: initial, next: 0, point: null, done: [] };
   try {
-    while (next < flow.steps.length) {
-      const step = flow.steps[next]!;
-      if (step.kind === "call") {
-        const before = point;
-        state = await step.run(state);
-        done.push({ step, state, before });
-        await flowFaults.afterStep?.(operation, step.name, "committed");
-        next++;
-        continue;
-      }
-      const group = await sqlTransaction(async (sql): Promise<Group<S, T>> => {
-        let claimed: Claimed<S, T>;
-        if (!key) {
-          const claim = await claimIdempotencyKey(sql, request);
-          if (claim.kind === "replay") return { replay: replayOutcome<T>(claim) };
-          const attemptState = flow.withGatewayKey ? flow.withGatewayKey(state, gatewayKeyFor(request, claim.attempt)) : state;
-          claimed = { key: claim.key, state: attemptState, next, point, resumed: [] };
-          if (claim.kind === "resume" && claim.recoveryPoint !== null) {
-            const name = flow.renamedPoints?.[claim.recoveryPoint] ?? claim.recoveryPoint;
-            claimed.point = { name, resourceId: claim.resourceId };
-            claimed.next = stepAfter(flow, name);
-          }
-        }
-        const held = claimed?.key ?? key!;
-        const from = claimed ?? { state, next, point };
-        const steps = async () => {
-          if (claimed?.point) {
-            claimed.state = from.state = await flow.resume(sql, claimed.point.name, claimed.point.resourceId ?? 0, from.state);
-            claimed.resumed = resumedSteps(flow, claimed.next, claimed.state);
-          }
-          return runTransactionSteps(sql, flow, operation, from.state, from.next, from.point);
-        };
-        let ran: Ran<S, T>;
-        if (!claimed) {
-          // The key was claimed earlier: a failure here rolls this transaction back and stopAttempt decides.
-          ran = await steps();
-        } else {
-          try {
-            // In a savepoint, so a deterministic failure undoes the steps' writes but keeps the claim to store it on.
-            ran = await sql.savepoint(steps);
-          } catch (error) {
-            if (!isDeterministic(error)) throw error;
-            await completeIdempotencyKey(sql, held, failure(error));
-            return { claimed, stored: error };
-          }
-        }
-        if (ran.finished) await completeIdempotencyKey(sql, held, ran.finished);
-        else if (ran.point !== from.point) await saveKeyRecoveryPoint(sql, held, ran.point!.name, ran.point!.resourceId);
-        return { claimed, ran };
-      });
-      if ("replay" in group) return { replayed: true, outcome: group.replay };
-      if (group.claimed) {
-        ({ key, state, next, point } = group.claimed);
-        done.push(...group.claimed.resumed);
-      }
-      if ("stored" in group) return { replayed: false, outcome: failure(group.stored) };
-      done.push(...group.ran.done);
-      state = group.ran.state;
-      next = group.ran.next;
-      point = group.ran.point;
-      for (const d of group.ran.done) await flowFaults.afterStep?.(operation, d.step.name, "committed");
-      if (group.ran.finishedBy) await flowFaults.afterStep?.(operation, group.ran.finishedBy, "committed");
-      if (group.ran.finished) return { replayed: false, outcome: group.ran.finished };
+    while (attempt.next < flow.steps.length) {
+      const step = flow.steps[attempt.next]!;
+      const result = step.kind === "call" ? await runCall(step, attempt, request.operation) : await runGroup(flow, request, attempt);
+      if (result) return result;
     }
-    throw new Error(`flow ${operation} ended without an outcome`);
+    throw new Error(`flow ${request.operation} ended without an outcome`);
   } catch (error) {
-    if (error instanceof SimulatedCrash || !key) throw error;
-    return stopAttempt(key, done, point, error);
+    if (error instanceof SimulatedCrash || !attempt.key) throw error;
+    return stopAttempt(attempt.key, attempt.done, attempt.point, error);
   }
+}
+
+/** A call step, outside any transaction: it must be idempotent (a retry runs it again). */
+async function runCall<S, T>(step: CallStep<S>, attempt: Attempt<S, T>, operation: string): Promise<undefined> {
+  const before = attempt.point;
+  attempt.state = await step.run(attempt.state);
+  attempt.done.push({ step, state: attempt.state, before });
+  await flowFaults.afterStep?.(operation, step.name, "committed");
+  attempt.next++;
+  return undefined;
+}
+
+/**
+ * Claims the key in the first group's transaction: its stored outcome to
+ * replay, or this attempt's start (at the key's recovery point when a crashed
+ * or stopped attempt left one).
+ */
+async function claimAttempt<S, T>(sql: Sql, flow: Flow<S, T>, request: IdempotentRequest, attempt: Attempt<S, T>): Promise<{ replay: Outcome<T> } | Claimed<S, T>> {
+  const claim = await claimIdempotencyKey(sql, request);
+  if (claim.kind === "replay") return { replay: replayOutcome<T>(claim) };
+  const state = flow.withGatewayKey ? flow.withGatewayKey(attempt.state, gatewayKeyFor(request, claim.attempt)) : attempt.state;
+  const claimed: Claimed<S, T> = { key: claim.key, state, next: attempt.next, point: attempt.point, resumed: [] };
+  if (claim.kind === "resume" && claim.recoveryPoint !== null) {
+    const name = flow.renamedPoints?.[claim.recoveryPoint] ?? claim.recoveryPoint;
+    claimed.point = { name, resourceId: claim.resourceId };
+    claimed.next = stepAfter(flow, name);
+  }
+  return claimed;
+}
+
+/**
+ * One transaction group: (the claim,) the transaction steps up to the next
+ * call step, and the key's new recovery point or stored outcome, committed
+ * together. The attempt moves on only once it committed.
+ */
+async function runGroup<S, T>(flow: Flow<S, T>, request: IdempotentRequest, attempt: Attempt<S, T>): Promise<IdempotentResult<T> | undefined> {
+  const { operation } = request;
+  const group = await sqlTransaction(async (sql): Promise<Group<S, T>> => {
+    const claimed = attempt.key ? undefined : await claimAttempt(sql, flow, request, attempt);
+    if (claimed && "replay" in claimed) return claimed;
+    const held = claimed?.key ?? attempt.key!;
+    const from = claimed ?? { state: attempt.state, next: attempt.next, point: attempt.point };
+    const steps = async () => {
+      if (claimed?.point) {
+        claimed.state = from.state = await flow.resume(sql, claimed.point.name, claimed.point.resourceId ?? 0, from.state);
+        claimed.resumed = resumedSteps(flow, claimed.next, claimed.state);
+      }
+      return runTransactionSteps(sql, flow, operation, from.state, from.next, from.point);
+    };
+    let ran: Ran<S, T>;
+    if (!claimed) {
+      // The key was claimed earlier: a failure here rolls this transaction back and stopAttempt decides.
+      ran = await steps();
+    } else {
+      try {
+        // In a savepoint, so a deterministic failure undoes the steps' writes but keeps the claim to store it on.
+        ran = await sql.savepoint(steps);
+      } catch (error) {
+        if (!isDeterministic(error)) throw error;
+        await completeIdempotencyKey(sql, held, failure(error));
+        return { claimed, stored: error };
+      }
+    }
+    if (ran.finished) await completeIdempotencyKey(sql, held, ran.finished);
+    else if (ran.point !== from.point) await saveKeyRecoveryPoint(sql, held, ran.point!.name, ran.point!.resourceId);
+    return { claimed, ran };
+  });
+  if ("replay" in group) return { replayed: true, outcome: group.replay };
+  if (group.claimed) {
+    const { key, state, next, point, resumed } = group.claimed;
+    Object.assign(attempt, { key, state, next, point });
+    attempt.done.push(...resumed);
+  }
+  if ("stored" in group) return { replayed: false, outcome: failure(group.stored) };
+  const { ran } = group;
+  attempt.done.push(...ran.done);
+  Object.assign(attempt, { state: ran.state, next: ran.next, point: ran.point });
+  for (const d of ran.done) await flowFaults.afterStep?.(operation, d.step.name, "committed");
+  if (ran.finishedBy) await flowFaults.afterStep?.(operation, ran.finishedBy, "committed");
+  return ran.finished ? { replayed: false, outcome: ran.finished } : undefined;
 }
 
 function stepAfter<S, T>(flow: Flow<S, T>, point: string): number {
