@@ -20,7 +20,7 @@ import type { Logger } from "./lib/logger.js";
 import { createMetricsRegistry } from "./lib/metrics.js";
 import { apiInfo, health, metricsRoute, type Lifecycle } from "./ops.js";
 import { errorHandler } from "./rest/errors.js";
-import { mountRestApi } from "./rest/index.js";
+import { mountRoutes, restRoutes } from "./rest/index.js";
 import { apiReference } from "./rest/reference.js";
 import { databaseGauges } from "./services/ops-gauges.js";
 
@@ -68,9 +68,10 @@ export function createApp(config: Config, deps: AppDeps): App {
   app.use(compressWhenAsked());
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
   app.use("/api", restCsrf, authenticate(authenticator));
-  const restEndpoints = mountRestApi(app, config, logger);
-  app.get("/", apiInfo(() => ["GET /health", "GET /metrics", "POST /graphql", "GET /openapi.json", "GET /docs", ...restEndpoints()]));
-  app.use(apiReference(config, authenticator));
+  const routes = restRoutes(config, logger);
+  const endpoints = ["GET /health", "GET /metrics", "POST /graphql", "GET /openapi.json", "GET /docs", ...mountRoutes(app, routes)];
+  app.get("/", apiInfo(endpoints));
+  app.use(apiReference(config, authenticator, routes));
   if (config.GRAPHIQL_ENABLED) app.use(graphiqlAssets());
   app.get("/health", authenticate(authenticator), health(lifecycle));
   app.get("/metrics", metricsRoute(metrics, config));

@@ -12,15 +12,15 @@ const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url),
 
 const HEALTH_TIMEOUT_MS = 1_000;
 
-/** `GET /`: what the gateway is and where things are (the endpoint list is read from the mounted routes). */
-export function apiInfo(endpoints: () => string[]): RequestHandler {
+/** `GET /`: what the gateway is and where things are (the REST endpoints are the route table's, rest/route-table.ts). */
+export function apiInfo(endpoints: readonly string[]): RequestHandler {
   return (_req, res) => {
     res.json({
       name: pkg.name,
       version: pkg.version,
       description: "E-commerce API gateway: GraphQL with a REST shim for the storefront",
       links: { graphql: "/graphql", openapi: "/openapi.json", docs: "/docs", health: "/health", metrics: "/metrics" },
-      endpoints: endpoints(),
+      endpoints,
     });
   };
 }

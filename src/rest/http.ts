@@ -1,5 +1,4 @@
-import type { Request, RequestHandler, Response, Router } from "express";
-import { DomainError } from "../errors.js";
+import type { Request, Response } from "express";
 import type { IdempotentResult } from "../services/idempotency/keys.js";
 import type { Page } from "../services/pagination.js";
 import { sendError } from "./errors.js";
@@ -31,27 +30,4 @@ export function sendOutcome<T>(res: Response, result: IdempotentResult<T>, rende
   const { outcome } = result;
   if (outcome.ok) res.status(outcome.status).json(render(outcome.value));
   else sendError(res, outcome.error);
-}
-
-interface RouteLayer {
-  route?: { methods: Record<string, boolean> };
-  match(path: string): boolean;
-}
-
-/**
- * The last handler of a resource router: a path it serves, asked with another
- * method, is 405 with an `Allow` header (not a misleading 404).
- */
-export function methodNotAllowed(router: Router): RequestHandler {
-  return (req, res, next) => {
-    const allowed = new Set<string>();
-    for (const layer of (router as unknown as { stack: RouteLayer[] }).stack) {
-      if (!layer.route || !layer.match(req.path)) continue;
-      for (const [method, on] of Object.entries(layer.route.methods)) if (on && method !== "_all") allowed.add(method.toUpperCase());
-    }
-    if (allowed.size === 0) return next();
-    if (allowed.has("GET")) allowed.add("HEAD");
-    res.setHeader("Allow", [...allowed].sort().join(", "));
-    next(new DomainError("METHOD_NOT_ALLOWED", `${req.method} is not allowed here; use ${[...allowed].sort().join(", ")}`));
-  };
 }

@@ -1,61 +1,21 @@
-import type { ErrorRequestHandler, Express, Router } from "express";
-import { routeOf } from "../edge/request-scope.js";
 import type { Config } from "../config.js";
-import type { Logger } from "../lib/logger.js";
+import { createLogger, type Logger } from "../lib/logger.js";
 import { checkoutRoutes } from "./checkout.js";
 import { orderRoutes } from "./orders.js";
 import { paymentRoutes } from "./payments.js";
 import { productRoutes } from "./products.js";
-import { trackWork } from "../lib/in-flight.js";
+import type { RestRoute } from "./route-table.js";
 
-/** On an error path Express leaves the router (and its base path) before the summary line is written: note the route while inside. */
-const rememberRoute: ErrorRequestHandler = (error, req, res, next) => {
-  res.locals.route ??= routeOf(req);
-  next(error);
-};
-
-interface RouteLayer {
-  route?: { path: string; methods: Record<string, boolean>; stack: { handle: (...args: unknown[]) => unknown }[] };
-}
-
-/** Every route handler's work is tracked until it settles, so a shutdown waits for it (lib/in-flight.ts). */
-function trackHandlers(router: Router): void {
-  for (const layer of (router as unknown as { stack: RouteLayer[] }).stack) {
-    for (const handler of layer.route?.stack ?? []) {
-      const handle = handler.handle;
-      handler.handle = function tracked(this: unknown, req: unknown, res: unknown, next: unknown) {
-        return trackWork(handle.call(this, req, res, next));
-      };
-    }
-  }
-}
+export { mountRoutes, type RestRoute } from "./route-table.js";
 
 /**
- * The storefront's documented endpoints under /api: thin translation to
- * services. Each resource is mounted by its full path (a request passes one
- * router, not two); what matches none falls to the app's 404 and error
- * handler. Returns the endpoint list, read from the routers themselves.
+ * The storefront's documented endpoints under /api, one entry per operation:
+ * thin translation to services. In this order they are registered and listed
+ * (`GET /`) and appear in the OpenAPI document.
  */
-export function mountRestApi(app: Express, config: Config, logger: Logger): () => string[] {
-  const resources: [string, Router][] = [
-    ["/api/products", productRoutes(config)],
-    ["/api/orders", orderRoutes(config, logger)],
-    ["/api/payments", paymentRoutes(config)],
-    ["/api/checkout", checkoutRoutes(config)],
-  ];
-  for (const [path, router] of resources) {
-    trackHandlers(router);
-    router.use(rememberRoute);
-    app.use(path, router);
-  }
-  return () =>
-    resources.flatMap(([base, router]) =>
-      (router as unknown as { stack: RouteLayer[] }).stack.flatMap((layer) =>
-        layer.route
-          ? Object.keys(layer.route.methods)
-              .filter((m) => m !== "_all")
-              .map((m) => `${m.toUpperCase()} ${base}${layer.route!.path === "/" ? "" : layer.route!.path}`)
-          : [],
-      ),
-    );
+export function restRoutes(config: Config, logger: Logger): RestRoute[] {
+  return [...productRoutes(config), ...orderRoutes(config, logger), ...paymentRoutes(config), ...checkoutRoutes(config)];
 }
+
+/** The table to document it: no handler runs, so the logger (a fallback outside a request) is never written to. */
+export const documentedRoutes = (config: Config) => restRoutes(config, createLogger("silent"));

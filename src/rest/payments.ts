@@ -1,28 +1,45 @@
-import { Router } from "express";
 import type { Config } from "../config.js";
 import { jsonBody } from "../edge/body.js";
 import { currentPrincipal } from "../lib/request-context.js";
 import { id, parseInput } from "../lib/validation.js";
 import { getPayment, processPayment } from "../services/payments/index.js";
-import { methodNotAllowed, sendOutcome } from "./http.js";
+import { paymentInputSchema } from "../services/payments/input.js";
+import { sendOutcome } from "./http.js";
+import { accepts, withDecimalMoney } from "./openapi/json-schema.js";
+import * as shapes from "./openapi/shapes.js";
+import { jsonRequest, type RestRoute } from "./route-table.js";
 import { paymentResultJson, paymentWithOrderJson } from "./serializers.js";
 import { decimalToCents } from "./translate.js";
 
-export function paymentRoutes(config: Config): Router {
-  const router = Router();
+export function paymentRoutes(config: Config): RestRoute[] {
   const json = jsonBody(config.JSON_BODY_LIMIT_BYTES);
-
-  for (const [path, fraudCheck] of [["/process", true], ["/process-simple", false]] as const) {
-    router.post(path, json, async (req, res) => {
+  const pay = (name: "process" | "process-simple", fraudCheck: boolean): RestRoute => ({
+    method: "post", path: `/api/payments/${name}`, operationId: fraudCheck ? "processPayment" : "processPaymentWithoutFraudCheck", tag: "Payments",
+    access: fraudCheck ? "customer" : "admin",
+    summary: fraudCheck ? "Pay an order (with the fraud check)" : "Pay an order without the fraud check (admins)",
+    description:
+      "Idempotent like checkout. `amount` may be left out; when sent it must equal the order's total (else 422 AMOUNT_MISMATCH). The simulated gateway declines card 0002 (402).",
+    idempotencyKey: "required",
+    body: jsonRequest(withDecimalMoney(accepts(paymentInputSchema), { amountCents: "amount" })),
+    success: { status: 200, description: "The completed payment.", schema: shapes.PaymentResult },
+    errors: fraudCheck ? [400, 402, 404, 409, 422, 429, 503] : [400, 402, 403, 404, 409, 422, 429, 503],
+    before: [json],
+    handler: async (req, res) => {
       const input = decimalToCents(req.body, "amount", "amountCents", { required: false });
       sendOutcome(res, await processPayment(currentPrincipal(), input, req.get("Idempotency-Key"), { fraudCheck }), paymentResultJson);
-    });
-  }
-
-  router.get("/:paymentId", async (req, res) => {
-    res.json(paymentWithOrderJson(await getPayment(currentPrincipal(), parseInput(id, req.params.paymentId, "paymentId"))));
+    },
   });
-
-  router.use(methodNotAllowed(router));
-  return router;
+  return [
+    pay("process", true),
+    pay("process-simple", false),
+    {
+      method: "get", path: "/api/payments/:paymentId", operationId: "getPayment", tag: "Payments", access: "customer",
+      summary: "Look up a payment", description: "A payment with a summary of its order.",
+      success: { status: 200, description: "The payment.", schema: shapes.PaymentWithOrder },
+      errors: [400, 404],
+      handler: async (req, res) => {
+        res.json(paymentWithOrderJson(await getPayment(currentPrincipal(), parseInput(id, req.params.paymentId, "paymentId"))));
+      },
+    },
+  ];
 }

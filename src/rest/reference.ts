@@ -6,6 +6,7 @@ import type { Config } from "../config.js";
 import { mayEmbedDevelopmentToken, setPageHeaders } from "../edge/pages.js";
 import { developmentToken } from "../graphql/graphiql.js";
 import { openApiDocument } from "./openapi/document.js";
+import type { RestRoute } from "./route-table.js";
 
 const SWAGGER_UI = dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
 const ASSETS = new Set(["swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"]);
@@ -47,9 +48,9 @@ const ui = SwaggerUIBundle({
  * development, asked for on loopback, the page is signed in as the demo
  * customer, as GraphiQL is (edge/pages.ts).
  */
-export function apiReference(config: Config, authenticator: Authenticator): Router {
+export function apiReference(config: Config, authenticator: Authenticator, routes: readonly RestRoute[]): Router {
   const router = Router();
-  const document = JSON.stringify(openApiDocument(config));
+  const document = JSON.stringify(openApiDocument(routes));
   const mint = developmentToken(config, authenticator);
 
   router.get("/openapi.json", (_req, res) => {

@@ -2,6 +2,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormats from "ajv-formats";
 import type { ValidateFunction } from "ajv";
 import type { Config } from "../../src/config.js";
+import { documentedRoutes } from "../../src/rest/index.js";
 import { openApiDocument } from "../../src/rest/openapi/document.js";
 
 type Doc = ReturnType<typeof openApiDocument>;
@@ -40,7 +41,7 @@ export class OpenApiContract {
   }
 
   static for(config: Config): OpenApiContract {
-    return new OpenApiContract(openApiDocument(config));
+    return new OpenApiContract(openApiDocument(documentedRoutes(config)));
   }
 
   /** The operation an exchange belongs to, or undefined for a route the document does not have (which must then be an error). */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Reporter, TestModule, TestRunEndReason } from "vitest/node";
 import { loadConfig } from "../../src/config.js";
-import { restOperations } from "../../src/rest/openapi/operations.js";
+import { documentedRoutes } from "../../src/rest/index.js";
 import { missingPrometheusTools, prometheusSkipLine } from "./tools.js";
 
 const TEST_TMP_DIR = join(process.cwd(), ".tmp", "test");
@@ -45,7 +45,7 @@ export default class SummaryReporter implements Reporter {
 function contractSummary(): string {
   if (!existsSync(CONTRACT_LOG_DIR)) return "";
   const answers = readdirSync(CONTRACT_LOG_DIR).flatMap((f) => readFileSync(join(CONTRACT_LOG_DIR, f), "utf8").trim().split("\n"));
-  const operations = restOperations(loadConfig({})).map((o) => o.operationId);
+  const operations = documentedRoutes(loadConfig({})).map((r) => r.operationId);
   const seen = new Set(answers.map((a) => a.split(" ")[0]));
   const missed = operations.filter((o) => !seen.has(o));
   const pairs = new Set(answers).size;

@@ -1,13 +1,23 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import type { Config } from "../../config.js";
-import type { JsonSchema } from "./json-schema.js";
-import { restOperations, roleText, type ErrorStatus, type Operation } from "./operations.js";
+import { MAX_ID } from "../../lib/validation.js";
+import type { Access, ErrorStatus, RestRoute } from "../route-table.js";
+import { accepts, type JsonSchema } from "./json-schema.js";
 import { components } from "./shapes.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
 const ref = (kind: "schemas" | "responses" | "parameters" | "headers", name: string) => ({ $ref: `#/components/${kind}/${name}` });
+
+/** "Who may call it", by the route's `access` (docs/auth.md's roles table). */
+const ROLE_TEXT: Record<Access, string> = {
+  anyone: "Anyone, without a token.",
+  customer: "A signed-in customer (their own resources; another customer's are 404) or an admin.",
+  admin: "Admins only: a customer gets 403, an anonymous caller 401.",
+};
+
+/** A path id, typed as the integer the bodies carry (a generated client passes `order.id` as it is); the route accepts 1 to MAX_ID. */
+const ID_PARAM: JsonSchema = { type: "integer", minimum: 1, maximum: MAX_ID };
 
 /** The error answers, one per status, each with the codes it carries (from errors.ts's table, as docs/api.md lists them). */
 const ERROR_RESPONSES: Record<ErrorStatus | "default", { name: string; description: string; headers?: string[] }> = {
@@ -41,15 +51,15 @@ const errorResponse = ({ description, headers = [] }: { description: string; hea
 });
 
 /**
- * The REST shim's OpenAPI 3.1 document, generated from the routes' own
- * validators (request bodies, parameters) and the response shapes the
- * serializers are typed by. Served at /openapi.json; a copy is committed
- * (`npm run openapi:print`) so CI can lint it and reviewers can diff it.
+ * The REST shim's OpenAPI 3.1 document, generated from the route table
+ * (route-table.ts): the routes' own validators (request bodies, parameters)
+ * and the response shapes the serializers are typed by. Served at
+ * /openapi.json; a copy is committed (`npm run openapi:print`) so CI can lint
+ * it and reviewers can diff it.
  */
-export function openApiDocument(config: Pick<Config, "DEFAULT_PAGE_SIZE" | "MAX_PAGE_SIZE" | "MAX_CHECKOUT_ITEMS">) {
+export function openApiDocument(routes: readonly RestRoute[]) {
   const paths: Record<string, Record<string, unknown>> = {};
-  const operations = restOperations(config);
-  for (const operation of operations) (paths[operation.path] ??= {})[operation.method] = operationObject(operation);
+  for (const route of routes) (paths[openApiPath(route.path)] ??= {})[route.method] = operationObject(route);
   const { schemas } = z.toJSONSchema(components, { uri: (id) => `#/components/schemas/${id}`, override: plainer });
   return {
     openapi: "3.1.0",
@@ -61,7 +71,7 @@ export function openApiDocument(config: Pick<Config, "DEFAULT_PAGE_SIZE" | "MAX_
       license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     },
     servers: [{ url: "/", description: "This server" }],
-    tags: [...new Set(operations.map((o) => o.tag))].map((name) => ({ name, description: `${name} endpoints.` })),
+    tags: [...new Set(routes.map((r) => r.tag))].map((name) => ({ name, description: `${name} endpoints.` })),
     security: [{ bearerAuth: [] }],
     paths,
     components: {
@@ -101,13 +111,19 @@ function idempotencyKey(required: boolean) {
   };
 }
 
-function operationObject(op: Operation) {
+/** Express's `/api/orders/:orderId` is OpenAPI's `/api/orders/{orderId}`. */
+const openApiPath = (path: string) => path.replace(/:(\w+)/g, "{$1}");
+
+const pathParams = (path: string) => [...path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
+
+function operationObject(op: RestRoute) {
+  const query = op.query && accepts(op.query);
   const parameters = [
-    ...Object.entries(op.params ?? {}).map(([name, schema]) => ({ name, in: "path", required: true, schema })),
-    ...Object.entries((op.query?.properties ?? {}) as Record<string, JsonSchema>).map(([name, schema]) => ({
+    ...pathParams(op.path).map((name) => ({ name, in: "path", required: true, schema: op.params?.[name] ?? ID_PARAM })),
+    ...Object.entries((query?.properties ?? {}) as Record<string, JsonSchema>).map(([name, schema]) => ({
       name,
       in: "query",
-      required: ((op.query?.required ?? []) as string[]).includes(name) && !("default" in schema),
+      required: ((query?.required ?? []) as string[]).includes(name) && !("default" in schema),
       schema,
     })),
     ...(op.idempotencyKey ? [ref("parameters", op.idempotencyKey === "required" ? "IdempotencyKey" : "OptionalIdempotencyKey")] : []),
@@ -119,7 +135,7 @@ function operationObject(op: Operation) {
     operationId: op.operationId,
     tags: [op.tag],
     summary: op.summary,
-    description: `${op.description}\n\n**Who may call it:** ${roleText(op.access)}${op.idempotencyKey === "required" ? "\n\nThe `Idempotency-Key` header is required." : ""}`,
+    description: `${op.description}\n\n**Who may call it:** ${ROLE_TEXT[op.access]}${op.idempotencyKey === "required" ? "\n\nThe `Idempotency-Key` header is required." : ""}`,
     ...(op.access === "anyone" ? { security: [{}, { bearerAuth: [] }] } : {}),
     ...(parameters.length > 0 ? { parameters } : {}),
     ...(op.body ? { requestBody: { required: op.body.required, content: Object.fromEntries(Object.entries(op.body.content).map(([type, schema]) => [type, { schema }])) } } : {}),
