@@ -22,7 +22,7 @@ import { apiInfo, health, metricsRoute, type Lifecycle } from "./ops.js";
 import { errorHandler } from "./rest/errors.js";
 import { mountRoutes, restRoutes } from "./rest/index.js";
 import { apiReference } from "./rest/reference.js";
-import { databaseGauges } from "./services/ops-gauges.js";
+import { databaseGauges } from "./services/maintenance/gauges.js";
 
 export interface AppDeps {
   logger: Logger;

@@ -7,13 +7,13 @@ import { closeDatabase, db, openDatabase } from "./db/index.js";
 import { migrate } from "./db/migrate.js";
 import { isEmpty, seedDemoData } from "./db/seed.js";
 import { createLogger, type Logger } from "./lib/logger.js";
-import { startMaintenance } from "./services/maintenance.js";
-import { startBulkImportWorker } from "./services/bulk-import/worker.js";
+import { startMaintenance } from "./services/maintenance/index.js";
+import { startBulkImportWorker } from "./services/bulk-import/index.js";
 import { startOutboxWorker } from "./services/outbox/index.js";
 import { endSubscriptions, startChangeNotices, stopChangeNotices } from "./services/events/index.js";
 import { settleWork } from "./lib/in-flight.js";
 import { attachGraphqlWs } from "./graphql/ws.js";
-import { configureServices } from "./services/settings.js";
+import { configureServices } from "./services/index.js";
 
 export interface RunningServer {
   server: Server;

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { countGatewayCharges } from "../src/services/external/card-gateway.js";
 import { flowFaults, SimulatedCrash } from "../src/services/idempotency/flow.js";
-import { configureServices } from "../src/services/settings.js";
+import { configureServices } from "../src/services/index.js";
 import { gatewayKeyOf } from "./helpers/gateway.js";
 import { createProduct, createUser } from "./helpers/factories.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";

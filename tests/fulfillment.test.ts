@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
-import { configureServices } from "../src/services/settings.js";
+import { configureServices } from "../src/services/index.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
 import { createProduct, createUser } from "./helpers/factories.js";
 

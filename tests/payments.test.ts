@@ -5,7 +5,7 @@ import { sqlTransaction } from "../src/db/index.js";
 import { chargeCard, countGatewayCharges } from "../src/services/external/card-gateway.js";
 import { NetworkCallInTransactionError } from "../src/services/external/guard.js";
 import { FraudCheckClient, fraudScore } from "../src/services/external/fraud-check.js";
-import { configureServices } from "../src/services/settings.js";
+import { configureServices } from "../src/services/index.js";
 import { fraudCheckClient } from "../src/services/payments/fraud.js";
 import { businessMetrics } from "../src/lib/metrics.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";

@@ -3,7 +3,7 @@ import { sqlTransaction, type Sql } from "../src/db/sql.js";
 import type { OrderStatus, PaymentStatus } from "../src/generated/sqlite/enums.js";
 import { orderTransitions, transitionOrder } from "../src/services/orders/state.js";
 import { paymentTransitions, transitionPayment } from "../src/services/payments/state.js";
-import { IllegalTransitionError } from "../src/services/state-machine.js";
+import { IllegalTransitionError } from "../src/services/common/state-machine.js";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
 import { db, startTestServer, type TestServer } from "./helpers/server.js";
 

@@ -11,7 +11,7 @@ import { buildSchema, GraphQLEnumType } from "graphql";
 import { describe, expect, it } from "vitest";
 import { orderTransitions } from "../src/services/orders/state.js";
 import { paymentTransitions } from "../src/services/payments/state.js";
-import type { TransitionTable } from "../src/services/state-machine.js";
+import type { TransitionTable } from "../src/services/common/state-machine.js";
 
 const root = new URL("..", import.meta.url).pathname;
 const read = (path: string) => readFileSync(join(root, path), "utf8");

@@ -10,7 +10,7 @@ import { setPageHeaders } from "../edge/pages.js";
 import { UnauthenticatedError } from "../errors.js";
 import { toDomainError } from "../edge/errors.js";
 import { currentPrincipal, requestContext } from "../lib/request-context.js";
-import { assertMayImport } from "../services/bulk-import/uploads.js";
+import { assertMayImport } from "../services/bulk-import/index.js";
 import { streamBudget } from "./streams.js";
 import type { GraphQLContext } from "../schema/builder.js";
 import { trackWork } from "../lib/in-flight.js";

@@ -1,6 +1,6 @@
 import type { Request, Response } from "express";
-import type { IdempotentResult } from "../services/idempotency/keys.js";
-import type { Page } from "../services/pagination.js";
+import type { IdempotentResult } from "../services/idempotency/index.js";
+import type { Page } from "../services/common/index.js";
 import { sendError } from "./errors.js";
 
 /** Sends a page as a JSON array with the next cursor in `X-Next-Cursor` and a `Link` header. */

@@ -1,8 +1,8 @@
 import { z } from "zod";
 import type { Config } from "../config.js";
 import { id, parseInput } from "../lib/validation.js";
-import { pageRequestSchema } from "../services/pagination.js";
-import { getOrder, listOrdersForUser } from "../services/orders/queries.js";
+import { pageRequestSchema } from "../services/common/index.js";
+import { getOrder, listOrdersForUser } from "../services/orders/index.js";
 import { fulfillmentJson, orderJson } from "./serializers.js";
 import { fulfillOrder } from "../services/fulfillment/index.js";
 import { contextLogger, currentPrincipal } from "../lib/request-context.js";

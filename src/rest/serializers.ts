@@ -1,10 +1,10 @@
 import { toDecimalNumber, type Cents } from "../lib/money.js";
 import type { Product, ProductRecord } from "../services/products/index.js";
-import type { OrderDetails } from "../services/orders/queries.js";
+import type { OrderDetails } from "../services/orders/index.js";
 import type { PaymentDetails, PaymentResult } from "../services/payments/index.js";
 import type { AppliedCoupon, Coupon } from "../services/coupons/index.js";
-import type { BulkUploadJob } from "../services/bulk-import/jobs.js";
-import { jobProgress } from "../services/bulk-import/jobs.js";
+import type { BulkUploadJob } from "../services/bulk-import/index.js";
+import { jobProgress } from "../services/bulk-import/index.js";
 import type { CheckoutResult } from "../services/checkout/index.js";
 import type { FulfillmentResult } from "../services/fulfillment/index.js";
 import type { z } from "zod";

@@ -2,7 +2,7 @@ import { PassThrough } from "node:stream";
 import busboy from "busboy";
 import type { Request } from "express";
 import { DomainError } from "../errors.js";
-import type { IncomingCsv } from "../services/bulk-import/uploads.js";
+import type { IncomingCsv } from "../services/bulk-import/index.js";
 
 /**
  * The CSV of an upload request, as a stream: a multipart form's `file` field,

@@ -9,7 +9,7 @@ import { getDatamodel } from "../generated/pothos-types.js";
 import { db } from "../db/index.js";
 import type { Loaders } from "./loaders.js";
 import type { Principal } from "../auth/principal.js";
-import { requireAdmin, requireSignedIn } from "../services/access.js";
+import { requireAdmin, requireSignedIn } from "../services/common/index.js";
 import type { Logger } from "../lib/logger.js";
 
 export interface GraphQLContext {
@@ -37,7 +37,7 @@ export const builder = new SchemaBuilder<{
 }>({
   defaultFieldNullability: false,
   plugins: [ScopeAuthPlugin, PrismaPlugin, RelayPlugin],
-  // Declared per field; decided by the services' own rule (services/access.ts),
+  // Declared per field; decided by the services' own rule (services/common/access.ts),
   // whose 401/403 errors pass through as thrown. The services check again, so
   // a field declared too loosely still refuses (tests/access.test.ts).
   scopeAuth: {

@@ -1,8 +1,7 @@
 import { builder } from "./builder.js";
 import { parseId } from "./fields.js";
 import { BulkUploadJobStatus } from "../generated/sqlite/enums.js";
-import { importCsvUpload } from "../services/bulk-import/uploads.js";
-import { findBulkUploadJob, jobProgress, type BulkUploadJob } from "../services/bulk-import/jobs.js";
+import { type BulkUploadJob, findBulkUploadJob, importCsvUpload, jobProgress } from "../services/bulk-import/index.js";
 
 builder.enumType(BulkUploadJobStatus, {
   name: "BulkUploadJobStatus",

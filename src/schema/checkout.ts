@@ -4,7 +4,7 @@ import { PaymentRef } from "./payment.js";
 import { unwrapOutcome } from "./outcome.js";
 import { IDEMPOTENCY_KEY } from "./fields.js";
 import { checkout, type CheckoutResult } from "../services/checkout/index.js";
-import { findOrder } from "../services/orders/queries.js";
+import { findOrder } from "../services/orders/index.js";
 import { findPayment } from "../services/payments/index.js";
 
 const CheckoutItemInput = builder.inputType("CheckoutItemInput", {

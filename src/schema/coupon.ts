@@ -2,7 +2,7 @@ import { builder } from "./builder.js";
 import { CouponType } from "../generated/sqlite/enums.js";
 import { applyCoupon, createCoupon, listCoupons, type AppliedCoupon } from "../services/coupons/index.js";
 import { OrderRef } from "./order.js";
-import { findOrder } from "../services/orders/queries.js";
+import { findOrder } from "../services/orders/index.js";
 import { dropNulls, parseId } from "./fields.js";
 
 builder.enumType(CouponType, {

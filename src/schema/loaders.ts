@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import { countOrdersByUser } from "../services/users/index.js";
-import { itemsForOrders, type OrderItem } from "../services/orders/sql.js";
+import { itemsForOrders, type OrderItem } from "../services/orders/index.js";
 import { productsByIds, type Product } from "../services/products/index.js";
 
 /**

@@ -2,7 +2,7 @@ import { builder } from "./builder.js";
 import { ProductRef } from "./product.js";
 import { formatUsd, parseId } from "./fields.js";
 import { OrderStatus } from "../generated/sqlite/enums.js";
-import { findOrder, findVisibleOrder } from "../services/orders/queries.js";
+import { findOrder, findVisibleOrder } from "../services/orders/index.js";
 import { fulfillOrder, type FulfillmentResult } from "../services/fulfillment/index.js";
 
 builder.enumType(OrderStatus, {

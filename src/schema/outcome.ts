@@ -1,4 +1,4 @@
-import type { IdempotentResult } from "../services/idempotency/keys.js";
+import type { IdempotentResult } from "../services/idempotency/index.js";
 import { DomainError } from "../errors.js";
 
 /** GraphQL's side of an idempotent result: the value, or the (possibly replayed) error thrown with its code. */

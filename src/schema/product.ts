@@ -1,9 +1,8 @@
-import { builder } from "./builder.js";
+import { builder, MAX_CONNECTION_SIZE } from "./builder.js";
 import { formatUsd, parseId } from "./fields.js";
 import { resolveCursorConnection } from "@pothos/plugin-relay";
-import { MAX_CONNECTION_SIZE } from "./builder.js";
 import { createProduct, findProduct, productWindow, type Product } from "../services/products/index.js";
-import { decodeCursor, encodeCursor } from "../services/pagination.js";
+import { decodeCursor, encodeCursor } from "../services/common/index.js";
 
 export const ProductRef = builder.prismaObject("Product", {
   description: "A product in the catalogue. Anyone may read it.",

@@ -1,8 +1,8 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { builder, MAX_CONNECTION_SIZE } from "./builder.js";
 import { OrderRef } from "./order.js";
-import { orderWindow, type Order } from "../services/orders/sql.js";
-import { decodeCursor, encodeCursor } from "../services/pagination.js";
+import { orderWindow, type Order } from "../services/orders/index.js";
+import { decodeCursor, encodeCursor } from "../services/common/index.js";
 import { parseId } from "./fields.js";
 import { findUsers, findVisibleUser } from "../services/users/index.js";
 import { whoAmI, type Caller } from "../services/users/me.js";

@@ -1,7 +1,7 @@
 import { db, type Prisma } from "../../db/index.js";
 import type { Principal } from "../../auth/principal.js";
 import { NotFoundError } from "../../errors.js";
-import { requireAdmin } from "../access.js";
+import { requireAdmin } from "../common/index.js";
 
 export const JOB_ERRORS_SHOWN = 100;
 

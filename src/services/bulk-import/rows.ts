@@ -1,6 +1,6 @@
 import { MoneyFormatError, parseMoney, type Cents } from "../../lib/money.js";
 import { CONTROL_CHARACTERS } from "../../lib/validation.js";
-import { MAX_STOCK } from "../products/input.js";
+import { MAX_STOCK } from "../products/index.js";
 
 export const REQUIRED_COLUMNS = ["name", "price", "stockQuantity"] as const;
 export const KNOWN_COLUMNS = new Set<string>(["sku", "name", "description", "price", "stockQuantity"]);

@@ -1,6 +1,6 @@
 import type { Principal } from "../../auth/principal.js";
 import { formatMoney, type Cents } from "../../lib/money.js";
-import { requireAdmin } from "../access.js";
+import { requireAdmin } from "../common/index.js";
 
 export const SAMPLE_CSV_MAX_ROWS = 5_000_000;
 export const SAMPLE_CSV_HEADER = "sku,name,description,price,stockQuantity";

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { ValidationError } from "../../errors.js";
 import { id, parseInput } from "../../lib/validation.js";
-import { couponCode } from "../coupons/input.js";
+import { couponCode } from "../coupons/index.js";
 import { cardLast4, paymentMethod } from "../payments/input.js";
-import { settings } from "../settings.js";
+import { settings } from "../common/index.js";
 
 export const MAX_QUANTITY = 1_000;
 

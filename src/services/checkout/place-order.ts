@@ -3,7 +3,7 @@ import { NotFoundError, ValidationError } from "../../errors.js";
 import { MAX_CENTS, multiplyCents, sumCents, type Cents } from "../../lib/money.js";
 import { redeemCoupon } from "../coupons/redemption.js";
 import { reserveStock } from "../inventory/index.js";
-import { settings } from "../settings.js";
+import { settings } from "../common/index.js";
 import type { CheckoutInput } from "./input.js";
 import { insertOrderItems, insertPendingOrder, pricesOf, userExists } from "./sql.js";
 

@@ -4,7 +4,7 @@ import { isUniqueViolation } from "../../db/errors.js";
 import { DomainError } from "../../errors.js";
 import type { Principal } from "../../auth/principal.js";
 import { parseInput } from "../../lib/validation.js";
-import { requireAdmin } from "../access.js";
+import { requireAdmin } from "../common/index.js";
 import { couponInputSchema, type CouponInput } from "./input.js";
 import { insertCoupon, type Coupon } from "./sql.js";
 

@@ -1,6 +1,6 @@
 import type { Principal } from "../../auth/principal.js";
 import { getBulkUploadJob, queuedJob, type BulkUploadJob } from "../bulk-import/jobs.js";
-import { findOrder, findVisibleOrder } from "../orders/queries.js";
+import { findOrder, findVisibleOrder } from "../orders/index.js";
 import { notices, type Topic } from "./index.js";
 
 /**

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { sqlTransaction } from "../../db/sql.js";
 import { DomainError, TransientError } from "../../errors.js";
 import type { Cents } from "../../lib/money.js";
-import { settings } from "../settings.js";
+import { settings } from "../common/index.js";
 import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
 import { chargeByKey, countCharges, insertCharge, refundOnce, type ChargeRow } from "./ledger-sql.js";
 

@@ -1,5 +1,5 @@
 import { sqlTransaction } from "../../db/sql.js";
-import { settings } from "../settings.js";
+import { settings } from "../common/index.js";
 import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
 import { receive } from "./sink-sql.js";
 

@@ -3,7 +3,7 @@ import { db } from "../../db/index.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import { TransientError } from "../../errors.js";
 import { fulfillmentMetrics } from "../../lib/metrics.js";
-import { settings } from "../settings.js";
+import { settings } from "../common/index.js";
 import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
 
 export interface ShippingLabel {

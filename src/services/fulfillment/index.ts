@@ -5,12 +5,10 @@ import { auditAdminWrite } from "../audit/index.js";
 import { DomainError, NotFoundError, TransientError } from "../../errors.js";
 import type { Principal } from "../../auth/principal.js";
 import type { Logger } from "../../lib/logger.js";
-import { requireAdmin } from "../access.js";
+import { requireAdmin, settings } from "../common/index.js";
 import { fulfillmentMetrics } from "../../lib/metrics.js";
-import { createShippingLabel } from "../external/shipping.js";
-import { findOrderTotals } from "../orders/sql.js";
-import { failOrder, markOrderFulfilled, startFulfilment } from "../orders/lifecycle.js";
-import { settings } from "../settings.js";
+import { createShippingLabel } from "../external/index.js";
+import { failOrder, findOrderTotals, markOrderFulfilled, startFulfilment } from "../orders/index.js";
 import { countFailedAttempt, insertShipment, shipmentOf } from "./sql.js";
 
 export interface FulfillmentResult {

@@ -4,7 +4,7 @@ import { isUniqueViolation } from "../../db/errors.js";
 import { DomainError, TransientError, ValidationError, type ErrorCode } from "../../errors.js";
 import { businessMetrics } from "../../lib/metrics.js";
 import { annotateRequest } from "../../lib/request-context.js";
-import { settings } from "../settings.js";
+import { settings } from "../common/index.js";
 import { completeKey, findKey, insertKey, purgeKeys, restartKey, saveRecoveryPoint, takeOverKey, unlockKey, type HeldKey } from "./sql.js";
 
 export type { HeldKey } from "./sql.js";

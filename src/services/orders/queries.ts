@@ -1,8 +1,7 @@
 import { db, type Prisma } from "../../db/index.js";
 import type { Principal } from "../../auth/principal.js";
 import { NotFoundError } from "../../errors.js";
-import { ownedBy, requireOwnOrNotFound, requireSignedIn } from "../access.js";
-import { pageQuery, toPage, type Page, type PageRequest } from "../pagination.js";
+import { ownedBy, type Page, pageQuery, type PageRequest, requireOwnOrNotFound, requireSignedIn, toPage } from "../common/index.js";
 import { assertUserExists } from "../users/index.js";
 
 /** What a client sees of an order: items with their products, payments, shipment, coupon. */

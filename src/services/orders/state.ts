@@ -2,7 +2,7 @@ import type { Sql } from "../../db/sql.js";
 import { publish } from "../events/index.js";
 import { DomainError } from "../../errors.js";
 import { OrderStatus } from "../../generated/sqlite/enums.js";
-import { assertTransition, type TransitionTable } from "../state-machine.js";
+import { assertTransition, type TransitionTable } from "../common/index.js";
 import { updateOrderStatus, type OrderChanges } from "./sql.js";
 
 /**

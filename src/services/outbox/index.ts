@@ -2,7 +2,7 @@ import { db } from "../../db/index.js";
 import type { Logger } from "../../lib/logger.js";
 import { startPeriodic } from "../../lib/periodic.js";
 import { fulfillmentMetrics } from "../../lib/metrics.js";
-import { sendEmail, trackEvent } from "../external/email.js";
+import { sendEmail, trackEvent } from "../external/index.js";
 
 const BATCH = 50;
 

@@ -1,5 +1,5 @@
 import type { Cents } from "../../lib/money.js";
-import { FraudCheckClient, type FraudCheckSettings } from "../external/fraud-check.js";
+import { FraudCheckClient, type FraudCheckSettings } from "../external/index.js";
 
 let client: FraudCheckClient | undefined;
 let rejectThreshold = 1;

@@ -1,14 +1,12 @@
 import type { Principal } from "../../auth/principal.js";
 import { DomainError, NotFoundError } from "../../errors.js";
-import { idempotencyScope, requireAdmin, requireOwnOrNotFound, requireSignedIn } from "../access.js";
+import { idempotencyScope, requireAdmin, requireOwnOrNotFound, requireSignedIn } from "../common/index.js";
 import type { Cents } from "../../lib/money.js";
 import { businessMetrics } from "../../lib/metrics.js";
 import { annotateRequest } from "../../lib/request-context.js";
 import { parseInput } from "../../lib/validation.js";
-import { finish, runFlow, type Flow, type TransactionStep } from "../idempotency/flow.js";
-import { failure, fingerprint, requireIdempotencyKey, type IdempotentResult } from "../idempotency/keys.js";
-import { findOrderTotals, orderOwner } from "../orders/sql.js";
-import { orderNotPending } from "../orders/state.js";
+import { failure, fingerprint, finish, type Flow, type IdempotentResult, requireIdempotencyKey, runFlow, type TransactionStep } from "../idempotency/index.js";
+import { findOrderTotals, orderNotPending, orderOwner } from "../orders/index.js";
 import { consumeRateLimit } from "../rate-limits/index.js";
 import { paymentInputSchema } from "./input.js";
 import {

@@ -1,7 +1,7 @@
 import { db, type Prisma } from "../../db/index.js";
 import type { Principal } from "../../auth/principal.js";
 import { NotFoundError } from "../../errors.js";
-import { ownedBy, requireSignedIn } from "../access.js";
+import { ownedBy, requireSignedIn } from "../common/index.js";
 
 export const paymentDetails = { order: true } satisfies Prisma.PaymentInclude;
 export type PaymentDetails = Prisma.PaymentGetPayload<{ include: typeof paymentDetails }>;

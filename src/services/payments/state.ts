@@ -1,6 +1,6 @@
 import type { Sql } from "../../db/sql.js";
 import { PaymentStatus } from "../../generated/sqlite/enums.js";
-import { assertTransition, type TransitionTable } from "../state-machine.js";
+import { assertTransition, type TransitionTable } from "../common/index.js";
 import { updatePaymentStatus, type PaymentChanges } from "./sql.js";
 
 /**

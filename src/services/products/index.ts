@@ -4,8 +4,7 @@ import { isUniqueViolation } from "../../db/errors.js";
 import { DomainError, NotFoundError } from "../../errors.js";
 import type { Principal } from "../../auth/principal.js";
 import { parseInput } from "../../lib/validation.js";
-import { requireAdmin } from "../access.js";
-import { decodeCursor, toPage, type Page, type PageRequest } from "../pagination.js";
+import { decodeCursor, type Page, type PageRequest, requireAdmin, toPage } from "../common/index.js";
 import { productInputSchema, type ProductInput } from "./input.js";
 import { insertProduct, productRecordById, productRecordWindow, type Product, type ProductRecord } from "./sql.js";
 

@@ -2,7 +2,7 @@ import { db, type Prisma } from "../../db/index.js";
 import { NotFoundError } from "../../errors.js";
 
 import type { Principal } from "../../auth/principal.js";
-import { requireAdmin, requireOwnOrNotFound } from "../access.js";
+import { requireAdmin, requireOwnOrNotFound } from "../common/index.js";
 import { userById, type User } from "./sql.js";
 
 export { userById, type User } from "./sql.js";

@@ -1,6 +1,6 @@
 import type { Principal } from "../../../auth/principal.js";
 import type { Cents } from "../../../lib/money.js";
-import type { Charge } from "../../external/card-gateway.js";
+import type { Charge } from "../../external/index.js";
 
 /** One attempt to pay an order, as the steps of ./ pass it on. */
 export interface PaymentAttempt {

@@ -1,5 +1,5 @@
-import { chargeCard } from "../../external/card-gateway.js";
-import type { CallStep } from "../../idempotency/flow.js";
+import { chargeCard } from "../../external/index.js";
+import type { CallStep } from "../../idempotency/index.js";
 import type { PaymentFlowState } from "./attempt.js";
 
 /**

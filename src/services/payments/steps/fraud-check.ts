@@ -1,4 +1,4 @@
-import type { CallStep } from "../../idempotency/flow.js";
+import type { CallStep } from "../../idempotency/index.js";
 import { fraudDecision } from "../fraud.js";
 import type { PaymentAttempt, PaymentFlowState } from "./attempt.js";
 

@@ -3,7 +3,7 @@ import type { Sql } from "../../../db/sql.js";
 import { DomainError } from "../../../errors.js";
 import type { Cents } from "../../../lib/money.js";
 import { businessMetrics } from "../../../lib/metrics.js";
-import { markOrderPaid } from "../../orders/lifecycle.js";
+import { markOrderPaid } from "../../orders/index.js";
 import { settlePayment } from "../lifecycle.js";
 import type { PaymentAttempt } from "./attempt.js";
 import { openPayment } from "./open-payment.js";

@@ -1,8 +1,7 @@
 import type { Sql } from "../../../db/sql.js";
 import { NotFoundError, TransientError } from "../../../errors.js";
-import { orderNotPending } from "../../orders/state.js";
-import { findOrderTotals } from "../../orders/sql.js";
-import { settings } from "../../settings.js";
+import { findOrderTotals, orderNotPending } from "../../orders/index.js";
+import { settings } from "../../common/index.js";
 import { endLease, leaseOrder } from "../sql.js";
 
 /**

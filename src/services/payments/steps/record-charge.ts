@@ -1,10 +1,9 @@
 import type { Sql } from "../../../db/sql.js";
 import { DomainError } from "../../../errors.js";
 import { businessMetrics } from "../../../lib/metrics.js";
-import type { Charge } from "../../external/card-gateway.js";
-import type { TransactionStep } from "../../idempotency/flow.js";
-import type { Outcome } from "../../idempotency/keys.js";
-import { markOrderPaid } from "../../orders/lifecycle.js";
+import type { Charge } from "../../external/index.js";
+import type { Outcome, TransactionStep } from "../../idempotency/index.js";
+import { markOrderPaid } from "../../orders/index.js";
 import { failPayment, settlePayment } from "../lifecycle.js";
 import { paymentById } from "../sql.js";
 import type { PaymentAttempt, PaymentFlowState } from "./attempt.js";

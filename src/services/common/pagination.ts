@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ValidationError } from "../errors.js";
+import { ValidationError } from "../../errors.js";
 
 /** Keyset pages, newest first (descending id). The cursor is opaque to clients. */
 export interface PageRequest {

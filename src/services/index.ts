@@ -1,21 +1,7 @@
 import type { Config } from "../config.js";
+import { setSettings, type ServiceSettings } from "./common/settings.js";
 import { configureFraudCheck } from "./payments/fraud.js";
 import { configureRateLimits } from "./rate-limits/index.js";
-
-/** The knobs services need, set once at start from the config (tests pass overrides to the config). */
-export interface ServiceSettings {
-  idempotencyKeyTtlMs: number;
-  idempotencyLockTimeoutMs: number;
-  reservationTtlMs: number;
-  maxCheckoutItems: number;
-  cardGateway: { latencyMs: number; timeoutMs: number };
-  uploads: { dir: string; maxBytes: number };
-  shipping: { latencyMs: number; failureRate: number; timeoutMs: number };
-  fulfillmentMaxAttempts: number;
-  email: { failureRate: number };
-}
-
-let current: ServiceSettings | undefined;
 
 /** Sets the services' knobs (and the fraud client) from the config; tests reconfigure with overrides. */
 export function configureServices(config: Config): ServiceSettings {
@@ -30,7 +16,7 @@ export function configureServices(config: Config): ServiceSettings {
     breakerResetMs: config.FRAUD_BREAKER_RESET_MS,
     rejectThreshold: config.FRAUD_SCORE_REJECT_THRESHOLD,
   });
-  current = Object.freeze({
+  return setSettings({
     idempotencyKeyTtlMs: config.IDEMPOTENCY_KEY_TTL_HOURS * 3_600_000,
     idempotencyLockTimeoutMs: config.IDEMPOTENCY_LOCK_TIMEOUT_MS,
     reservationTtlMs: config.RESERVATION_TTL_MINUTES * 60_000,
@@ -41,10 +27,5 @@ export function configureServices(config: Config): ServiceSettings {
     fulfillmentMaxAttempts: config.FULFILLMENT_MAX_ATTEMPTS,
     email: { failureRate: config.EMAIL_FAILURE_RATE },
   });
-  return current;
 }
 
-export function settings(): ServiceSettings {
-  if (!current) throw new Error("services not configured: call configureServices(config) first");
-  return current;
-}

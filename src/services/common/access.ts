@@ -1,5 +1,5 @@
-import type { Principal } from "../auth/principal.js";
-import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../errors.js";
+import type { Principal } from "../../auth/principal.js";
+import { ForbiddenError, NotFoundError, UnauthenticatedError } from "../../errors.js";
 
 /**
  * Who may do what (docs/auth.md has the table). Every service entry point a

@@ -1,9 +1,9 @@
-import type { Logger } from "../lib/logger.js";
-import { startPeriodic } from "../lib/periodic.js";
-import { purgeExpiredIdempotencyKeys } from "./idempotency/keys.js";
-import { expireReservations } from "./orders/expiry.js";
-import { reconcileGatewayCharges } from "./payments/reconcile.js";
-import { purgeExpiredRateLimits } from "./rate-limits/index.js";
+import type { Logger } from "../../lib/logger.js";
+import { startPeriodic } from "../../lib/periodic.js";
+import { purgeExpiredIdempotencyKeys } from "../idempotency/index.js";
+import { expireReservations } from "../orders/index.js";
+import { reconcileGatewayCharges } from "../payments/reconcile.js";
+import { purgeExpiredRateLimits } from "../rate-limits/index.js";
 
 export interface Maintenance {
   /** One pass now (also what the timer runs). */

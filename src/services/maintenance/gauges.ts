@@ -1,5 +1,5 @@
 import { Gauge, type Metric } from "prom-client";
-import { db } from "../db/index.js";
+import { db } from "../../db/index.js";
 
 /**
  * Gauges read from the database at scrape time: what the alerts on backlog,
