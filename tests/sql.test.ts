@@ -11,9 +11,8 @@ import { NetworkCallInTransactionError } from "../src/services/external/guard.js
 import { startTestServer, TMP_DIR, usingPostgres, type TestServer } from "./helpers/server.js";
 
 /**
- * The driver transactions the hot write paths run in (src/db/sql.ts), on
- * whichever engine the suite runs against: the same guarantees and limits as
- * the ORM's `transaction()`.
+ * The driver transactions every write runs in (src/db/sql.ts), on whichever
+ * engine the suite runs against: atomic, isolated, time-limited, fail-fast.
  */
 let server: TestServer;
 const MAX_WAIT_MS = 200;
