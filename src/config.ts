@@ -40,6 +40,8 @@ const envSchema = z.object({
   MAX_CHECKOUT_ITEMS: int(1, 1000).default(100),
   CARD_GATEWAY_LATENCY_MS: int(0, 60_000).default(50),
   CARD_GATEWAY_TIMEOUT_MS: int(10, 120_000).default(5_000),
+  /** The share of refund calls the simulated gateway fails as an outage would (nothing refunded; a retry continues). */
+  CARD_GATEWAY_REFUND_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0),
   /**
    * The simulated fraud service: `normal` answers in 150-400 ms, well within
    * its timeout; `incident` is the service of the pool-exhaustion post-mortem

@@ -36,6 +36,15 @@ const ENUM_COLUMNS: Record<keyof typeof enums, { table: string; column: string; 
     insert: (c, v) =>
       c.prepare(`INSERT INTO "Payment" (orderId, status, amountCents, paymentMethod, updatedAt) VALUES (?, ?, 100, 'card', ?)`).run(order(c), v, now()),
   },
+  RefundStatus: {
+    table: "Refund",
+    column: "status",
+    insert: (c, v) => {
+      const payment = c.prepare(`INSERT INTO "Payment" (orderId, status, amountCents, paymentMethod, updatedAt) VALUES (?, 'COMPLETED', 100, 'card', ?)`).run(order(c), now());
+      return c.prepare(`INSERT INTO "Refund" (paymentId, status, amountCents, actor, gatewayKey, updatedAt) VALUES (?, ?, 100, 'admin', ?, ?)`)
+        .run(payment.lastInsertRowid, v, randomUUID(), now());
+    },
+  },
   ReservationStatus: {
     table: "InventoryReservation",
     column: "status",

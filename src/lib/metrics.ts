@@ -85,6 +85,23 @@ export const businessMetrics = {
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30],
     registers: [],
   }),
+  refunds: new Counter({
+    name: "refunds_total",
+    help: "Refund attempts by outcome: succeeded, failed (the gateway refused), retry (the gateway was unavailable; the refund stays PENDING)",
+    labelNames: ["outcome"] as const,
+    registers: [],
+  }),
+  refundedCents: new Counter({
+    name: "refunded_cents_total",
+    help: "Cents given back by succeeded refunds",
+    registers: [],
+  }),
+  cancellations: new Counter({
+    name: "order_cancellations_total",
+    help: "Orders cancelled, by who cancelled them: customer, admin, expiry",
+    labelNames: ["actor"] as const,
+    registers: [],
+  }),
   bulkRows: new Counter({
     name: "bulk_upload_rows_total",
     help: "Bulk-import rows processed, by result",

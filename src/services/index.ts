@@ -21,7 +21,7 @@ export function configureServices(config: Config): ServiceSettings {
     idempotencyLockTimeoutMs: config.IDEMPOTENCY_LOCK_TIMEOUT_MS,
     reservationTtlMs: config.RESERVATION_TTL_MINUTES * 60_000,
     maxCheckoutItems: config.MAX_CHECKOUT_ITEMS,
-    cardGateway: { latencyMs: config.CARD_GATEWAY_LATENCY_MS, timeoutMs: config.CARD_GATEWAY_TIMEOUT_MS },
+    cardGateway: { latencyMs: config.CARD_GATEWAY_LATENCY_MS, timeoutMs: config.CARD_GATEWAY_TIMEOUT_MS, refundFailureRate: config.CARD_GATEWAY_REFUND_FAILURE_RATE },
     uploads: { dir: config.UPLOAD_DIR, maxBytes: config.BULK_UPLOAD_MAX_BYTES },
     shipping: { latencyMs: config.SHIPPING_LATENCY_MS, failureRate: config.SHIPPING_FAILURE_RATE, timeoutMs: config.SHIPPING_TIMEOUT_MS },
     fulfillmentMaxAttempts: config.FULFILLMENT_MAX_ATTEMPTS,

@@ -47,3 +47,8 @@ export function ownedBy(principal: Signed): { userId?: number } {
 export function idempotencyScope(principal: Signed, userId: number): string {
   return principal.kind === "admin" ? `admin:${principal.sub}|user:${userId}` : `user:${userId}`;
 }
+
+/** The scope of an admin's key for an operation on no one customer's behalf (a refund): the admin's own. */
+export function adminIdempotencyScope(principal: Admin): string {
+  return `admin:${principal.sub}`;
+}

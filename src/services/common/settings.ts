@@ -5,7 +5,7 @@ export interface ServiceSettings {
   idempotencyLockTimeoutMs: number;
   reservationTtlMs: number;
   maxCheckoutItems: number;
-  cardGateway: { latencyMs: number; timeoutMs: number };
+  cardGateway: { latencyMs: number; timeoutMs: number; refundFailureRate: number };
   uploads: { dir: string; maxBytes: number };
   shipping: { latencyMs: number; failureRate: number; timeoutMs: number };
   fulfillmentMaxAttempts: number;

@@ -4,7 +4,7 @@ import { DomainError, TransientError } from "../../errors.js";
 import type { Cents } from "../../lib/money.js";
 import { settings } from "../common/index.js";
 import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
-import { chargeByKey, countCharges, insertCharge, refundOnce, type ChargeRow } from "./ledger-sql.js";
+import { chargeByKey, countCharges, insertCharge, insertPartialRefund, refundOnce, type ChargeRow } from "./ledger-sql.js";
 
 /**
  * A simulated card gateway with a real provider's idempotency: a repeated key
@@ -85,6 +85,49 @@ export async function refundCharge(request: { chargeId: string; idempotencyKey: 
   if (!refund?.refundKey) throw new DomainError("NOT_FOUND", `No succeeded charge ${request.chargeId} to refund`);
   if (refund.refundKey !== request.idempotencyKey) throw new DomainError("DUPLICATE", `Charge ${request.chargeId} was already refunded`);
   return { refundedAt: new Date(refund.refundedAt!) };
+}
+
+export interface RefundRequest {
+  /** Made when our refund was opened: the same key again answers the same refund and never refunds twice. */
+  idempotencyKey: string;
+  chargeId: string;
+  amountCents: Cents;
+}
+
+export interface GatewayRefund {
+  refundId: string;
+  amountCents: number;
+}
+
+/** The gateway answered, or was unreachable, without refunding: the refund may be tried again with the same key. */
+export class GatewayRefundError extends Error {
+  constructor(message: string, readonly retryable: boolean) {
+    super(message);
+    this.name = "GatewayRefundError";
+  }
+}
+
+/**
+ * Refunds part (or all) of a succeeded charge, idempotently by key as a real
+ * provider does. The gateway refuses what would take the charge's refunds past
+ * the charge (not retryable), and fails a share CARD_GATEWAY_REFUND_FAILURE_RATE
+ * of calls as an outage would (retryable, nothing refunded).
+ */
+export async function refundChargePart(request: RefundRequest): Promise<GatewayRefund> {
+  try {
+    await reachGateway();
+  } catch {
+    throw new GatewayRefundError("The card gateway did not answer in time", true);
+  }
+  if (Math.random() < settings().cardGateway.refundFailureRate) throw new GatewayRefundError("The card gateway could not refund right now", true);
+  const refund = await sqlTransaction((sql) =>
+    insertPartialRefund(sql, { refundId: `re_${randomBytes(12).toString("hex")}`, ...request }, new Date()),
+  );
+  if (!refund) throw new GatewayRefundError(`Charge ${request.chargeId} cannot be refunded ${request.amountCents} cents`, false);
+  if (refund.amountCents !== request.amountCents || refund.chargeId !== request.chargeId) {
+    throw new GatewayRefundError("The gateway already refunded something else with this key", false);
+  }
+  return { refundId: refund.refundId, amountCents: refund.amountCents };
 }
 
 /** How many charges the gateway holds for a key prefix: what tests count to prove "charged once". */

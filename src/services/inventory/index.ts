@@ -1,7 +1,7 @@
 import type { Sql } from "../../db/sql.js";
 import { DomainError } from "../../errors.js";
 import { ReservationStatus } from "../../generated/sqlite/enums.js";
-import { activeReservations, insertReservations, moveActiveReservations, returnStock, stockOf, takeStock } from "./sql.js";
+import { insertReservations, moveReservations, reservationsIn, returnStock, stockOf, takeStock } from "./sql.js";
 
 export interface StockLine {
   productId: number;
@@ -29,11 +29,18 @@ export async function reserveStock(sql: Sql, orderId: number, lines: readonly St
 
 /** A paid order keeps its stock for good: its reservations become COMMITTED. */
 export async function commitReservedStock(sql: Sql, orderId: number, now = new Date()): Promise<void> {
-  await moveActiveReservations(sql, orderId, ReservationStatus.COMMITTED, now);
+  await moveReservations(sql, orderId, ReservationStatus.ACTIVE, ReservationStatus.COMMITTED, now);
 }
 
-/** Stock release: an unpaid order that is cancelled gives its ACTIVE reservations back to the stock. */
-export async function releaseReservedStock(sql: Sql, orderId: number, now = new Date()): Promise<void> {
-  for (const r of await activeReservations(sql, orderId)) await returnStock(sql, r.productId, r.quantity, now);
-  await moveActiveReservations(sql, orderId, ReservationStatus.RELEASED, now);
+/**
+ * Stock release: a cancelled order gives its stock back, whether it was still
+ * reserved (ACTIVE: unpaid) or the order's for good (COMMITTED: paid, not shipped).
+ */
+export async function releaseStock(sql: Sql, orderId: number, now = new Date()): Promise<void> {
+  for (const from of [ReservationStatus.ACTIVE, ReservationStatus.COMMITTED]) {
+    const held = await reservationsIn(sql, orderId, from);
+    if (held.length === 0) continue;
+    for (const r of held) await returnStock(sql, r.productId, r.quantity, now);
+    await moveReservations(sql, orderId, from, ReservationStatus.RELEASED, now);
+  }
 }

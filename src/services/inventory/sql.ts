@@ -46,10 +46,10 @@ export async function insertReservations(
   );
 }
 
-export async function activeReservations(sql: Sql, orderId: number): Promise<{ productId: number; quantity: number }[]> {
-  return (await sql.all(statements.reservationsIn, [orderId, ReservationStatus.ACTIVE])).map(RESERVED.decode);
+export async function reservationsIn(sql: Sql, orderId: number, status: ReservationStatus): Promise<{ productId: number; quantity: number }[]> {
+  return (await sql.all(statements.reservationsIn, [orderId, status])).map(RESERVED.decode);
 }
 
-export async function moveActiveReservations(sql: Sql, orderId: number, to: ReservationStatus, now: Date): Promise<void> {
-  await sql.run(statements.moveReservations, [to, now, orderId, ReservationStatus.ACTIVE]);
+export async function moveReservations(sql: Sql, orderId: number, from: ReservationStatus, to: ReservationStatus, now: Date): Promise<void> {
+  await sql.run(statements.moveReservations, [to, now, orderId, from]);
 }

@@ -3,6 +3,7 @@ import { cancelOrder } from "./lifecycle.js";
 import { ordersDueForExpiry } from "./sql.js";
 
 const BATCH = 200;
+const EXPIRY = { reason: "reservation expired", by: "expiry", actor: "system:expiry" } as const;
 
 /** Cancels every PENDING order whose reservation has lapsed; returns how many it cancelled. */
 export async function expireReservations(now = new Date()): Promise<number> {
@@ -11,7 +12,7 @@ export async function expireReservations(now = new Date()): Promise<number> {
   for (;;) {
     const due = await ordersDueForExpiry(now, after, BATCH);
     for (const id of due) {
-      if (await sqlTransaction((sql) => cancelOrder(sql, id, "reservation expired", now))) cancelled++;
+      if (await sqlTransaction((sql) => cancelOrder(sql, id, "PENDING", EXPIRY, now))) cancelled++;
     }
     if (due.length < BATCH) return cancelled;
     after = due.at(-1)!;

@@ -2,9 +2,12 @@ import type { Sql } from "../../db/sql.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
 import { requestContext } from "../../lib/request-context.js";
 import { releaseRedemption } from "../coupons/redemption.js";
-import { commitReservedStock, releaseReservedStock } from "../inventory/index.js";
+import { commitReservedStock, releaseStock } from "../inventory/index.js";
 import { insertOutboxEvent } from "../outbox/sql.js";
-import { findOrderTotals } from "./sql.js";
+import { businessMetrics } from "../../lib/metrics.js";
+import { openRefund } from "../refunds/lifecycle.js";
+import type { Refund } from "../refunds/sql.js";
+import { completedPaymentOf, findOrderTotals } from "./sql.js";
 import { transitionOrder } from "./state.js";
 
 /**
@@ -23,18 +26,45 @@ export async function markOrderPaid(sql: Sql, orderId: number, now = new Date())
   return true;
 }
 
+export type CancellableStatus = "PENDING" | "PAID" | "PROCESSING";
+
+export interface Cancellation {
+  reason: string;
+  /** Who cancelled: customer, admin, or expiry (the metric's label). */
+  by: "customer" | "admin" | "expiry";
+  /** The admin's or customer's sub, for the refund a paid order gets. */
+  actor: string;
+}
+
 /**
- * PENDING -> CANCELLED, unless a payment is in flight (its charge may already
- * have gone through: the payment wins the race and keeps the stock). The
- * reserved stock and the coupon redemption go back.
+ * -> CANCELLED from PENDING (unless a payment is in flight: its charge may
+ * already have gone through, and the payment wins the race), PAID or
+ * PROCESSING (no shipment yet: a shipment is written with FULFILLED). The
+ * stock comes back (reserved or committed), so does the coupon redemption,
+ * and the remaining amount of a paid order's charge is refunded: the refund is
+ * opened here (PENDING, its amount held) and carried out by the caller's
+ * refund steps, or else by reconciliation. The customer is told through the
+ * outbox (`order.cancelled`). Returns false, changing nothing, when the order
+ * was not in `from`; else the refund opened, if any.
  */
-export async function cancelOrder(sql: Sql, orderId: number, reason: string, now = new Date()): Promise<boolean> {
-  const changes = { cancelledAt: now, failureReason: reason, reservedUntil: null };
-  if (!(await transitionOrder(sql, orderId, "PENDING", "CANCELLED", changes, { now, unlessPaymentInFlight: true }))) return false;
-  await releaseReservedStock(sql, orderId, now);
-  const order = await findOrderTotals(sql, orderId);
-  if (order?.couponId != null) await releaseRedemption(sql, order.couponId, now);
-  return true;
+export async function cancelOrder(sql: Sql, orderId: number, from: CancellableStatus, cancellation: Cancellation, now = new Date()): Promise<false | { refund: Refund | undefined }> {
+  const changes = { cancelledAt: now, failureReason: cancellation.reason, reservedUntil: null };
+  if (!(await transitionOrder(sql, orderId, from, "CANCELLED", changes, { now, unlessPaymentInFlight: from === "PENDING" }))) return false;
+  await releaseStock(sql, orderId, now);
+  const order = (await findOrderTotals(sql, orderId))!;
+  if (order.couponId != null) await releaseRedemption(sql, order.couponId, now);
+  const refund = from === "PENDING" ? undefined : await refundRemaining(sql, orderId, cancellation, now);
+  const payload = { orderId, userId: order.userId, reason: cancellation.reason, refundId: refund?.id ?? null };
+  await insertOutboxEvent(sql, "order.cancelled", JSON.stringify(payload), requestContext()?.requestId ?? null, now);
+  sql.afterCommit(() => businessMetrics.cancellations.inc({ actor: cancellation.by }));
+  return { refund };
+}
+
+/** The refund of what is left of a paid order's charge: none for a 0-cent order or one already refunded (or being refunded) in full. */
+async function refundRemaining(sql: Sql, orderId: number, cancellation: Cancellation, now: Date): Promise<Refund | undefined> {
+  const payment = await completedPaymentOf(sql, orderId);
+  if (!payment || payment.gatewayChargeId === null || payment.amountCents - payment.refundedCents - payment.refundPendingCents <= 0) return undefined;
+  return openRefund(sql, { paymentId: payment.id, amountCents: null, reason: `order cancelled: ${cancellation.reason}`, actor: cancellation.actor }, now);
 }
 
 /** PAID -> PROCESSING: fulfilment started. */

@@ -2,7 +2,7 @@ import { readRows } from "../../db/index.js";
 import { allColumns, columns, type Row } from "../../db/rows.js";
 import type { Sql } from "../../db/sql.js";
 import { memoized, placeholders } from "../../db/statements.js";
-import { OrderStatus } from "../../generated/sqlite/enums.js";
+import { OrderStatus, PaymentStatus } from "../../generated/sqlite/enums.js";
 
 export type Order = Row<"Order">;
 export type OrderItem = Row<"OrderItem">;
@@ -13,6 +13,7 @@ const CHANGEABLE = ["paidAt", "reservedUntil", "paymentClaimedUntil", "cancelled
 
 const ORDER = allColumns("Order");
 const ITEM = allColumns("OrderItem");
+const PAYMENT = columns("Payment", ["id", "amountCents", "refundedCents", "refundPendingCents", "gatewayChargeId"]);
 const ORDER_TOTALS = columns("Order", ["id", "userId", "status", "subtotalCents", "discountCents", "totalCents", "couponId", "paymentClaimedUntil"]);
 
 export const statements = {
@@ -20,6 +21,7 @@ export const statements = {
   orderWindow: `SELECT ${ORDER.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" DESC LIMIT ?`,
   orderWindowOldestFirst: `SELECT ${ORDER.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" ASC LIMIT ?`,
   ownerOf: `SELECT "userId" FROM "Order" WHERE "id" = ?`,
+  completedPayment: `SELECT ${PAYMENT.list} FROM "Payment" WHERE "orderId" = ? AND "status" = ? ORDER BY "id" LIMIT 1`,
   dueForExpiry: `SELECT "id" FROM "Order" WHERE "status" = ? AND "reservedUntil" < ? AND "id" > ? ORDER BY "id" LIMIT ?`,
 };
 
@@ -88,4 +90,10 @@ export async function ordersDueForExpiry(now: Date, afterId: number, limit: numb
 export async function orderOwner(orderId: number): Promise<number | undefined> {
   const [row] = await readRows<{ userId: number }>(statements.ownerOf, [orderId]);
   return row?.userId;
+}
+
+/** The order's COMPLETED payment (an order is paid once), if any. */
+export async function completedPaymentOf(sql: Sql, orderId: number) {
+  const row = await sql.get(statements.completedPayment, [orderId, PaymentStatus.COMPLETED]);
+  return row ? PAYMENT.decode(row) : undefined;
 }

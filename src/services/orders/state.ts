@@ -7,17 +7,14 @@ import { updateOrderStatus, type OrderChanges } from "./sql.js";
 
 /**
  * The order lifecycle. Every status change of an order, on every path
- * (checkout, payment, fulfilment, expiry), goes through `transitionOrder`.
- *
- *   PENDING ──pay──> PAID ──fulfil──> PROCESSING ──ship──> FULFILLED
- *      │               │                  │
- *      └─expire─> CANCELLED               └──terminal failure──> FAILED
- *                      PAID ──stock or payment check fails──> FAILED
+ * (checkout, payment, fulfilment, expiry, cancellation), goes through
+ * `transitionOrder`, called by ./lifecycle.ts's transitions; the table of
+ * who takes which is in docs/architecture.md ("State machines").
  */
 export const orderTransitions: TransitionTable<OrderStatus> = {
   PENDING: [OrderStatus.PAID, OrderStatus.CANCELLED],
-  PAID: [OrderStatus.PROCESSING, OrderStatus.FAILED],
-  PROCESSING: [OrderStatus.FULFILLED, OrderStatus.FAILED],
+  PAID: [OrderStatus.PROCESSING, OrderStatus.FAILED, OrderStatus.CANCELLED],
+  PROCESSING: [OrderStatus.FULFILLED, OrderStatus.FAILED, OrderStatus.CANCELLED],
   FULFILLED: [],
   CANCELLED: [],
   FAILED: [],

@@ -33,3 +33,8 @@ export function markPaymentRefunded(sql: Sql, paymentId: number, from: PaymentSt
   const changes = { gatewayChargeId: failure.chargeId, failureCode: failure.code, failureMessage: failure.message };
   return transitionPayment(sql, paymentId, from, "REFUNDED", changes, now);
 }
+
+/** COMPLETED -> REFUNDED: its refunds gave all of it back (services/refunds). */
+export function markPaymentFullyRefunded(sql: Sql, paymentId: number, now = new Date()): Promise<boolean> {
+  return transitionPayment(sql, paymentId, "COMPLETED", "REFUNDED", {}, now);
+}

@@ -11,7 +11,7 @@ export const statements = {
   insertPayment: `INSERT INTO "Payment" ("orderId", "status", "amountCents", "paymentMethod", "cardLast4", "fraudScore", "gatewayKey", "createdAt", "updatedAt")
     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"`,
   paymentById: `SELECT ${OPEN_PAYMENT.list} FROM "Payment" WHERE "id" = ?`,
-  updateStatus: `UPDATE "Payment" SET "status" = ?, "gatewayChargeId" = ?, "failureCode" = ?, "failureMessage" = ?, "updatedAt" = ?
+  updateStatus: `UPDATE "Payment" SET "status" = ?, "gatewayChargeId" = COALESCE(?, "gatewayChargeId"), "failureCode" = ?, "failureMessage" = ?, "updatedAt" = ?
     WHERE "id" = ? AND "status" = ?`,
   leaseOrder: `UPDATE "Order" SET "paymentClaimedUntil" = ?, "updatedAt" = ?
     WHERE "id" = ? AND "status" = ? AND ("paymentClaimedUntil" IS NULL OR "paymentClaimedUntil" <= ?)`,

@@ -7,14 +7,16 @@ import { updatePaymentStatus, type PaymentChanges } from "./sql.js";
  * The payment lifecycle. A payment is opened PENDING before the card is
  * charged and settles once: COMPLETED with the gateway's charge, or FAILED
  * (declined, fraud-rejected, or the attempt gave up before charging). Every
- * status change goes through `transitionPayment`. REFUNDED is reconciliation's
- * (payments/reconcile.ts): a charge the gateway made for an attempt that never
- * recorded it, on an order that can no longer take it, is refunded, and that
- * attempt's payment (PENDING, or FAILED after it gave up) records the refund.
+ * status change goes through `transitionPayment`. REFUNDED: a COMPLETED
+ * payment whose refunds (services/refunds) gave all of it back; or, by
+ * reconciliation (payments/reconcile.ts), a charge the gateway made for an
+ * attempt that never recorded it, on an order that can no longer take it, is
+ * refunded, and that attempt's payment (PENDING, or FAILED after it gave up)
+ * records the refund.
  */
 export const paymentTransitions: TransitionTable<PaymentStatus> = {
   PENDING: [PaymentStatus.COMPLETED, PaymentStatus.FAILED, PaymentStatus.REFUNDED],
-  COMPLETED: [],
+  COMPLETED: [PaymentStatus.REFUNDED],
   FAILED: [PaymentStatus.REFUNDED],
   REFUNDED: [],
 };
