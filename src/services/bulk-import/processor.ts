@@ -1,11 +1,12 @@
 import { rm } from "node:fs/promises";
 import { publish } from "../events/index.js";
-import { db } from "../../db/index.js";
+import { db, sqlTransaction } from "../../db/index.js";
 import { businessMetrics } from "../../lib/metrics.js";
 import type { Logger } from "../../lib/logger.js";
 import { CsvFormatError, readCsvRecords, type CsvLimits } from "./csv-reader.js";
 import { checkHeader, rowParser, type ProductRow, type RowParser } from "./rows.js";
 import { LeaseLostError, writeProductBatch, type Batch } from "./batch-writer.js";
+import { completeJob, failJob, saveHeader } from "./sql.js";
 
 export interface ProcessOptions {
   workerId: string;
@@ -83,11 +84,8 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
           position = { byte: record.endByte, line: record.nextLine, row };
           // Columns and the checkpoint past the header commit together: a crash in between cannot make
           // a resumed run read the header line as a row. Fenced by the claim, as every batch is.
-          const saved = await db().bulkUploadJob.updateMany({
-            where: { id: jobId, workerId: options.workerId },
-            data: { columns: JSON.stringify(header.columns), checkpointByte: position.byte, checkpointLine: position.line },
-          });
-          if (saved.count === 0) return "stopped";
+          const saved = await sqlTransaction((sql) => saveHeader(sql, jobId, options.workerId, header.columns, position, new Date()));
+          if (!saved) return "stopped";
           continue;
         }
         row++;
@@ -116,10 +114,7 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
     throw error;
   }
 
-  await db().bulkUploadJob.updateMany({
-    where: { id: jobId, workerId: options.workerId },
-    data: { status: "COMPLETED", totalRows: counts.processed, finishedAt: new Date(), leaseExpiresAt: null },
-  });
+  await sqlTransaction((sql) => completeJob(sql, jobId, options.workerId, counts.processed, new Date()));
   log.info({ ...counts }, "bulk job completed");
   publish("bulkJob", jobId);
   await rm(job.filePath, { force: true });
@@ -127,10 +122,7 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
 }
 
 async function fail(job: Job, message: string, log: Logger): Promise<"failed"> {
-  await db().bulkUploadJob.update({
-    where: { id: job.id },
-    data: { status: "FAILED", errorMessage: message, finishedAt: new Date(), leaseExpiresAt: null },
-  });
+  await sqlTransaction((sql) => failJob(sql, job.id, message, new Date()));
   log.warn({ reason: message }, "bulk job failed");
   publish("bulkJob", job.id);
   await rm(job.filePath, { force: true });

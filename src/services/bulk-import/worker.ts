@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { rm } from "node:fs/promises";
-import { db } from "../../db/index.js";
+import { db, sqlTransaction } from "../../db/index.js";
 import { publish } from "../events/index.js";
 import type { Logger } from "../../lib/logger.js";
 import type { CsvLimits } from "./csv-reader.js";
 import { processJob } from "./processor.js";
+import { claimJob, giveUpJob, releaseLease } from "./sql.js";
 
 const idleWorkers = new Set<() => void>();
 
@@ -47,36 +48,23 @@ export async function claimNextJob(workerId: string, leaseMs: number, maxAttempt
     const candidate = await db().bulkUploadJob.findFirst({ where: claimable, orderBy: { id: "asc" }, select: { id: true, startedAt: true, attempts: true } });
     if (!candidate) return null;
     if (candidate.attempts >= maxAttempts) {
-      await giveUp(candidate.id, candidate.attempts, claimable, now);
+      await giveUp(candidate, now);
       continue;
     }
-    const { count } = await db().bulkUploadJob.updateMany({
-      where: { id: candidate.id, attempts: candidate.attempts, ...claimable },
-      data: {
-        status: "PROCESSING",
-        workerId,
-        attempts: candidate.attempts + 1,
-        leaseExpiresAt: new Date(now.getTime() + leaseMs),
-        startedAt: candidate.startedAt ?? now,
-      },
-    });
-    if (count === 1) {
+    const leaseUntil = new Date(now.getTime() + leaseMs);
+    if (await sqlTransaction((sql) => claimJob(sql, candidate, workerId, leaseUntil, now))) {
       publish("bulkJob", candidate.id);
       return candidate.id;
     }
   }
 }
 
-async function giveUp(jobId: number, attempts: number, claimable: object, now: Date): Promise<void> {
-  const errorMessage = `Gave up after ${attempts} attempts: each run ended in a crash or an unexpected error (the server log has them under this job id)`;
-  const { count } = await db().bulkUploadJob.updateMany({
-    where: { id: jobId, attempts, ...claimable },
-    data: { status: "FAILED", errorMessage, finishedAt: now, leaseExpiresAt: null },
-  });
-  if (count === 1) {
-    publish("bulkJob", jobId);
-    const job = await db().bulkUploadJob.findUnique({ where: { id: jobId }, select: { filePath: true } });
-    if (job) await rm(job.filePath, { force: true });
+async function giveUp(job: { id: number; attempts: number }, now: Date): Promise<void> {
+  const errorMessage = `Gave up after ${job.attempts} attempts: each run ended in a crash or an unexpected error (the server log has them under this job id)`;
+  if (await sqlTransaction((sql) => giveUpJob(sql, job, errorMessage, now))) {
+    publish("bulkJob", job.id);
+    const found = await db().bulkUploadJob.findUnique({ where: { id: job.id }, select: { filePath: true } });
+    if (found) await rm(found.filePath, { force: true });
   }
 }
 
@@ -95,7 +83,7 @@ export function startBulkImportWorker(options: WorkerOptions): BulkImportWorker 
         if (jobId !== null) {
           log.info({ jobId }, "bulk job claimed");
           const result = await processJob(jobId, { ...options, workerId, logger: log, signal: abort.signal });
-          if (result === "stopped") await releaseLease(jobId, workerId);
+          if (result === "stopped") await sqlTransaction((sql) => releaseLease(sql, jobId, workerId, new Date()));
           continue;
         }
       } catch (error) {
@@ -121,12 +109,4 @@ export function startBulkImportWorker(options: WorkerOptions): BulkImportWorker 
       await loop;
     },
   };
-}
-
-/** A job this worker stopped on (a shutdown, not a failure) is immediately claimable by the next worker, its attempt given back. */
-async function releaseLease(jobId: number, workerId: string): Promise<void> {
-  await db().bulkUploadJob.updateMany({
-    where: { id: jobId, workerId, status: "PROCESSING" },
-    data: { leaseExpiresAt: new Date(0), attempts: { decrement: 1 } },
-  });
 }

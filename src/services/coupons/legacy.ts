@@ -1,6 +1,7 @@
-import { db } from "../../db/index.js";
+import { db, sqlTransaction } from "../../db/index.js";
 import { MoneyFormatError } from "../../lib/money.js";
 import { normalizeCouponCode, parsePercentToBps } from "./input.js";
+import { insertPercentageCoupons } from "./sql.js";
 
 const LEGACY_PERCENT = /^\d{1,3}(?:\.\d{1,2})?$/;
 
@@ -58,16 +59,14 @@ export async function importLegacyCoupons(rows: LegacyCouponRow[], options: { dr
   report.skippedExisting = typed.filter((t) => existing.has(t.code)).map((t) => t.code);
   report.imported = fresh.map(({ code, percentOffBps }) => ({ code, percentOffBps }));
   if (!options.dryRun && fresh.length > 0) {
-    await db().coupon.createMany({
-      data: fresh.map(({ code, percentOffBps, row }) => ({
-        code,
-        type: "PERCENTAGE" as const,
-        percentOffBps,
-        description: `Migrated from legacy value ${JSON.stringify(row.discount)}`,
-        expiresAt: row.expiresAt ? new Date(row.expiresAt) : null,
-        active: row.isActive === undefined || row.isActive === null ? true : Boolean(row.isActive),
-      })),
-    });
+    const coupons = fresh.map(({ code, percentOffBps, row }) => ({
+      code,
+      percentOffBps,
+      description: `Migrated from legacy value ${JSON.stringify(row.discount)}`,
+      expiresAt: row.expiresAt ? new Date(row.expiresAt) : null,
+      active: row.isActive === undefined || row.isActive === null ? true : Boolean(row.isActive),
+    }));
+    await sqlTransaction((sql) => insertPercentageCoupons(sql, coupons, new Date()));
   }
   return report;
 }

@@ -1,6 +1,7 @@
 import { allColumns, columns, type Row } from "../../db/rows.js";
 import type { Sql } from "../../db/sql.js";
-import { OrderStatus } from "../../generated/sqlite/enums.js";
+import { memoized, valueRows } from "../../db/statements.js";
+import { CouponType, OrderStatus } from "../../generated/sqlite/enums.js";
 
 const COUPON_RULE = columns("Coupon", ["id", "code", "type", "percentOffBps", "amountOffCents", "active", "expiresAt", "minSubtotalCents"]);
 const COUPON = allColumns("Coupon");
@@ -17,6 +18,16 @@ export const statements = {
   setOrderCoupon: `UPDATE "Order" SET "couponId" = ?, "discountCents" = ?, "totalCents" = ?, "updatedAt" = ?
     WHERE "id" = ? AND "status" = ? AND "couponId" IS NULL`,
 };
+
+/** Rows per multi-row INSERT of the legacy import: 800 parameters, well under SQLite's limit. */
+export const COUPONS_PER_STATEMENT = 100;
+const PERCENTAGE_COUPON_FIELDS = 8;
+const insertPercentageCouponRows = memoized(
+  (n: number) => `INSERT INTO "Coupon" ("code", "type", "percentOffBps", "description", "expiresAt", "active", "createdAt", "updatedAt")
+    VALUES ${valueRows(n, PERCENTAGE_COUPON_FIELDS)}`,
+);
+
+export const samples = (): string[] => [insertPercentageCouponRows(1), insertPercentageCouponRows(COUPONS_PER_STATEMENT)];
 
 export async function couponByCode(sql: Sql, code: string) {
   const row = await sql.get(statements.couponByCode, [code]);
@@ -54,4 +65,15 @@ export type NewCoupon = Pick<Coupon, "code" | "type" | "percentOffBps" | "amount
 export async function insertCoupon(sql: Sql, c: NewCoupon, now: Date): Promise<Coupon> {
   const params = [c.code, c.type, c.percentOffBps, c.amountOffCents, c.description, c.expiresAt, c.maxRedemptions, c.minSubtotalCents, now, now];
   return COUPON.decode(await sql.get(statements.insertCoupon, params));
+}
+
+export type NewPercentageCoupon = Pick<Coupon, "code" | "percentOffBps" | "description" | "expiresAt" | "active">;
+
+/** PERCENTAGE coupons in multi-row INSERTs (the legacy import): a code that exists fails the statement, and so the transaction. */
+export async function insertPercentageCoupons(sql: Sql, coupons: readonly NewPercentageCoupon[], now: Date): Promise<void> {
+  for (let i = 0; i < coupons.length; i += COUPONS_PER_STATEMENT) {
+    const chunk = coupons.slice(i, i + COUPONS_PER_STATEMENT);
+    const params = chunk.flatMap((c) => [c.code, CouponType.PERCENTAGE, c.percentOffBps, c.description, c.expiresAt, c.active, now, now]);
+    await sql.run(insertPercentageCouponRows(chunk.length), params);
+  }
 }

@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { db } from "../../db/index.js";
-import { isUniqueViolation } from "../../db/errors.js";
+import { sqlTransaction } from "../../db/sql.js";
 import { TransientError } from "../../errors.js";
 import { fulfillmentMetrics } from "../../lib/metrics.js";
 import { settings } from "../common/index.js";
 import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
+import { labelForKey } from "./shipping-sql.js";
 
 export interface ShippingLabel {
   carrier: string;
@@ -30,14 +30,7 @@ export async function createShippingLabel(idempotencyKey: string): Promise<Shipp
     throw new TransientError("SHIPPING_UNAVAILABLE", "The shipping provider answered with an error; retry the fulfilment", 5);
   }
   fulfillmentMetrics.shippingRequests.inc({ outcome: "ok" });
-  const existing = await db().simulatedShippingLabel.findUnique({ where: { idempotencyKey } });
-  if (existing) return existing;
-  try {
-    return await db().simulatedShippingLabel.create({
-      data: { idempotencyKey, carrier: "SIMULATED", trackingNumber: `TRK-${randomBytes(6).toString("hex").toUpperCase()}` },
-    });
-  } catch (error) {
-    if (!isUniqueViolation(error)) throw error;
-    return db().simulatedShippingLabel.findUniqueOrThrow({ where: { idempotencyKey } });
-  }
+  // The ledger keeps one label per key: the first writer's row wins, every repeat reads it back.
+  const fresh = { carrier: "SIMULATED", trackingNumber: `TRK-${randomBytes(6).toString("hex").toUpperCase()}` };
+  return sqlTransaction((sql) => labelForKey(sql, idempotencyKey, fresh, new Date()));
 }

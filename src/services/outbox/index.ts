@@ -1,8 +1,10 @@
-import { db } from "../../db/index.js";
+import { sqlTransaction } from "../../db/index.js";
 import type { Logger } from "../../lib/logger.js";
 import { startPeriodic } from "../../lib/periodic.js";
 import { fulfillmentMetrics } from "../../lib/metrics.js";
 import { sendEmail, trackEvent } from "../external/index.js";
+import { userById } from "../users/index.js";
+import { claimEvent, dueEvents, markDelivered, markFailedAttempt, type OutboxEvent } from "./sql.js";
 
 const BATCH = 50;
 
@@ -10,8 +12,6 @@ export interface OutboxWorker {
   runOnce(): Promise<number>;
   stop(): Promise<void>;
 }
-
-type Event = Awaited<ReturnType<typeof claimDue>>[number];
 
 /**
  * Delivers outbox events (written in the same transaction as the state change
@@ -36,25 +36,19 @@ export function startOutboxWorker(options: { pollMs: number; claimMs: number; ma
   );
 }
 
-/** Claims due events with a conditional update (one taker across processes). */
-async function claimDue(claimMs: number, now = new Date()) {
-  const due = await db().outboxEvent.findMany({
-    where: { status: "PENDING", nextAttemptAt: { lte: now } },
-    orderBy: { id: "asc" },
-    take: BATCH,
+/** Claims due events with a conditional update per event (one taker across processes). */
+async function claimDue(claimMs: number, now = new Date()): Promise<OutboxEvent[]> {
+  const due = await dueEvents(now, BATCH);
+  if (due.length === 0) return [];
+  const until = new Date(now.getTime() + claimMs);
+  return sqlTransaction(async (sql) => {
+    const claimed = [];
+    for (const event of due) if (await claimEvent(sql, event, until)) claimed.push(event);
+    return claimed;
   });
-  const claimed = [];
-  for (const event of due) {
-    const { count } = await db().outboxEvent.updateMany({
-      where: { id: event.id, status: "PENDING", nextAttemptAt: event.nextAttemptAt },
-      data: { nextAttemptAt: new Date(now.getTime() + claimMs) },
-    });
-    if (count === 1) claimed.push(event);
-  }
-  return claimed;
 }
 
-async function deliver(event: Event, maxAttempts: number, logger: Logger): Promise<boolean> {
+async function deliver(event: OutboxEvent, maxAttempts: number, logger: Logger): Promise<boolean> {
   const log = logger.child({ requestId: event.requestId ?? undefined, eventId: event.id, type: event.type });
   const attempts = event.attempts + 1;
   try {
@@ -62,22 +56,15 @@ async function deliver(event: Event, maxAttempts: number, logger: Logger): Promi
     if (!handler) throw new Error(`no handler for ${event.type}`);
     // The consumers dedupe by the event: a delivery repeated after a crash is applied once.
     await handler(JSON.parse(event.payload) as Record<string, unknown>, `outbox:${event.id}`);
-    await db().outboxEvent.update({ where: { id: event.id }, data: { status: "DELIVERED", attempts, deliveredAt: new Date() } });
+    await sqlTransaction((sql) => markDelivered(sql, event.id, attempts, new Date()));
     fulfillmentMetrics.outboxDeliveries.inc({ type: event.type, outcome: "delivered" });
     log.info({ attempts, outcome: "delivered" }, "outbox event delivered");
     return true;
   } catch (error) {
     const failed = attempts >= maxAttempts;
     const backoffMs = Math.min(2 ** attempts * 1_000, 15 * 60_000);
-    await db().outboxEvent.update({
-      where: { id: event.id },
-      data: {
-        attempts,
-        status: failed ? "FAILED" : "PENDING",
-        lastError: (error as Error).message.slice(0, 500),
-        nextAttemptAt: new Date(Date.now() + backoffMs),
-      },
-    });
+    const change = { attempts, dead: failed, lastError: (error as Error).message.slice(0, 500), nextAttemptAt: new Date(Date.now() + backoffMs) };
+    await sqlTransaction((sql) => markFailedAttempt(sql, event.id, change));
     fulfillmentMetrics.outboxDeliveries.inc({ type: event.type, outcome: failed ? "dead" : "retry" });
     log.warn({ attempts, outcome: failed ? "dead" : "retry", err: error }, "outbox delivery failed");
     return false;
@@ -86,7 +73,7 @@ async function deliver(event: Event, maxAttempts: number, logger: Logger): Promi
 
 const handlers: Record<string, (payload: Record<string, unknown>, dedupeKey: string) => Promise<void>> = {
   "email.order_fulfilled": async (payload, dedupeKey) => {
-    const user = await db().user.findUnique({ where: { id: Number(payload.userId) } });
+    const user = await userById(Number(payload.userId));
     if (!user) return;
     await sendEmail({ to: user.email, template: "order_fulfilled", data: payload, dedupeKey });
   },
