@@ -120,8 +120,12 @@ async function runStages(principal: Principal, orderId: number, log: Logger): Pr
       const won = await markOrderFulfilled(sql, orderId, shipped, now);
       if (won) {
         await auditAdminWrite(sql, principal, { action: "order.fulfill", subjectType: "Order", subjectId: orderId, details: { trackingNumber: shipment.trackingNumber } }, now);
+        return result(orderId, shipment, false);
       }
-      return result(orderId, shipment, !won);
+      const status = (await findOrderTotals(sql, orderId))!.status;
+      // Cancelled while the label was being made: nothing is written (the shipment rolls back with this transaction).
+      if (status !== "FULFILLED") throw new DomainError("ORDER_NOT_PAID", `Order ${orderId} is ${status}; it was not shipped`, { status });
+      return result(orderId, shipment, true);
     }),
   );
 }

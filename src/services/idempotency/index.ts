@@ -3,7 +3,7 @@
  * replayed (./keys.ts), and flows of steps resumable at the key's recovery
  * point (./flow.ts).
  */
-export { finish, flowFaults, runFlow, SimulatedCrash, type CallStep, type Flow, type Step, type TransactionStep } from "./flow.js";
+export { finish, flowFaults, runFlow, SimulatedCrash, type CallStep, type Finish, type Flow, type Step, type TransactionStep } from "./flow.js";
 export {
   failure,
   fingerprint,

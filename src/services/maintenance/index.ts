@@ -4,6 +4,7 @@ import { purgeExpiredIdempotencyKeys } from "../idempotency/index.js";
 import { expireReservations } from "../orders/index.js";
 import { reconcileGatewayCharges } from "../payments/reconcile.js";
 import { purgeExpiredRateLimits } from "../rate-limits/index.js";
+import { settleStalledRefunds } from "../refunds/index.js";
 
 export interface Maintenance {
   /** One pass now (also what the timer runs). */
@@ -14,7 +15,8 @@ export interface Maintenance {
 /**
  * The periodic housekeeping: lapsed stock reservations are released, the card
  * gateway's charges reconciled with our payments (after the expiry, so a
- * cancelled order's orphan charge is refunded in the same pass), expired
+ * cancelled order's orphan charge is refunded in the same pass), refunds a
+ * crashed attempt left PENDING carried out, expired
  * idempotency keys and rate-limit counters purged. Each task is a conditional
  * database update (the reconciliation also takes a lock on PostgreSQL), so
  * several processes may run it at once without doing anything twice.
@@ -25,6 +27,7 @@ export function startMaintenance(intervalMs: number, logger: Logger): Maintenanc
     async () => {
       const cancelled = await expireReservations();
       await reconcileGatewayCharges(logger);
+      await settleStalledRefunds(logger);
       const purged = await purgeExpiredIdempotencyKeys();
       const counters = await purgeExpiredRateLimits();
       if (cancelled || purged || counters) logger.info({ cancelled, purged, counters }, "maintenance pass");

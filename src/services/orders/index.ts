@@ -3,8 +3,9 @@
  * status change goes through (./state.ts's table, ./lifecycle.ts's
  * transitions with their side effects) and the expiry of unpaid ones.
  */
+export { cancelInputSchema, requestCancellation, type CancelResult } from "./cancel.js";
 export { expireReservations } from "./expiry.js";
-export { cancelOrder, failOrder, markOrderFulfilled, markOrderPaid, startFulfilment, type Fulfilled } from "./lifecycle.js";
+export { cancelOrder, failOrder, type Cancellation, type CancellableStatus, markOrderFulfilled, markOrderPaid, startFulfilment, type Fulfilled } from "./lifecycle.js";
 export { findOrder, findVisibleOrder, getOrder, listOrdersForUser, orderDetails, type OrderDetails } from "./queries.js";
 export { findOrderTotals, itemsForOrders, orderOwner, orderWindow, type Order, type OrderItem } from "./sql.js";
 export { orderNotPending, orderTransitions } from "./state.js";

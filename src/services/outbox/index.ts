@@ -71,12 +71,17 @@ async function deliver(event: OutboxEvent, maxAttempts: number, logger: Logger):
   }
 }
 
+/** An e-mail to the customer the event names (payload.userId), with the event as its data. */
+const emailCustomer = (template: string) => async (payload: Record<string, unknown>, dedupeKey: string) => {
+  const user = await userById(Number(payload.userId));
+  if (!user) return;
+  await sendEmail({ to: user.email, template, data: payload, dedupeKey });
+};
+
 const handlers: Record<string, (payload: Record<string, unknown>, dedupeKey: string) => Promise<void>> = {
-  "email.order_fulfilled": async (payload, dedupeKey) => {
-    const user = await userById(Number(payload.userId));
-    if (!user) return;
-    await sendEmail({ to: user.email, template: "order_fulfilled", data: payload, dedupeKey });
-  },
+  "email.order_fulfilled": emailCustomer("order_fulfilled"),
   "analytics.order_fulfilled": (_payload, dedupeKey) => trackEvent(dedupeKey),
+  "order.cancelled": emailCustomer("order_cancelled"),
+  "payment.refunded": emailCustomer("payment_refunded"),
 };
 
