@@ -96,6 +96,7 @@ const table: [string, (as: string, r: Resources) => Promise<Answer>, Record<Call
   ["POST /api/orders/:id/fulfill", rest("POST", (r) => `/api/orders/${r.paid.id}/fulfill`), { anonymous: ANON, own: FORBID, other: FORBID, admin: "200" }],
   ["GET /api/orders/:id", rest("GET", (r) => `/api/orders/${r.paid.id}`), { anonymous: ANON, own: "200", other: GONE, admin: "200" }],
   ["GET /api/orders/user/:userId", rest("GET", () => `/api/orders/user/${owner}`), { anonymous: ANON, own: "200", other: GONE, admin: "200" }],
+  ["GET /api/audit-events", rest("GET", () => "/api/audit-events?limit=2"), { anonymous: ANON, own: FORBID, other: FORBID, admin: "200" }],
 
   ["query products", gql(`query P { products(first: 2) { edges { node { id } } } }`), { anonymous: "ok", own: "ok", other: "ok", admin: "ok" }],
   ["query product", gql(`query P($id: ID!) { product(id: $id) { id } }`, (r) => ({ id: r.product.id })), { anonymous: "ok", own: "ok", other: "ok", admin: "ok" }],
@@ -106,6 +107,7 @@ const table: [string, (as: string, r: Resources) => Promise<Answer>, Record<Call
   ["query payment", gql(`query P($id: ID!) { payment(id: $id) { id } }`, (r) => ({ id: r.payment.id })), { anonymous: "UNAUTHENTICATED", own: "ok", other: "NOT_FOUND", admin: "ok" }],
   ["query coupons", gql(`query C { coupons { code } }`), { anonymous: "UNAUTHENTICATED", own: "FORBIDDEN", other: "FORBIDDEN", admin: "ok" }],
   ["query bulkUploadJob", gql(`query J($id: ID!) { bulkUploadJob(id: $id) { id } }`, (r) => ({ id: r.job.id })), { anonymous: "UNAUTHENTICATED", own: "FORBIDDEN", other: "FORBIDDEN", admin: "ok" }],
+  ["query auditEvents", gql(`query A { auditEvents(first: 2) { edges { node { id action } } } }`), { anonymous: "UNAUTHENTICATED", own: "FORBIDDEN", other: "FORBIDDEN", admin: "ok" }],
   ["mutation createProduct", gql(`mutation C { createProduct(input: { name: "G", priceCents: 100, stockQuantity: 1 }) { product { id } } }`), { anonymous: "UNAUTHENTICATED", own: "FORBIDDEN", other: "FORBIDDEN", admin: "ok" }],
   ["mutation createCoupon", gql(`mutation C($code: String!) { createCoupon(input: { code: $code, type: PERCENTAGE, percentOff: 5 }) { coupon { id } } }`, () => ({ code: code() })), { anonymous: "UNAUTHENTICATED", own: "FORBIDDEN", other: "FORBIDDEN", admin: "ok" }],
   ["mutation checkout", gql(`mutation C($input: CheckoutInput!, $key: String!) { checkout(input: $input, idempotencyKey: $key) { order { id } } }`, (r) => ({ input: { userId: owner, items: [{ productId: r.product.id, quantity: 1 }] }, key: randomUUID() })), { anonymous: "UNAUTHENTICATED", own: "ok", other: "FORBIDDEN", admin: "ok" }],
@@ -137,7 +139,7 @@ describe("the GraphQL schema's declarations", () => {
     const signedIn = { signedIn: true };
     expect(declared(schema.getQueryType())).toEqual({
       products: "public", product: "public", me: signedIn, order: signedIn, payment: signedIn, user: signedIn,
-      users: admin, coupons: admin, bulkUploadJob: admin,
+      users: admin, coupons: admin, bulkUploadJob: admin, auditEvents: admin,
     });
     expect(declared(schema.getMutationType())).toEqual({
       checkout: signedIn, applyCoupon: signedIn, processPayment: signedIn,

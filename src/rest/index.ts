@@ -1,5 +1,6 @@
 import type { Config } from "../config.js";
 import { createLogger, type Logger } from "../lib/logger.js";
+import { auditRoutes } from "./audit.js";
 import { checkoutRoutes } from "./checkout.js";
 import { orderRoutes } from "./orders.js";
 import { paymentRoutes } from "./payments.js";
@@ -14,7 +15,7 @@ export { mountRoutes, type RestRoute } from "./route-table.js";
  * (`GET /`) and appear in the OpenAPI document.
  */
 export function restRoutes(config: Config, logger: Logger): RestRoute[] {
-  return [...productRoutes(config), ...orderRoutes(config, logger), ...paymentRoutes(config), ...checkoutRoutes(config)];
+  return [...productRoutes(config), ...orderRoutes(config, logger), ...paymentRoutes(config), ...checkoutRoutes(config), ...auditRoutes(config)];
 }
 
 /** The table to document it: no handler runs, so the logger (a fallback outside a request) is never written to. */

@@ -7,6 +7,7 @@ import type { BulkUploadJob } from "../services/bulk-import/index.js";
 import { jobProgress } from "../services/bulk-import/index.js";
 import type { CheckoutResult } from "../services/checkout/index.js";
 import type { FulfillmentResult } from "../services/fulfillment/index.js";
+import type { AuditEvent } from "../services/audit/index.js";
 import type { z } from "zod";
 import type * as shapes from "./openapi/shapes.js";
 import type { Wire } from "./openapi/shapes.js";
@@ -189,5 +190,18 @@ export function fulfillmentJson(r: FulfillmentResult): Json<typeof shapes.Fulfil
     carrier: r.carrier,
     trackingNumber: r.trackingNumber,
     message: r.alreadyFulfilled ? "Order was already fulfilled" : "Order fulfilled",
+  };
+}
+
+export function auditEventJson(e: AuditEvent): Json<typeof shapes.AuditEvent> {
+  return {
+    id: e.id,
+    actor: e.actor,
+    action: e.action,
+    subjectType: e.subjectType,
+    subjectId: e.subjectId,
+    details: e.details,
+    requestId: e.requestId,
+    createdAt: e.createdAt,
   };
 }

@@ -7,5 +7,6 @@ import "./coupon.js";
 import "./bulk-upload.js";
 import "./checkout.js";
 import "./subscription.js";
+import "./audit.js";
 
 export const schema = builder.toSchema({ sortSchema: true });

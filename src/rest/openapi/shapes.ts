@@ -199,3 +199,23 @@ export const FulfillmentResult = z
     message: z.string(),
   })
   .register(components, { id: "FulfillmentResult", description: "A fulfilled order's shipment (the same answer when it was already fulfilled)." });
+
+export const AuditEvent = z
+  .strictObject({
+    id: id("event"),
+    actor: z.string().meta({ description: "Who: the admin token's `sub`." }),
+    action: z.string().meta({ description: "What, as `<subject>.<verb>`: `product.create`, `coupon.create`, `order.fulfill`, ... (docs/auth.md)." }),
+    subjectType: z.string().meta({ description: "The kind of record written: Product, BulkUploadJob, Coupon, Order or Payment." }),
+    subjectId: z.string().meta({ description: "The record's id, as text." }),
+    details: nullable(z.record(z.string(), z.unknown())).meta({ description: "What the admin asked for (prices, flags, amounts); null when nothing was recorded." }),
+    requestId: nullable(z.string()).meta({ description: "The request that made the write (its `x-request-id`)." }),
+    createdAt: timestamp("When the write committed"),
+  })
+  .register(components, { id: "AuditEvent", description: "One admin write, recorded in the write's own transaction." });
+
+export const AuditEventPage = z
+  .strictObject({
+    events: z.array(AuditEvent).meta({ description: "Newest first." }),
+    nextCursor: nullable(z.string()).meta({ description: "Send it as `cursor` for the next page; null on the last page." }),
+  })
+  .register(components, { id: "AuditEventPage", description: "A page of the audit trail." });

@@ -1,7 +1,10 @@
 import { isAdmin, type Principal } from "../../auth/principal.js";
 import type { Sql } from "../../db/sql.js";
 import { requestContext } from "../../lib/request-context.js";
+import type { AuditSubjectType } from "./queries.js";
 import { insertAuditEvent, type AuditRow } from "./sql.js";
+
+export { AUDIT_SUBJECT_TYPES, auditEventFilterFields, auditEventWindow, listAuditEvents, type AuditEvent, type AuditEventFilter, type AuditSubjectType } from "./queries.js";
 
 /**
  * The audit trail (docs/auth.md): every write an admin makes is recorded in
@@ -12,7 +15,7 @@ import { insertAuditEvent, type AuditRow } from "./sql.js";
 export interface AuditEntry {
   /** `<subject>.<verb>`, e.g. `product.create`, `payment.create_without_fraud_check`. */
   action: string;
-  subjectType: "Product" | "BulkUploadJob" | "Coupon" | "Order" | "Payment";
+  subjectType: AuditSubjectType;
   subjectId: number;
   /** What the admin asked for, kept as JSON. */
   details?: Record<string, unknown>;
