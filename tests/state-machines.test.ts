@@ -55,11 +55,11 @@ function walkEveryPair<S extends string>(
 }
 
 describe("order state machine", () => {
-  it("is the contract's lifecycle, with the two failure exits fulfilment uses", () => {
+  it("is the contract's lifecycle, with the two failure exits fulfilment uses and cancellation until it ships", () => {
     expect(orderTransitions).toEqual({
       PENDING: ["PAID", "CANCELLED"],
-      PAID: ["PROCESSING", "FAILED"],
-      PROCESSING: ["FULFILLED", "FAILED"],
+      PAID: ["PROCESSING", "FAILED", "CANCELLED"],
+      PROCESSING: ["FULFILLED", "FAILED", "CANCELLED"],
       FULFILLED: [],
       CANCELLED: [],
       FAILED: [],

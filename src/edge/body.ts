@@ -14,9 +14,11 @@ export function parseJsonBody(limitBytes: number): RequestHandler {
 }
 
 /** A REST route's body: JSON only (anything else is 415), read by `parseJsonBody`. Per route, so reads pay nothing. */
-export function jsonBody(limitBytes: number): RequestHandler {
+export function jsonBody(limitBytes: number, options: { optional?: boolean } = {}): RequestHandler {
   const parse = parseJsonBody(limitBytes);
   return (req, res, next) => {
+    // An optional body may be left out altogether: no body, no content type needed.
+    if (options.optional && !req.headers["transfer-encoding"] && Number(req.headers["content-length"] ?? 0) === 0) return next();
     if (!req.is("application/json")) return next(new DomainError("UNSUPPORTED_MEDIA_TYPE", "Send the body as application/json"));
     parse(req, res, next);
   };

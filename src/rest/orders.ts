@@ -2,17 +2,20 @@ import { z } from "zod";
 import type { Config } from "../config.js";
 import { id, parseInput } from "../lib/validation.js";
 import { pageRequestSchema } from "../services/common/index.js";
-import { getOrder, listOrdersForUser } from "../services/orders/index.js";
+import { cancelInputSchema, getOrder, listOrdersForUser, requestCancellation } from "../services/orders/index.js";
 import { fulfillmentJson, orderJson } from "./serializers.js";
 import { fulfillOrder } from "../services/fulfillment/index.js";
 import { contextLogger, currentPrincipal } from "../lib/request-context.js";
 import type { Logger } from "../lib/logger.js";
-import { sendPage } from "./http.js";
+import { sendOutcome, sendPage } from "./http.js";
 import * as shapes from "./openapi/shapes.js";
-import type { RestRoute } from "./route-table.js";
+import { jsonBody } from "../edge/body.js";
+import { accepts } from "./openapi/json-schema.js";
+import { jsonRequest, type RestRoute } from "./route-table.js";
 
 export function orderRoutes(config: Config, logger: Logger): RestRoute[] {
   const pageRequest = pageRequestSchema(config.DEFAULT_PAGE_SIZE, config.MAX_PAGE_SIZE);
+  const json = jsonBody(config.JSON_BODY_LIMIT_BYTES, { optional: true });
   return [
     {
       method: "get", path: "/api/orders/user/:userId", operationId: "listUserOrders", tag: "Orders", access: "customer",
@@ -35,6 +38,24 @@ export function orderRoutes(config: Config, logger: Logger): RestRoute[] {
       handler: async (req, res) => {
         const orderId = parseInput(id, req.params.orderId, "orderId");
         res.json(fulfillmentJson(await fulfillOrder(currentPrincipal(), orderId, contextLogger(logger))));
+      },
+    },
+    {
+      method: "post", path: "/api/orders/:orderId/cancel", operationId: "cancelOrder", tag: "Orders", access: "customer",
+      summary: "Cancel an order",
+      description:
+        "A customer cancels their own PENDING order (a paid one is 409 ORDER_NOT_CANCELLABLE: support cancels it); an admin any PENDING, PAID or PROCESSING order not yet shipped (FULFILLED: 409 ORDER_ALREADY_FULFILLED). Its stock and coupon redemption come back at once; a paid order's charge is refunded in full. Cancelling a CANCELLED order changes nothing. `Idempotency-Key` is optional: without one, a repeat by the same caller is the same cancellation.",
+      idempotencyKey: "optional",
+      body: { ...jsonRequest(accepts(cancelInputSchema)), required: false },
+      success: { status: 200, description: "The order as it is now, CANCELLED, with its refund when it was paid.", schema: shapes.Order },
+      errors: [400, 404, 409, 422, 502],
+      before: [json],
+      handler: async (req, res) => {
+        const orderId = parseInput(id, req.params.orderId, "orderId");
+        const principal = currentPrincipal();
+        const result = await requestCancellation(principal, orderId, req.body, req.get("Idempotency-Key"));
+        const order = result.outcome.ok ? await getOrder(principal, orderId) : undefined;
+        sendOutcome(res, result, () => orderJson(order!));
       },
     },
     {

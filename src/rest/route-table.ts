@@ -8,7 +8,7 @@ import type { JsonSchema } from "./openapi/json-schema.js";
 /** Who may call an operation (docs/auth.md's roles table). Documented here; the service decides. */
 export type Access = "anyone" | "customer" | "admin";
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 402 | 429 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 402 | 429 | 502 | 503;
 
 /**
  * One REST operation: the Express route, the 405s, `GET /`'s endpoint list

@@ -8,6 +8,7 @@ import { jobProgress } from "../services/bulk-import/index.js";
 import type { CheckoutResult } from "../services/checkout/index.js";
 import type { FulfillmentResult } from "../services/fulfillment/index.js";
 import type { AuditEvent } from "../services/audit/index.js";
+import type { Refund, RefundResult } from "../services/refunds/index.js";
 import type { z } from "zod";
 import type * as shapes from "./openapi/shapes.js";
 import type { Wire } from "./openapi/shapes.js";
@@ -47,8 +48,32 @@ export function paymentJson(p: Payment): Json<typeof shapes.Payment> {
     fraudScore: p.fraudScore,
     failureCode: p.failureCode,
     failureMessage: p.failureMessage,
+    refundedAmount: money(p.refundedCents),
+    refundedCents: p.refundedCents,
+    refunds: p.refunds.map(refundJson),
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
+  };
+}
+
+type RefundFields = Pick<Refund, "id" | "paymentId" | "amountCents" | "status" | "reason"> & { createdAt: Date | string };
+
+export function refundJson(r: RefundFields): Json<typeof shapes.Refund> {
+  return { id: r.id, paymentId: r.paymentId, amount: money(r.amountCents), amountCents: r.amountCents, status: r.status, reason: r.reason, createdAt: r.createdAt };
+}
+
+export function refundResultJson({ refund, payment }: RefundResult): Json<typeof shapes.RefundResult> {
+  return {
+    refund: refundJson(refund),
+    payment: {
+      id: payment.id,
+      orderId: payment.orderId,
+      status: payment.status,
+      amount: money(payment.amountCents),
+      amountCents: payment.amountCents,
+      refundedAmount: money(payment.refundedCents),
+      refundedCents: payment.refundedCents,
+    },
   };
 }
 

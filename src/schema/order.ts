@@ -2,7 +2,8 @@ import { builder } from "./builder.js";
 import { ProductRef } from "./product.js";
 import { formatUsd, parseId } from "./fields.js";
 import { OrderStatus } from "../generated/sqlite/enums.js";
-import { findOrder, findVisibleOrder } from "../services/orders/index.js";
+import { findOrder, findVisibleOrder, requestCancellation } from "../services/orders/index.js";
+import { unwrapOutcome } from "./outcome.js";
 import { fulfillOrder, type FulfillmentResult } from "../services/fulfillment/index.js";
 
 builder.enumType(OrderStatus, {
@@ -10,10 +11,13 @@ builder.enumType(OrderStatus, {
   description: "Where an order is in its lifecycle: PENDING -> PAID -> PROCESSING -> FULFILLED, or CANCELLED, or FAILED.",
   values: {
     PENDING: { description: "Placed and unpaid: its stock is reserved until reservedUntil, and it may be paid or given a coupon. Initial. Leads to: PAID, CANCELLED." },
-    PAID: { description: "Paid (or free): its stock is committed and it awaits fulfilment. Reached from: PENDING. Leads to: PROCESSING, FAILED." },
-    PROCESSING: { description: "Fulfilment has started: the shipment is being created. Reached from: PAID. Leads to: FULFILLED, FAILED." },
+    PAID: { description: "Paid (or free): its stock is committed and it awaits fulfilment; an admin may still cancel it (refunded in full). Reached from: PENDING. Leads to: PROCESSING, FAILED, CANCELLED." },
+    PROCESSING: { description: "Fulfilment has started: the shipment is being created; an admin may still cancel it until it ships (refunded in full). Reached from: PAID. Leads to: FULFILLED, FAILED, CANCELLED." },
     FULFILLED: { description: "Shipped: the shipment field holds the carrier and tracking number. Reached from: PROCESSING. Final." },
-    CANCELLED: { description: "Left unpaid past reservedUntil: its stock and coupon redemption were given back. Reached from: PENDING. Final." },
+    CANCELLED: {
+      description:
+        "Cancelled: by its customer while unpaid, by an admin before it shipped (a paid order's charge refunded in full), or left unpaid past reservedUntil; its stock and coupon redemption were given back. Reached from: PENDING, PAID, PROCESSING. Final.",
+    },
     FAILED: { description: "Fulfilment failed for good; failureReason says why. Reached from: PAID, PROCESSING. Final." },
   },
 });
@@ -93,5 +97,29 @@ builder.mutationFields((t) => ({
       "Admins only: ships a PAID order (or continues one left PROCESSING) and marks it FULFILLED; safe to repeat, a fulfilled order answers with its shipment. Errors: NOT_FOUND, ORDER_NOT_PAID, FULFILLMENT_FAILED (the order is now FAILED), SHIPPING_UNAVAILABLE (retry; the order stays PROCESSING).",
     args: { orderId: t.arg.id({ required: true, description: "The order's id, a positive integer (else VALIDATION_FAILED)." }) },
     resolve: (_root, args, ctx) => fulfillOrder(ctx.principal, parseId(args.orderId, "orderId"), ctx.logger),
+  }),
+}));
+
+const CancelOrderPayload = builder.objectRef<{ orderId: number; replayed: boolean }>("CancelOrderPayload").implement({
+  description: "A cancelled order.",
+  fields: (t) => ({
+    order: t.field({ type: OrderRef, description: "The order as it is now: CANCELLED, its payment refunded when it was paid.", resolve: (p) => findOrder({}, p.orderId).then((o) => o!) }),
+    replayed: t.exposeBoolean("replayed", { description: "True when this answer was replayed for a repeated cancellation: nothing ran again." }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  cancelOrder: t.field({
+    authScopes: { signedIn: true },
+    type: CancelOrderPayload,
+    description:
+      "Signed in: a customer cancels their own PENDING order; an admin any PENDING, PAID or PROCESSING order not yet shipped (its charge refunded in full). Stock and the coupon redemption come back at once. A CANCELLED order answers as it is. Errors: NOT_FOUND (also another customer's order), ORDER_NOT_CANCELLABLE (a customer's paid order: support cancels it; or a payment in progress: retry), ORDER_ALREADY_FULFILLED (refund instead), REFUND_FAILED (the order is cancelled; retry to finish the refund), VALIDATION_FAILED.",
+    args: {
+      orderId: t.arg.id({ required: true, description: "The order's id, a positive integer (else VALIDATION_FAILED)." }),
+      reason: t.arg.string({ description: "Why, for the audit trail and the customer's e-mail: at most 500 characters." }),
+      idempotencyKey: t.arg.string({ description: "Optional: without one, a repeat by the same caller is the same cancellation." }),
+    },
+    resolve: async (_root, { orderId, reason, idempotencyKey }, ctx) =>
+      unwrapOutcome(await requestCancellation(ctx.principal, parseId(orderId, "orderId"), { reason }, idempotencyKey)),
   }),
 }));

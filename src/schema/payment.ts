@@ -1,19 +1,25 @@
 import { builder } from "./builder.js";
-import { PaymentStatus } from "../generated/sqlite/enums.js";
+import { PaymentStatus, RefundStatus } from "../generated/sqlite/enums.js";
+import { findRefund, refundPayment, type RefundResult } from "../services/refunds/index.js";
 import { findPayment, findVisiblePayment, processPayment, type PaymentResult } from "../services/payments/index.js";
 import { unwrapOutcome } from "./outcome.js";
 import { IDEMPOTENCY_KEY, parseId } from "./fields.js";
+
+const REFUND_KEY =
+  "Names this refund so a retry never refunds twice: 1-255 printable ASCII characters, scoped to the admin. The same key and input replays the first answer; other input is IDEMPOTENCY_KEY_REUSED.";
 
 builder.enumType(PaymentStatus, {
   name: "PaymentStatus",
   description: "Where a payment attempt stands.",
   values: {
     PENDING: { description: "Opened: the card is being charged, or a crashed attempt awaits its retry or reconciliation. Initial. Leads to: COMPLETED, FAILED, REFUNDED." },
-    COMPLETED: { description: "The order was paid: the card charged, or nothing to charge (a 0-cent order, amountCents 0). Reached from: PENDING. Final." },
+    COMPLETED: {
+      description: "The order was paid: the card charged, or nothing to charge (a 0-cent order, amountCents 0); partly refunded while refundedCents > 0. Reached from: PENDING. Leads to: REFUNDED.",
+    },
     FAILED: { description: "The attempt failed (failureCode says why) and the order stayed payable. Reached from: PENDING. Leads to: REFUNDED." },
     REFUNDED: {
       description:
-        "Its charge is refunded: reconciliation found a charge the gateway made that this attempt never recorded, on an order that could no longer take it (cancelled, paid by another payment, or its total changed), marked this payment REFUNDED (failureCode orphan_charge_refunded), then refunded the charge through the gateway (a pass cut short between the two finishes the refund on its next run). Reached from: PENDING, FAILED. Final.",
+        "Its charge is refunded in full: refunds (refundPayment, or an admin cancelling the paid order) gave all of it back (refundedCents equals amountCents); or reconciliation found a charge the gateway made that this attempt never recorded, on an order that could no longer take it (cancelled, paid by another payment, or its total changed), marked this payment REFUNDED (failureCode orphan_charge_refunded), then refunded the charge through the gateway (a pass cut short between the two finishes the refund on its next run). Reached from: PENDING, COMPLETED, FAILED. Final.",
     },
   },
 });
@@ -37,9 +43,65 @@ export const PaymentRef = builder.prismaObject("Payment", {
         "Why the payment FAILED: card_declined, fraud_rejected, or abandoned (the attempt stopped before a charge was confirmed); on a REFUNDED payment, orphan_charge_refunded. Null otherwise.",
     }),
     failureMessage: t.exposeString("failureMessage", { nullable: true, description: "The failure or refund as text for people; null unless FAILED or REFUNDED." }),
+    refundedCents: t.exposeInt("refundedCents", { description: "What succeeded refunds gave back, in integer cents; the payment is REFUNDED once it equals amountCents." }),
+    refunds: t.relation("refunds", { query: { orderBy: { id: "asc" } }, description: "Its refunds, oldest first; admins and the order's owner see them." }),
     createdAt: t.expose("createdAt", { type: "DateTime", description: "When the attempt opened." }),
   }),
 });
+
+builder.enumType(RefundStatus, {
+  name: "RefundStatus",
+  description: "Where a refund stands.",
+  values: {
+    PENDING: { description: "Opened and its amount held; the card gateway is being asked. A refund a crashed attempt left here is finished by its retry or the reconciliation pass." },
+    SUCCEEDED: { description: "The gateway gave the amount back." },
+    FAILED: { description: "The gateway refused it; nothing was refunded and the amount can be refunded again." },
+  },
+});
+
+export const RefundRef = builder.prismaObject("Refund", {
+  description: "A refund of part or all of a payment.",
+  fields: (t) => ({
+    id: t.exposeID("id", { description: "The refund's database id, the same as in REST." }),
+    payment: t.relation("payment", { description: "The payment it refunds." }),
+    amountCents: t.exposeInt("amountCents", { description: "The amount given back, in integer cents." }),
+    status: t.expose("status", { type: RefundStatus, description: "Where the refund stands." }),
+    reason: t.exposeString("reason", { nullable: true, description: "Why it was refunded, as the admin said." }),
+    createdAt: t.expose("createdAt", { type: "DateTime", description: "When the refund was asked for." }),
+  }),
+});
+
+const RefundPaymentInput = builder.inputType("RefundPaymentInput", {
+  description: "What to refund.",
+  fields: (t) => ({
+    paymentId: t.id({ required: true, description: "The COMPLETED payment to refund (else PAYMENT_NOT_REFUNDABLE)." }),
+    amountCents: t.int({ description: "In integer cents; left out, what remains. Refunds add up to at most the charge (else REFUND_EXCEEDS_REMAINING; refunds in progress count)." }),
+    reason: t.string({ description: "Why, for the audit trail and the customer's e-mail: at most 500 characters." }),
+  }),
+});
+
+const RefundPaymentPayload = builder.objectRef<RefundResult & { replayed: boolean }>("RefundPaymentPayload").implement({
+  description: "A refund the gateway made: SUCCEEDED.",
+  fields: (t) => ({
+    refund: t.prismaField({ type: "Refund", description: "The refund, read as it is now.", resolve: (query, r) => findRefund(query, r.refund.id).then((found) => found!) }),
+    payment: t.field({ type: PaymentRef, description: "The refunded payment, read as it is now.", resolve: (r) => findPayment({}, r.payment.id).then((found) => found!) }),
+    replayed: t.exposeBoolean("replayed", { description: "True when this answer was replayed for a repeated idempotency key: nothing ran again." }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  refundPayment: t.field({
+    authScopes: { admin: "refund payments" },
+    type: RefundPaymentPayload,
+    description:
+      "Admins only: refunds a COMPLETED payment in part or in full, through the card gateway. Errors: NOT_FOUND, PAYMENT_NOT_REFUNDABLE, REFUND_EXCEEDS_REMAINING, REFUND_FAILED (the gateway did not refund: retry with the same key to continue), FORBIDDEN, VALIDATION_FAILED, IDEMPOTENCY_KEY_*.",
+    args: {
+      input: t.arg({ type: RefundPaymentInput, required: true, description: "The payment, the amount and why." }),
+      idempotencyKey: t.arg.string({ required: true, description: REFUND_KEY }),
+    },
+    resolve: async (_root, { input, idempotencyKey }, ctx) => unwrapOutcome(await refundPayment(ctx.principal, input, idempotencyKey)),
+  }),
+}));
 
 builder.queryFields((t) => ({
   payment: t.prismaField({

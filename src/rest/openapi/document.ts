@@ -26,8 +26,13 @@ const ERROR_RESPONSES: Record<ErrorStatus | "default", { name: string; descripti
   402: { name: "PaymentRequired", description: "PAYMENT_DECLINED or FRAUD_REJECTED: nothing was charged and the order stays payable." },
   403: { name: "Forbidden", description: "FORBIDDEN: the caller's role may not do this." },
   404: { name: "NotFound", description: "NOT_FOUND (also for another customer's order or payment) or COUPON_NOT_FOUND." },
-  409: { name: "Conflict", description: "INSUFFICIENT_STOCK, ORDER_NOT_PENDING, ORDER_NOT_PAID, COUPON_ALREADY_APPLIED, DUPLICATE, or IDEMPOTENCY_KEY_IN_USE (retry after `Retry-After`)." },
+  409: {
+    name: "Conflict",
+    description:
+      "INSUFFICIENT_STOCK, ORDER_NOT_PENDING, ORDER_NOT_PAID, COUPON_ALREADY_APPLIED, DUPLICATE, REFUND_EXCEEDS_REMAINING, PAYMENT_NOT_REFUNDABLE, ORDER_NOT_CANCELLABLE, ORDER_ALREADY_FULFILLED, or IDEMPOTENCY_KEY_IN_USE (retry after `Retry-After`).",
+  },
   422: { name: "Unprocessable", description: "IDEMPOTENCY_KEY_REUSED, AMOUNT_MISMATCH, COUPON_EXPIRED, COUPON_EXHAUSTED or FULFILLMENT_FAILED." },
+  502: { name: "BadGateway", description: "REFUND_FAILED: the card gateway did not refund; nothing was refunded. Retry with the same idempotency key to continue.", headers: ["Retry-After"] },
   429: { name: "TooManyRequests", description: "RATE_LIMITED: retry after `Retry-After` seconds.", headers: ["Retry-After"] },
   503: { name: "Unavailable", description: "A dependency is down (FRAUD_CHECK_UNAVAILABLE, PAYMENT_GATEWAY_UNAVAILABLE, SHIPPING_UNAVAILABLE, DATABASE_UNAVAILABLE) or the server is at capacity (OVERLOADED): nothing was done twice; retry after `Retry-After` with the same idempotency key.", headers: ["Retry-After"] },
   default: { name: "Error", description: "Any other error (405, 408, 413, 415, 500, 503), in the same body." },

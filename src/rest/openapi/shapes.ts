@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BulkUploadJobStatus, CouponType, OrderStatus, PaymentStatus } from "../../generated/sqlite/enums.js";
+import { BulkUploadJobStatus, CouponType, OrderStatus, PaymentStatus, RefundStatus } from "../../generated/sqlite/enums.js";
 import { errorStatus } from "../../errors.js";
 
 /**
@@ -42,6 +42,18 @@ export const Product = z
   })
   .register(components, { id: "Product", description: "A product of the catalogue." });
 
+export const Refund = z
+  .strictObject({
+    id: id("refund"),
+    paymentId: id("payment"),
+    amount: decimal("The amount given back"),
+    amountCents: cents("The amount given back"),
+    status: z.enum(RefundStatus).meta({ description: "PENDING while the card gateway is asked (a crashed attempt's refund is finished by its retry or the reconciliation pass), then SUCCEEDED or FAILED." }),
+    reason: nullable(z.string()),
+    createdAt: timestamp("When the refund was asked for"),
+  })
+  .register(components, { id: "Refund", description: "A refund of part or all of a payment." });
+
 export const Payment = z
   .strictObject({
     id: id("payment"),
@@ -54,6 +66,9 @@ export const Payment = z
     fraudScore: nullable(z.number().min(0).max(1)).meta({ description: "The fraud service's score from 0 (safe) to 1; null when no check ran." }),
     failureCode: nullable(z.string()).meta({ description: "Why the payment failed, e.g. card_declined or fraud_rejected." }),
     failureMessage: nullable(z.string()),
+    refundedAmount: decimal("What succeeded refunds gave back"),
+    refundedCents: cents("What succeeded refunds gave back"),
+    refunds: z.array(Refund).meta({ description: "Its refunds, oldest first." }),
     createdAt: timestamp("When the payment was attempted"),
     updatedAt: timestamp("When the payment last changed"),
   })
@@ -219,3 +234,18 @@ export const AuditEventPage = z
     nextCursor: nullable(z.string()).meta({ description: "Send it as `cursor` for the next page; null on the last page." }),
   })
   .register(components, { id: "AuditEventPage", description: "A page of the audit trail." });
+
+export const RefundResult = z
+  .strictObject({
+    refund: Refund,
+    payment: z.strictObject({
+      id: id("payment"),
+      orderId: id("order"),
+      status: z.enum(PaymentStatus).meta({ description: "COMPLETED while some of it is left to refund; REFUNDED once refunds gave all of it back." }),
+      amount: decimal("The amount charged"),
+      amountCents: cents("The amount charged"),
+      refundedAmount: decimal("What succeeded refunds gave back, this one included"),
+      refundedCents: cents("What succeeded refunds gave back, this one included"),
+    }),
+  })
+  .register(components, { id: "RefundResult", description: "A refund and its payment as the refund left it." });

@@ -7,7 +7,7 @@ import { assertUserExists } from "../users/index.js";
 /** What a client sees of an order: items with their products, payments, shipment, coupon. */
 export const orderDetails = {
   items: { include: { product: true }, orderBy: { id: "asc" } },
-  payments: { orderBy: { id: "asc" } },
+  payments: { orderBy: { id: "asc" }, include: { refunds: { orderBy: { id: "asc" } } } },
   shipment: true,
   coupon: true,
 } satisfies Prisma.OrderInclude;

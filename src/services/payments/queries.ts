@@ -3,7 +3,7 @@ import type { Principal } from "../../auth/principal.js";
 import { NotFoundError } from "../../errors.js";
 import { ownedBy, requireSignedIn } from "../common/index.js";
 
-export const paymentDetails = { order: true } satisfies Prisma.PaymentInclude;
+export const paymentDetails = { order: true, refunds: { orderBy: { id: "asc" } } } satisfies Prisma.PaymentInclude;
 export type PaymentDetails = Prisma.PaymentGetPayload<{ include: typeof paymentDetails }>;
 
 /** A payment with its order, for the order's owner or an admin; anyone else gets 404. */

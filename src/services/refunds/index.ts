@@ -11,6 +11,8 @@ import { gatewayRefundStep, settleRefundStep, type RefundFlowState } from "./ste
 export { failRefund, openRefund, settleRefund, type RefundRequest } from "./lifecycle.js";
 export { reason, refundInputSchema, type RefundInput } from "./input.js";
 export { refundById, refundablePayment, type Refund } from "./sql.js";
+export type { RefundablePayment } from "./sql.js";
+export { findRefund } from "./queries.js";
 export { settleStalledRefunds, type RefundReconcileResult } from "./reconcile.js";
 export { refundTransitions } from "./state.js";
 export { gatewayRefundStep, settleRefundStep, type RefundFlowState } from "./steps/index.js";
