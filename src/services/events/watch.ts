@@ -1,6 +1,6 @@
 import type { Principal } from "../../auth/principal.js";
 import { getBulkUploadJob, queuedJob, type BulkUploadJob } from "../bulk-import/jobs.js";
-import { findOrder, findVisibleOrder } from "../orders/index.js";
+import { findOrder, findVisibleOrder, orderTransitions } from "../orders/index.js";
 import { notices, type Topic } from "./index.js";
 
 /**
@@ -42,7 +42,8 @@ export function watchBulkUploadJob(principal: Principal, id: number): AsyncGener
   );
 }
 
-const FINAL_ORDER = new Set(["FULFILLED", "CANCELLED", "FAILED"]);
+/** The statuses an order never leaves, read from its lifecycle's table: there the subscription completes. */
+const FINAL_ORDER = new Set(Object.entries(orderTransitions).filter(([, next]) => next.length === 0).map(([status]) => status));
 
 /** An order's status as it moves (its owner or an admin; another customer's is NOT_FOUND, as the query). */
 export function watchOrder(principal: Principal, id: number) {
