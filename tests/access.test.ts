@@ -31,7 +31,9 @@ async function resources() {
   const pending = await createOrder(owner, [{ productId: product.id, quantity: 1, unitPriceCents: 1000 }], { reservedUntil: new Date(Date.now() + 600_000) });
   const paid = await createOrder(owner, [{ productId: product.id, quantity: 1, unitPriceCents: 1000 }], { status: "PAID" });
   await db().inventoryReservation.create({ data: { orderId: paid.id, productId: product.id, quantity: 1, status: "COMMITTED", expiresAt: new Date() } });
-  const payment = await db().payment.create({ data: { orderId: paid.id, status: "COMPLETED", amountCents: 1000, paymentMethod: "credit_card" } });
+  const chargeId = `ch_${randomUUID()}`;
+  await db().simulatedGatewayCharge.create({ data: { chargeId, idempotencyKey: chargeId, amountCents: 1000, status: "succeeded" } });
+  const payment = await db().payment.create({ data: { orderId: paid.id, status: "COMPLETED", amountCents: 1000, paymentMethod: "credit_card", gatewayChargeId: chargeId } });
   const job = await db().bulkUploadJob.create({ data: { filePath: "/nonexistent.csv", fileSizeBytes: 0, status: "COMPLETED" } });
   return { product, pending, paid, payment, job };
 }
@@ -42,7 +44,7 @@ async function rowCounts() {
   return Promise.all([
     d.product.count(), d.order.count(), d.payment.count(), d.coupon.count(), d.idempotencyKey.count(), d.bulkUploadJob.count(),
     d.shipment.count(), d.inventoryReservation.count(), d.order.count({ where: { status: "PAID" } }), d.order.count({ where: { couponId: { not: null } } }),
-    d.auditEvent.count(),
+    d.auditEvent.count(), d.refund.count(), d.simulatedGatewayRefund.count(), d.order.count({ where: { status: "CANCELLED" } }),
   ]);
 }
 
@@ -96,6 +98,9 @@ const table: [string, (as: string, r: Resources) => Promise<Answer>, Record<Call
   ["POST /api/orders/:id/fulfill", rest("POST", (r) => `/api/orders/${r.paid.id}/fulfill`), { anonymous: ANON, own: FORBID, other: FORBID, admin: "200" }],
   ["GET /api/orders/:id", rest("GET", (r) => `/api/orders/${r.paid.id}`), { anonymous: ANON, own: "200", other: GONE, admin: "200" }],
   ["GET /api/orders/user/:userId", rest("GET", () => `/api/orders/user/${owner}`), { anonymous: ANON, own: "200", other: GONE, admin: "200" }],
+  ["POST /api/payments/:id/refund", rest("POST", (r) => `/api/payments/${r.payment.id}/refund`, () => ({ amount: "1.00", reason: "access" })), { anonymous: ANON, own: FORBID, other: FORBID, admin: "201" }],
+  ["POST /api/orders/:id/cancel (PENDING)", rest("POST", (r) => `/api/orders/${r.pending.id}/cancel`, () => ({})), { anonymous: ANON, own: "200", other: GONE, admin: "200" }],
+  ["POST /api/orders/:id/cancel (PAID)", rest("POST", (r) => `/api/orders/${r.paid.id}/cancel`, () => ({})), { anonymous: ANON, own: "409 ORDER_NOT_CANCELLABLE", other: GONE, admin: "200" }],
   ["GET /api/audit-events", rest("GET", () => "/api/audit-events?limit=2"), { anonymous: ANON, own: FORBID, other: FORBID, admin: "200" }],
 
   ["query products", gql(`query P { products(first: 2) { edges { node { id } } } }`), { anonymous: "ok", own: "ok", other: "ok", admin: "ok" }],
@@ -114,6 +119,9 @@ const table: [string, (as: string, r: Resources) => Promise<Answer>, Record<Call
   ["mutation applyCoupon", gql(`mutation A($id: ID!) { applyCoupon(orderId: $id, code: "SAVE10") { discountCents } }`, (r) => ({ id: r.pending.id })), { anonymous: "UNAUTHENTICATED", own: "ok", other: "NOT_FOUND", admin: "ok" }],
   ["mutation processPayment", gql(`mutation P($id: ID!, $key: String!) { processPayment(input: { orderId: $id, paymentMethod: "credit_card" }, idempotencyKey: $key) { payment { id } } }`, (r) => ({ id: r.pending.id, key: randomUUID() })), { anonymous: "UNAUTHENTICATED", own: "ok", other: "NOT_FOUND", admin: "ok" }],
   ["mutation processPayment skipFraudCheck", gql(`mutation P($id: ID!, $key: String!) { processPayment(input: { orderId: $id, paymentMethod: "credit_card", skipFraudCheck: true }, idempotencyKey: $key) { payment { id } } }`, (r) => ({ id: r.pending.id, key: randomUUID() })), { anonymous: "UNAUTHENTICATED", own: "FORBIDDEN", other: "FORBIDDEN", admin: "ok" }],
+  ["mutation refundPayment", gql(`mutation R($id: ID!, $key: String!) { refundPayment(input: { paymentId: $id, amountCents: 100 }, idempotencyKey: $key) { refund { id } } }`, (r) => ({ id: r.payment.id, key: randomUUID() })), { anonymous: "UNAUTHENTICATED", own: "FORBIDDEN", other: "FORBIDDEN", admin: "ok" }],
+  ["mutation cancelOrder (PENDING)", gql(`mutation C($id: ID!) { cancelOrder(orderId: $id) { order { status } } }`, (r) => ({ id: r.pending.id })), { anonymous: "UNAUTHENTICATED", own: "ok", other: "NOT_FOUND", admin: "ok" }],
+  ["mutation cancelOrder (PAID)", gql(`mutation C($id: ID!) { cancelOrder(orderId: $id) { order { status } } }`, (r) => ({ id: r.paid.id })), { anonymous: "UNAUTHENTICATED", own: "ORDER_NOT_CANCELLABLE", other: "NOT_FOUND", admin: "ok" }],
   ["mutation fulfillOrder", gql(`mutation F($id: ID!) { fulfillOrder(orderId: $id) { trackingNumber } }`, (r) => ({ id: r.paid.id })), { anonymous: "UNAUTHENTICATED", own: "FORBIDDEN", other: "FORBIDDEN", admin: "ok" }],
 ];
 
@@ -142,8 +150,8 @@ describe("the GraphQL schema's declarations", () => {
       users: admin, coupons: admin, bulkUploadJob: admin, auditEvents: admin,
     });
     expect(declared(schema.getMutationType())).toEqual({
-      checkout: signedIn, applyCoupon: signedIn, processPayment: signedIn,
-      createProduct: admin, bulkUploadProducts: admin, createCoupon: admin, fulfillOrder: admin,
+      checkout: signedIn, applyCoupon: signedIn, processPayment: signedIn, cancelOrder: signedIn,
+      createProduct: admin, bulkUploadProducts: admin, createCoupon: admin, fulfillOrder: admin, refundPayment: admin,
     });
     expect(declared(schema.getSubscriptionType())).toEqual({ bulkUploadJobProgress: admin, orderStatusChanged: signedIn });
   });

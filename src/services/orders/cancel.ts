@@ -8,7 +8,7 @@ import { idempotencyScope, requireOwnOrNotFound, requireSignedIn } from "../comm
 import { finish, fingerprint, isValidIdempotencyKey, requireIdempotencyKey, runFlow, type Finish, type Flow, type IdempotentResult, type Outcome } from "../idempotency/index.js";
 import { gatewayRefundStep, reason, refundablePayment, refundById, settleRefundStep, type RefundFlowState } from "../refunds/index.js";
 import { cancelOrder, type Cancellation } from "./lifecycle.js";
-import { findOrderTotals, orderOwner } from "./sql.js";
+import { findOrderTotals, orderOwnerAndStatus } from "./sql.js";
 
 export const cancelInputSchema = z.strictObject({ reason });
 
@@ -22,6 +22,9 @@ interface CancelState extends RefundFlowState {
   cancellation: Cancellation;
 }
 
+const notCancellableByCustomer = (orderId: number, status: string) =>
+  new DomainError("ORDER_NOT_CANCELLABLE", `Order ${orderId} is ${status}: a paid order is cancelled by support, who refund it`, { orderId, status });
+
 const done = (orderId: number): Outcome<CancelResult> => ({ ok: true, status: 200, value: { orderId } });
 
 /**
@@ -29,8 +32,8 @@ const done = (orderId: number): Outcome<CancelResult> => ({ ok: true, status: 20
  * customer or an admin; PAID or PROCESSING (no shipment yet) by an admin only,
  * with the charge refunded; CANCELLED already: nothing changes.
  */
-async function cancelAsAllowed(sql: Sql, state: CancelState, principal: Principal, retried = false): Promise<CancelState | Finish<CancelResult>> {
-  const { orderId, cancellation } = state;
+async function cancelAsAllowed(sql: Sql, state: CancelState, retried = false): Promise<CancelState | Finish<CancelResult>> {
+  const { orderId, cancellation, principal } = state;
   const order = (await findOrderTotals(sql, orderId))!;
   switch (order.status) {
     case "CANCELLED":
@@ -41,9 +44,7 @@ async function cancelAsAllowed(sql: Sql, state: CancelState, principal: Principa
       throw new DomainError("ORDER_NOT_CANCELLABLE", `Order ${orderId} is FAILED: support resolves it`, { orderId, status: order.status });
     case "PAID":
     case "PROCESSING":
-      if (principal.kind !== "admin") {
-        throw new DomainError("ORDER_NOT_CANCELLABLE", `Order ${orderId} is ${order.status}: a paid order is cancelled by support, who refund it`, { orderId, status: order.status });
-      }
+      if (principal.kind !== "admin") throw notCancellableByCustomer(orderId, order.status);
   }
   const cancelled = await cancelOrder(sql, orderId, order.status, cancellation);
   if (!cancelled) {
@@ -51,7 +52,7 @@ async function cancelAsAllowed(sql: Sql, state: CancelState, principal: Principa
       throw new TransientError("ORDER_NOT_CANCELLABLE", `A payment for order ${orderId} is in progress; retry shortly`, 1);
     }
     if (retried) throw new TransientError("ORDER_NOT_CANCELLABLE", `Order ${orderId} changed meanwhile; retry`, 1);
-    return cancelAsAllowed(sql, state, principal, true); // it moved on meanwhile (paid, cancelled, shipped): decide again
+    return cancelAsAllowed(sql, state, true); // it moved on meanwhile (paid, cancelled, shipped): decide again
   }
   const { refund } = cancelled;
   const details = { reason: cancellation.reason, from: order.status, refundId: refund?.id ?? null, refundCents: refund?.amountCents ?? null };
@@ -67,7 +68,7 @@ const cancelFlow: Flow<CancelState, CancelResult> = {
       kind: "transaction",
       name: "cancel_order",
       resource: (state) => state.refund!.id,
-      run: (sql, state) => cancelAsAllowed(sql, state, state.principal),
+      run: (sql, state) => cancelAsAllowed(sql, state),
     },
     gatewayRefundStep(),
     settleRefundStep((state) => done(state.orderId)),
@@ -90,8 +91,11 @@ const cancelFlow: Flow<CancelState, CancelResult> = {
  */
 export async function requestCancellation(principal: Principal, orderId: number, rawInput: unknown, idempotencyKey: string | null | undefined): Promise<IdempotentResult<CancelResult>> {
   requireSignedIn(principal);
-  const owner = await orderOwner(orderId);
+  const order = await orderOwnerAndStatus(orderId);
+  const owner = order?.userId;
   requireOwnOrNotFound(principal, owner, "Order", orderId);
+  // What a customer may not do is refused before anything is written (the flow checks again, in its transaction).
+  if (principal.kind !== "admin" && (order!.status === "PAID" || order!.status === "PROCESSING")) throw notCancellableByCustomer(orderId, order!.status);
   const input = parseInput(cancelInputSchema, rawInput ?? {});
   const keyed = idempotencyKey !== undefined && idempotencyKey !== null;
   const key = keyed ? requireIdempotencyKey(idempotencyKey) : `cancel-order-${orderId}`;

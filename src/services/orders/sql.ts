@@ -20,7 +20,7 @@ export const statements = {
   orderTotals: `SELECT ${ORDER_TOTALS.list} FROM "Order" WHERE "id" = ?`,
   orderWindow: `SELECT ${ORDER.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" DESC LIMIT ?`,
   orderWindowOldestFirst: `SELECT ${ORDER.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" ASC LIMIT ?`,
-  ownerOf: `SELECT "userId" FROM "Order" WHERE "id" = ?`,
+  ownerOf: `SELECT "userId", "status" FROM "Order" WHERE "id" = ?`,
   completedPayment: `SELECT ${PAYMENT.list} FROM "Payment" WHERE "orderId" = ? AND "status" = ? ORDER BY "id" LIMIT 1`,
   dueForExpiry: `SELECT "id" FROM "Order" WHERE "status" = ? AND "reservedUntil" < ? AND "id" > ? ORDER BY "id" LIMIT ?`,
 };
@@ -88,8 +88,13 @@ export async function ordersDueForExpiry(now: Date, afterId: number, limit: numb
 
 /** The user an order belongs to (read outside any transaction), or undefined. */
 export async function orderOwner(orderId: number): Promise<number | undefined> {
-  const [row] = await readRows<{ userId: number }>(statements.ownerOf, [orderId]);
-  return row?.userId;
+  return (await orderOwnerAndStatus(orderId))?.userId;
+}
+
+/** Who owns the order and where it stands, read without a transaction (a check before one). */
+export async function orderOwnerAndStatus(orderId: number): Promise<{ userId: number; status: OrderStatus } | undefined> {
+  const [row] = await readRows<{ userId: number; status: OrderStatus }>(statements.ownerOf, [orderId]);
+  return row;
 }
 
 /** The order's COMPLETED payment (an order is paid once), if any. */
