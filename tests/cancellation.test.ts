@@ -58,7 +58,7 @@ async function gatewayRefundedCents(paymentId: number): Promise<number> {
 
 describe("a customer cancels", () => {
   it("their own PENDING order: stock and coupon come back at once, the customer is e-mailed", async () => {
-    const { orderId, productId, code, token } = await order(false);
+    const { orderId, productId, code, token, userId } = await order(false);
     expect(await stockOf(productId)).toBe(STOCK - 2);
     expect(await redemptionsOf(code)).toBe(1);
     const res = await cancel(orderId, { as: token });
@@ -70,6 +70,9 @@ describe("a customer cancels", () => {
     expect(row).toMatchObject({ status: "CANCELLED", failureReason: "changed my mind" });
     expect(row.reservations.map((r) => r.status)).toEqual(["RELEASED"]);
     expect(await db().outboxEvent.count({ where: { type: "order.cancelled", payload: { contains: `"orderId":${orderId},` } } })).toBe(1);
+    const [audit] = await db().auditEvent.findMany({ where: { action: "order.cancel", subjectId: String(orderId) } });
+    expect(audit).toMatchObject({ actor: String(userId), subjectType: "Order" });
+    expect(JSON.parse(audit!.details!)).toMatchObject({ reason: "changed my mind", from: "PENDING", refundId: null });
   });
 
   it("without a body too, and again: a CANCELLED order changes nothing and answers the order", async () => {

@@ -56,19 +56,22 @@ describe("the README's examples", () => {
     expect(await untracked()).toBe(before);
   }, 120_000);
 
-  it("every GraphQL example answers without errors, PayLater's order feeding Discount and Pay", async () => {
+  it("every GraphQL example answers without errors, PayLater's order feeding Discount, Pay and Cancel, Pay's payment Refund", async () => {
     const operations = block("graphql", "In GraphiQL")
       .split(/\n(?=(?:query|mutation) )/)
       .map((text) => text.split("\n").filter((l) => !l.startsWith("#")).join("\n").trim())
       .filter((text) => /^(query|mutation) /.test(text));
     expect(operations.length).toBeGreaterThanOrEqual(8);
     let orderId: string | undefined;
+    let paymentId: string | undefined;
     for (const query of operations) {
       const name = /^(?:query|mutation) (\w+)/.exec(query)![1];
-      const variables = query.includes("$orderId") ? { orderId } : undefined;
+      const variables = query.includes("$orderId") ? { orderId } : query.includes("$paymentId") ? { paymentId } : undefined;
       const body = await server.gql(query, variables);
       expect(body.errors, name).toBeUndefined();
       if (name === "PayLater") orderId = body.data.checkout.order.id;
+      if (name === "Pay") paymentId = body.data.processPayment.payment.id;
+      if (name === "Cancel") expect(body.data.cancelOrder.order).toMatchObject({ status: "CANCELLED", payments: [{ status: "REFUNDED" }] });
     }
   });
 });

@@ -21,14 +21,17 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** In the write's own transaction. */
+/** In the write's own transaction: an admin's write (a customer's is not audited). */
 export async function auditAdminWrite(sql: Sql, principal: Principal, entry: AuditEntry, now = new Date()): Promise<void> {
-  const row = auditRow(principal, entry);
-  if (row) await insertAuditEvent(sql, row, now);
+  if (isAdmin(principal)) await insertAuditEvent(sql, auditRow(principal, entry), now);
 }
 
-function auditRow(principal: Principal, entry: AuditEntry): AuditRow | undefined {
-  if (!isAdmin(principal)) return undefined;
+/** In the write's own transaction, whoever made it: for what must be traced to a person even when a customer did it (a cancellation). */
+export async function auditWrite(sql: Sql, principal: Principal, entry: AuditEntry, now = new Date()): Promise<void> {
+  if (principal.kind !== "anonymous") await insertAuditEvent(sql, auditRow(principal, entry), now);
+}
+
+function auditRow(principal: Exclude<Principal, { kind: "anonymous" }>, entry: AuditEntry): AuditRow {
   return {
     actor: principal.sub,
     action: entry.action,

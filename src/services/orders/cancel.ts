@@ -3,7 +3,7 @@ import type { Sql } from "../../db/sql.js";
 import { DomainError, TransientError } from "../../errors.js";
 import { parseInput } from "../../lib/validation.js";
 import { z } from "zod";
-import { auditAdminWrite } from "../audit/index.js";
+import { auditWrite } from "../audit/index.js";
 import { idempotencyScope, requireOwnOrNotFound, requireSignedIn } from "../common/index.js";
 import { finish, fingerprint, isValidIdempotencyKey, requireIdempotencyKey, runFlow, type Finish, type Flow, type IdempotentResult, type Outcome } from "../idempotency/index.js";
 import { gatewayRefundStep, reason, refundablePayment, refundById, settleRefundStep, type RefundFlowState } from "../refunds/index.js";
@@ -56,7 +56,7 @@ async function cancelAsAllowed(sql: Sql, state: CancelState, retried = false): P
   }
   const { refund } = cancelled;
   const details = { reason: cancellation.reason, from: order.status, refundId: refund?.id ?? null, refundCents: refund?.amountCents ?? null };
-  await auditAdminWrite(sql, principal, { action: "order.cancel", subjectType: "Order", subjectId: orderId, details });
+  await auditWrite(sql, principal, { action: "order.cancel", subjectType: "Order", subjectId: orderId, details });
   if (!refund) return finish(done(orderId));
   const payment = (await refundablePayment(sql, refund.paymentId))!;
   return { ...state, refund, chargeId: payment.gatewayChargeId! };
