@@ -72,6 +72,30 @@ describe("subscriptions", () => {
     }
   });
 
+  it("reports a cancellation: the subscription sees CANCELLED and completes", async () => {
+    const user = await createUser();
+    const product = await createProduct({ stockQuantity: 10, priceCents: 1500 });
+    const token = await server.tokenFor(user.id);
+    const placed = await server.request("/api/checkout", { method: "POST", as: token, json: { items: [{ productId: product.id, quantity: 1 }] }, headers: { "Idempotency-Key": randomUUID() } });
+    const orderId = ((await placed.json()) as { orderId: number }).orderId;
+    const client = createWsClient({ url: server.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` } });
+    try {
+      const seen: string[] = [];
+      const done = collect<{ orderStatusChanged: { status: string } }>((sink) =>
+        client.subscribe(
+          { query: `subscription O($id: ID!) { orderStatusChanged(orderId: $id) { id status } }`, variables: { id: String(orderId) } },
+          { ...sink, next: (value) => { seen.push((value.data as { orderStatusChanged: { status: string } }).orderStatusChanged.status); sink.next(value); } },
+        ),
+      );
+      while (seen.length === 0) await new Promise((r) => setTimeout(r, 20));
+      expect((await server.request(`/api/orders/${orderId}/cancel`, { method: "POST", as: token })).status).toBe(200);
+      await done;
+      expect(seen).toEqual(["PENDING", "CANCELLED"]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it("applies the queries' rules: another customer's order is NOT_FOUND, a customer may not watch imports", async () => {
     const owner = await createUser();
     const other = await createUser();
