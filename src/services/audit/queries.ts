@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { db } from "../../db/index.js";
 import type { Principal } from "../../auth/principal.js";
-import { CONTROL_CHARACTERS, MAX_ID, parseInput } from "../../lib/validation.js";
+import { CONTROL_CHARACTERS, parseInput } from "../../lib/validation.js";
 import { decodeCursor, requireAdmin, toPage, type Page, type PageRequest } from "../common/index.js";
 
 /** An event as it is read back: `details` is the stored JSON parsed again. */
@@ -72,7 +72,7 @@ function readableFilter(principal: Principal, filter: AuditEventFilter) {
 async function readWindow(filter: z.output<typeof auditEventFilterSchema>, window: AuditEventWindow): Promise<AuditEvent[]> {
   const { since, ...exact } = filter;
   const rows = await db().auditEvent.findMany({
-    where: { ...exact, ...(since ? { createdAt: { gte: since } } : {}), id: { lt: window.olderThan ?? MAX_ID + 1, gt: window.newerThan ?? 0 } },
+    where: { ...exact, ...(since ? { createdAt: { gte: since } } : {}), id: { ...(window.olderThan ? { lt: window.olderThan } : {}), gt: window.newerThan ?? 0 } },
     orderBy: { id: window.oldestFirst ? "asc" : "desc" },
     take: window.limit,
   });
