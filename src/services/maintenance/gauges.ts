@@ -42,6 +42,15 @@ export function databaseGauges(): Metric[] {
       },
     }),
     new Gauge({
+      name: "refunds_pending_oldest_age_seconds",
+      help: "Age of the oldest refund still PENDING (the gateway not yet asked, or unavailable); the maintenance pass finishes those past the idempotency lock timeout",
+      registers: [],
+      async collect() {
+        const oldest = await db().refund.findFirst({ where: { status: "PENDING" }, orderBy: { createdAt: "asc" }, select: { createdAt: true } });
+        this.set(ageSeconds(oldest?.createdAt));
+      },
+    }),
+    new Gauge({
       name: "bulk_jobs_processing_stale_seconds",
       help: "Longest time since a PROCESSING bulk job last committed a batch",
       registers: [],
