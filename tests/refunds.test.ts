@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { flowFaults, SimulatedCrash } from "../src/services/idempotency/index.js";
 import { configureServices } from "../src/services/index.js";
+import { reconcileGatewayCharges } from "../src/services/payments/reconcile.js";
 import { settleStalledRefunds } from "../src/services/refunds/index.js";
 import { createLogger } from "../src/lib/logger.js";
 import { createProduct, createUser } from "./helpers/factories.js";
@@ -175,6 +176,22 @@ describe("POST /api/payments/:paymentId/refund", () => {
     const delivered = await db().outboxEvent.findUniqueOrThrow({ where: { id: events[0]!.id } });
     expect(delivered.status).toBe("DELIVERED");
     expect(await db().simulatedSinkDelivery.count({ where: { dedupeKey: `outbox:${delivered.id}` } })).toBe(1);
+  });
+
+  it("is not taken for an orphan charge by reconciliation afterwards: the charge is never refunded again", async () => {
+    const full = await paidOrder(2000);
+    const part = await paidOrder(2000);
+    expect((await refund(full.paymentId, {})).status).toBe(201);
+    expect((await refund(part.paymentId, { amount: "5.00" })).status).toBe(201);
+    const later = new Date(Date.now() + server.config.IDEMPOTENCY_LOCK_TIMEOUT_MS + 1_000);
+    await reconcileGatewayCharges(logger, later);
+    for (const [{ paymentId }, cents] of [[full, 2000], [part, 500]] as const) {
+      const { gatewayChargeId } = await paymentRow(paymentId);
+      expect(await db().simulatedGatewayCharge.findUniqueOrThrow({ where: { chargeId: gatewayChargeId! } })).toMatchObject({ refundKey: null, refundedAt: null });
+      expect(await gatewayRefundedCents(paymentId)).toBe(cents);
+    }
+    expect((await paymentRow(full.paymentId)).status).toBe("REFUNDED");
+    expect((await paymentRow(part.paymentId)).status).toBe("COMPLETED");
   });
 
   it("writes an audit event with the admin and the reason", async () => {

@@ -13,8 +13,10 @@ export const statements = {
     VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("idempotencyKey") DO NOTHING RETURNING ${CHARGE.list}`,
   chargeByKey: `SELECT ${CHARGE.list} FROM "SimulatedGatewayCharge" WHERE "idempotencyKey" = ?`,
   countByKeyPrefix: `SELECT COUNT(*) AS "count" FROM "SimulatedGatewayCharge" WHERE substr("idempotencyKey", 1, ?) = ?`,
+  /** A whole refund, once, and only of a charge no partial refund has touched (a real provider refuses more than the charge). */
   refund: `UPDATE "SimulatedGatewayCharge" SET "refundKey" = ?, "refundedAt" = ?
-    WHERE "chargeId" = ? AND "status" = 'succeeded' AND "refundKey" IS NULL`,
+    WHERE "chargeId" = ? AND "status" = 'succeeded' AND "refundKey" IS NULL
+      AND NOT EXISTS (SELECT 1 FROM "SimulatedGatewayRefund" r WHERE r."chargeId" = "SimulatedGatewayCharge"."chargeId")`,
   refundOf: `SELECT "refundKey", "refundedAt" FROM "SimulatedGatewayCharge" WHERE "chargeId" = ?`,
   /** A partial refund, unless the key has one or it would take the charge's refunds past the charge. */
   insertPartialRefund: `INSERT INTO "SimulatedGatewayRefund" ("refundId", "chargeId", "idempotencyKey", "amountCents", "createdAt")

@@ -5,7 +5,7 @@ import { reconciliationMetrics } from "../../lib/metrics.js";
 import { refundCharge } from "../external/index.js";
 import { findOrderTotals } from "../orders/index.js";
 import { settings } from "../common/index.js";
-import { attemptByGatewayKey, orphanCharges, RECONCILER_LOCK, paymentStatusOfCharge, type ChargedAttempt, type OrphanCharge } from "./reconcile-sql.js";
+import { attemptByGatewayKey, orphanCharges, RECONCILER_LOCK, paymentOfCharge, type ChargedAttempt, type OrphanCharge } from "./reconcile-sql.js";
 import { insertPendingPayment, leaseOrder } from "./sql.js";
 import { markPaymentRefunded } from "./lifecycle.js";
 import { recordCharge } from "./steps/index.js";
@@ -69,9 +69,10 @@ export async function reconcileGatewayCharges(logger: Logger, now = new Date()):
  */
 export async function settleOrphan(charge: OrphanCharge, now: Date): Promise<"recorded" | "refunded" | "late" | "unfixed"> {
   const decision = await sqlTransaction(async (sql) => {
-    const holder = await paymentStatusOfCharge(sql, charge.chargeId);
-    if (holder === "COMPLETED") return "late" as const;
-    if (holder === "REFUNDED") return "refund" as const;
+    const holder = await paymentOfCharge(sql, charge.chargeId);
+    // Recorded: paid, or paid and then refunded through the refund flow (never refund it whole again).
+    if (holder && (holder.status === "COMPLETED" || holder.refundedCents > 0)) return "late" as const;
+    if (holder?.status === "REFUNDED") return "refund" as const;
     const attempt = await attemptByGatewayKey(sql, charge.idempotencyKey);
     if (!attempt) throw new Error(`no payment attempt charged the gateway with key ${charge.idempotencyKey}`);
     const order = await findOrderTotals(sql, attempt.orderId);
