@@ -108,7 +108,7 @@ async function runScenario(scenario: Scenario, engine: "sqlite" | "postgres", ru
   const store = await database(engine, volume?.dir);
   const gateways: Gateway[] = [];
   for (let i = 0; i < scenario.instances; i++) {
-    gateways.push(new Gateway(await freePort(), { ...GATEWAY_ENV, DATABASE_URL: store.url }, join(DIR, `run${run}-${engine}-${scenario.name.replaceAll(" ", "-")}-${i}.log`)));
+    gateways.push(new Gateway(await freePort(), { ...GATEWAY_ENV, ...scenario.env, DATABASE_URL: store.url }, join(DIR, `run${run}-${engine}-${scenario.name.replaceAll(" ", "-")}-${i}.log`)));
   }
   for (const gateway of gateways) await gateway.start();
   openDatabase(loadConfig({}, { DATABASE_URL: store.url, AUTH_JWT_SECRET: SECRET, DB_POOL_SIZE: 4 }), createLogger("silent"));

@@ -32,6 +32,8 @@ export interface Scenario {
   engine?: "sqlite" | "postgres";
   /** What happens at random moments: the gateway SIGKILLed (the default), PostgreSQL restarted, the SQLite disk filled. */
   fault?: "kill" | "postgres-restart" | "disk-full";
+  /** Gateway settings on top of the harness's. */
+  env?: Record<string, string>;
   /** What the scenario needs beyond users and products (runs once the database exists). */
   setup?(ctx: Context): Promise<void>;
   /** The clients' work; resolves when every client is done. */
@@ -73,6 +75,42 @@ async function repeat(ctx: Context, work: () => Promise<unknown>): Promise<void>
 }
 
 let couponCode = "";
+
+/** Paid orders the refund scenario refunds and cancels; `closed` once an answer says nothing is left to refund. */
+let paidOrders: { orderId: number; paymentId: number; totalCents: number; closed: boolean }[] = [];
+
+async function paidCheckout(ctx: Context, client: number): Promise<void> {
+  const placed = await checkout(ctx, client, { paymentMethod: "credit_card", cardLast4: "4242" });
+  if (placed?.status === 201 && placed.body.status === "PAID") {
+    paidOrders.push({ orderId: placed.body.orderId, paymentId: placed.body.paymentId, totalCents: placed.body.totalCents, closed: false });
+  }
+}
+
+/**
+ * One admin operation on a paid order picked at random, so that several land on
+ * one payment at once: a partial refund (up to 40% of the charge), a refund of
+ * what remains, or a cancellation (which refunds what remains); else a new paid
+ * order, so kills land on checkouts too.
+ */
+async function refundOrCancel(ctx: Context, client: number): Promise<void> {
+  const open = paidOrders.filter((o) => !o.closed);
+  const roll = Math.random();
+  if (open.length === 0 || roll < 0.15) return paidCheckout(ctx, client);
+  const order = pick(open);
+  const key = randomUUID();
+  const request =
+    roll < 0.6
+      ? { path: `/api/payments/${order.paymentId}/refund`, json: { amount: money(1 + Math.floor(Math.random() * order.totalCents * 0.4)), reason: "chaos: partial" } }
+      : roll < 0.8
+        ? { path: `/api/payments/${order.paymentId}/refund`, json: { reason: "chaos: the rest" } }
+        : { path: `/api/orders/${order.orderId}/cancel`, json: { reason: "chaos: cancelled by support" } };
+  const answer = await send(ctx.traffic, urlsFor(ctx, client), { method: "POST", token: ctx.adminToken, key, ...request }, patienceOf(client), ctx.deadline);
+  const code = answer?.body?.code;
+  if (roll >= 0.6 && answer && answer.status < 300) order.closed = true;
+  if (code === "PAYMENT_NOT_REFUNDABLE" || code === "ORDER_NOT_CANCELLABLE") order.closed = true;
+}
+
+const money = (cents: number) => `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -133,6 +171,19 @@ export const SCENARIOS: Scenario[] = [
       }
       await shoppers;
     },
+  },
+  {
+    name: "refunds and cancellations",
+    instances: 1,
+    // One refund call in five fails as an outage would: 502 REFUND_FAILED, retried with the same key (or finished by reconciliation).
+    env: { CARD_GATEWAY_REFUND_FAILURE_RATE: "0.2" },
+    async setup(ctx) {
+      paidOrders = [];
+      await eachClient(ctx, async (c) => {
+        for (let i = 0; i < 4; i++) await paidCheckout(ctx, c);
+      });
+    },
+    run: (ctx) => eachClient(ctx, (c) => repeat(ctx, () => refundOrCancel(ctx, c))),
   },
   {
     name: "two instances, one killed",
