@@ -2,7 +2,7 @@ import type BetterSqlite3 from "better-sqlite3";
 import { RateLimiterMemory } from "rate-limiter-flexible";
 import type { Mutex } from "../lib/mutex.js";
 import type { BatchWriter, Engine } from "./driver.js";
-import { sqliteParams } from "./rows.js";
+import { sqliteTimestamp } from "./rows.js";
 
 /**
  * SQLite is the one-process engine: notices stay in the process, the process
@@ -33,11 +33,19 @@ async function writeBatch<T>(conn: BetterSqlite3.Database, fn: (writer: BatchWri
   let statements = prepared.get(conn);
   if (!statements) prepared.set(conn, (statements = new Map()));
   const cache = statements;
+  // A batch stamps every row with the same Date: convert it to SQLite's text once, not per row.
+  let lastDate: Date | undefined;
+  let lastText = "";
+  const stored = (p: unknown) => {
+    if (!(p instanceof Date)) return typeof p === "boolean" ? Number(p) : p;
+    if (p !== lastDate) [lastDate, lastText] = [p, sqliteTimestamp(p)];
+    return lastText;
+  };
   const writer: BatchWriter = {
     async run(text, params) {
       let statement = cache.get(text);
       if (!statement) cache.set(text, (statement = conn.prepare(text)));
-      return statement.run(sqliteParams(params)).changes;
+      return statement.run(params.map(stored)).changes;
     },
   };
   conn.exec("BEGIN IMMEDIATE");
