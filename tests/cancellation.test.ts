@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { signToken } from "../src/auth/sign.js";
+import { loadConfig } from "../src/config.js";
 import { flowFaults, SimulatedCrash } from "../src/services/idempotency/index.js";
+import { configureServices } from "../src/services/index.js";
 import { createProduct, createUser } from "./helpers/factories.js";
 import { db, startTestServer, TEST_AUTH_SECRET, type TestServer } from "./helpers/server.js";
 
@@ -17,6 +19,7 @@ beforeAll(async () => {
 afterAll(() => server.stop());
 afterEach(() => {
   flowFaults.afterStep = undefined;
+  configureServices(server.config);
 });
 
 const STOCK = 10;
@@ -71,7 +74,7 @@ describe("a customer cancels", () => {
     expect(row.reservations.map((r) => r.status)).toEqual(["RELEASED"]);
     expect(await db().outboxEvent.count({ where: { type: "order.cancelled", payload: { contains: `"orderId":${orderId},` } } })).toBe(1);
     const [audit] = await db().auditEvent.findMany({ where: { action: "order.cancel", subjectId: String(orderId) } });
-    expect(audit).toMatchObject({ actor: String(userId), subjectType: "Order" });
+    expect(audit).toMatchObject({ actor: `customer:${userId}`, subjectType: "Order" });
     expect(JSON.parse(audit!.details!)).toMatchObject({ reason: "changed my mind", from: "PENDING", refundId: null });
   });
 
@@ -155,6 +158,32 @@ describe("an admin cancels", () => {
     expect(await res.json()).toMatchObject({ code: "ORDER_ALREADY_FULFILLED" });
     expect((await orderRow(shipped.orderId)).status).toBe("FULFILLED");
     expect(await gatewayRefundedCents(shipped.paymentId!)).toBe(0);
+  });
+
+  it("waits for a refund of the payment still in progress (409, retry; nothing changes), then refunds what is left", async () => {
+    const { orderId, paymentId, productId } = await order(true);
+    configureServices(loadConfig({}, { ...server.config, CARD_GATEWAY_REFUND_FAILURE_RATE: 1 }));
+    const partial = await server.request(`/api/payments/${paymentId}/refund`, { method: "POST", json: { amount: "3.00" }, headers: { "Idempotency-Key": "held-refund" } });
+    expect(partial.status).toBe(502);
+    configureServices(server.config);
+    const refused = await cancel(orderId);
+    expect(refused.status).toBe(409);
+    expect(refused.headers.get("retry-after")).not.toBeNull();
+    expect(await refused.json()).toMatchObject({ code: "ORDER_NOT_CANCELLABLE" });
+    expect((await orderRow(orderId)).status).toBe("PAID");
+    expect(await stockOf(productId)).toBe(STOCK - 2);
+
+    expect((await server.request(`/api/payments/${paymentId}/refund`, { method: "POST", json: { amount: "3.00" }, headers: { "Idempotency-Key": "held-refund" } })).status).toBe(201);
+    expect((await cancel(orderId)).status).toBe(200);
+    const refunds = (await orderRow(orderId)).payments[0]!.refunds.map((r) => [r.amountCents, r.status]);
+    expect(refunds).toEqual([[300, "SUCCEEDED"], [1500, "SUCCEEDED"]]);
+    expect(await gatewayRefundedCents(paymentId!)).toBe(1800);
+  });
+
+  it("refunds the seeded demo order like any other (its charge is in the gateway's ledger)", async () => {
+    const seeded = await db().order.findFirstOrThrow({ where: { status: "PAID", user: { email: "alice@example.com" } }, include: { payments: true } });
+    expect((await cancel(seeded.id)).status).toBe(200);
+    expect(await gatewayRefundedCents(seeded.payments[0]!.id)).toBe(seeded.totalCents);
   });
 
   it("crashed after cancelling, before the refund: the retry with the same key refunds once", async () => {

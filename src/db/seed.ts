@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type { Db } from "./index.js";
 import { parseLegacyDiscount } from "../services/coupons/legacy.js";
 
@@ -30,6 +31,13 @@ export async function isEmpty(prisma: Db): Promise<boolean> {
  * figures are what is still available: the seeded orders' reservations are
  * already committed. Totals are derived from the items, never typed in.
  */
+/** A succeeded charge in the simulated gateway's ledger, as a card payment leaves one. */
+async function seededCharge(tx: Parameters<Parameters<Db["$transaction"]>[0]>[0], amountCents: number): Promise<string> {
+  const chargeId = `ch_seed_${randomUUID().replaceAll("-", "")}`;
+  await tx.simulatedGatewayCharge.create({ data: { chargeId, idempotencyKey: `seed_${chargeId}`, amountCents, cardLast4: "4242", status: "succeeded" } });
+  return chargeId;
+}
+
 export async function seedDemoData(prisma: Db, now = new Date()): Promise<void> {
   await prisma.$transaction(async (tx) => {
     const [alice, bob, charlie] = await Promise.all(users.map((data) => tx.user.create({ data })));
@@ -78,6 +86,8 @@ export async function seedDemoData(prisma: Db, now = new Date()): Promise<void> 
                   paymentMethod: "credit_card",
                   cardLast4: "4242",
                   fraudScore: 0.1,
+                  // The charge the simulated gateway holds for it, so the demo order can be refunded like any other.
+                  gatewayChargeId: await seededCharge(tx, subtotalCents),
                 },
               }
             : undefined,

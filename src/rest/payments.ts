@@ -1,4 +1,5 @@
 import type { Config } from "../config.js";
+import { ValidationError } from "../errors.js";
 import { jsonBody } from "../edge/body.js";
 import { currentPrincipal } from "../lib/request-context.js";
 import { id, isRecord, parseInput } from "../lib/validation.js";
@@ -45,6 +46,8 @@ export function paymentRoutes(config: Config): RestRoute[] {
       before: [optionalJson],
       handler: async (req, res) => {
         const paymentId = parseInput(id, req.params.paymentId, "paymentId");
+        // Left out refunds what remains; an explicit null is a client's slip, not "everything".
+        if (isRecord(req.body) && req.body.amount === null) throw ValidationError.field("amount", "must be a decimal amount; leave it out to refund what remains");
         const body = decimalToCents(req.body, "amount", "amountCents", { required: false });
         const input = body === undefined ? { paymentId } : isRecord(body) ? { ...body, paymentId } : body;
         sendOutcome(res, await refundPayment(currentPrincipal(), input, req.get("Idempotency-Key")), refundResultJson);

@@ -5,10 +5,10 @@ import { AUDIT_SUBJECT_TYPES, auditEventWindow, type AuditEvent } from "../servi
 import { decodeCursor, encodeCursor } from "../services/common/index.js";
 
 const AuditEventRef = builder.objectRef<AuditEvent>("AuditEvent").implement({
-  description: "One admin write, recorded in the write's own transaction. Admins only.",
+  description: "One audited write (every admin write, and a customer's cancellation), recorded in the write's own transaction. Admins only.",
   fields: (t) => ({
     id: t.exposeID("id", { description: "The event's database id, the same as in REST." }),
-    actor: t.exposeString("actor", { description: "Who: the admin token's sub." }),
+    actor: t.exposeString("actor", { description: "Who: the admin token's sub, or customer:<user id> for a customer." }),
     action: t.exposeString("action", { description: "What, as <subject>.<verb>: product.create, coupon.create, order.fulfill, ..." }),
     subjectType: t.exposeString("subjectType", { description: `The kind of record written: ${AUDIT_SUBJECT_TYPES.join(", ")}.` }),
     subjectId: t.exposeID("subjectId", { description: "The record's id." }),
@@ -25,7 +25,7 @@ const AuditEventRef = builder.objectRef<AuditEvent>("AuditEvent").implement({
 const AuditEventFilter = builder.inputType("AuditEventFilter", {
   description: "Narrows the audit trail; the fields combine. A field that breaks its rule is VALIDATION_FAILED, named in details.fields.",
   fields: (t) => ({
-    actor: t.string({ description: "Only this admin's events: the token's sub, matched exactly (1 to 200 characters)." }),
+    actor: t.string({ description: "Only this actor's events, matched exactly (1 to 200 characters): an admin token's sub, or customer:<user id>." }),
     action: t.string({ description: "Only this action, matched exactly (1 to 200 characters), such as product.create." }),
     subjectType: t.string({ description: `Only events about this kind of record: ${AUDIT_SUBJECT_TYPES.join(", ")}.` }),
     subjectId: t.id({ description: "Only events about this record (up to 64 characters); needs subjectType." }),
@@ -37,7 +37,7 @@ builder.queryFields((t) => ({
   auditEvents: t.connection({
     authScopes: { admin: "read the audit trail" },
     type: AuditEventRef,
-    description: "Admins only: the audit trail, every admin write, newest first.",
+    description: "Admins only: the audit trail (every admin write, and customers' cancellations), newest first.",
     args: { filter: t.arg({ type: AuditEventFilter, description: "Which events; omitted, all of them." }) },
     resolve: (_root, args, ctx) =>
       resolveCursorConnection<Promise<AuditEvent[]>>({ args, toCursor: (e: AuditEvent) => encodeCursor(e.id), maxSize: MAX_CONNECTION_SIZE }, (page) =>

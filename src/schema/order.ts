@@ -113,7 +113,7 @@ builder.mutationFields((t) => ({
     authScopes: { signedIn: true },
     type: CancelOrderPayload,
     description:
-      "Signed in: a customer cancels their own PENDING order; an admin any PENDING, PAID or PROCESSING order not yet shipped (its charge refunded in full). Stock and the coupon redemption come back at once. A CANCELLED order answers as it is. Errors: NOT_FOUND (also another customer's order), ORDER_NOT_CANCELLABLE (a customer's paid order: support cancels it; or a payment in progress: retry), ORDER_ALREADY_FULFILLED (refund instead), REFUND_FAILED (the order is cancelled; retry to finish the refund), VALIDATION_FAILED.",
+      "Signed in: a customer cancels their own PENDING order; an admin any PENDING, PAID or PROCESSING order not yet shipped (its charge refunded in full). Stock and the coupon redemption come back at once. A CANCELLED order answers as it is. Errors: NOT_FOUND (also another customer's order), ORDER_NOT_CANCELLABLE (a customer's paid order: support cancels it; or a payment in progress: retry), ORDER_ALREADY_FULFILLED (refund instead), REFUND_FAILED (the order is cancelled: after a gateway outage the refund is finished by a retry with the same key or automatically; after a refusal, an admin cancelling the order again refunds what is left), PAYMENT_NOT_REFUNDABLE (a paid order with no charge at the gateway: nothing cancelled), VALIDATION_FAILED. A refund of the payment still in progress: ORDER_NOT_CANCELLABLE, retry shortly.",
     args: {
       orderId: t.arg.id({ required: true, description: "The order's id, a positive integer (else VALIDATION_FAILED)." }),
       reason: t.arg.string({ description: "Why, for the audit trail and the customer's e-mail: at most 500 characters." }),

@@ -31,9 +31,10 @@ export async function auditWrite(sql: Sql, principal: Principal, entry: AuditEnt
   if (principal.kind !== "anonymous") await insertAuditEvent(sql, auditRow(principal, entry), now);
 }
 
+/** An admin's actor is their token's sub; a customer's is `customer:<sub>`, so a staff sub "12" is never taken for customer 12. */
 function auditRow(principal: Exclude<Principal, { kind: "anonymous" }>, entry: AuditEntry): AuditRow {
   return {
-    actor: principal.sub,
+    actor: principal.kind === "admin" ? principal.sub : `customer:${principal.sub}`,
     action: entry.action,
     subjectType: entry.subjectType,
     subjectId: String(entry.subjectId),

@@ -21,8 +21,9 @@ let logger: Logger | undefined;
 
 /** Tells subscribers that the record changed (call after the change committed). */
 export function publish(topic: Topic, id: number): void {
-  engine()
-    .publish(`${topic}:${id}`)
+  // Never throws: a notice is called after a commit, whose caller must not fail for it (the database may be closing).
+  Promise.resolve()
+    .then(() => engine().publish(`${topic}:${id}`))
     .catch((error: unknown) => logger?.warn({ err: error, topic, id }, "change notice not sent"));
 }
 

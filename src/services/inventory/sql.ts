@@ -9,7 +9,8 @@ export const statements = {
   takeStock: `UPDATE "Product" SET "stockQuantity" = "stockQuantity" - ?, "updatedAt" = ? WHERE "id" = ? AND "stockQuantity" >= ?`,
   returnStock: `UPDATE "Product" SET "stockQuantity" = "stockQuantity" + ?, "updatedAt" = ? WHERE "id" = ?`,
   stockOf: `SELECT "stockQuantity" FROM "Product" WHERE "id" = ?`,
-  reservationsIn: `SELECT ${RESERVED.list} FROM "InventoryReservation" WHERE "orderId" = ? AND "status" = ?`,
+  // In product order, as reserveStock takes rows: two transactions never lock products in opposite orders.
+  reservationsIn: `SELECT ${RESERVED.list} FROM "InventoryReservation" WHERE "orderId" = ? AND "status" = ? ORDER BY "productId"`,
   moveReservations: `UPDATE "InventoryReservation" SET "status" = ?, "updatedAt" = ? WHERE "orderId" = ? AND "status" = ?`,
 };
 

@@ -6,9 +6,9 @@ import { z } from "zod";
 import { auditWrite } from "../audit/index.js";
 import { idempotencyScope, requireOwnOrNotFound, requireSignedIn } from "../common/index.js";
 import { finish, fingerprint, isValidIdempotencyKey, requireIdempotencyKey, runFlow, type Finish, type Flow, type IdempotentResult, type Outcome } from "../idempotency/index.js";
-import { gatewayRefundStep, reason, refundablePayment, refundById, settleRefundStep, type RefundFlowState } from "../refunds/index.js";
-import { cancelOrder, type Cancellation } from "./lifecycle.js";
-import { findOrderTotals, orderOwnerAndStatus } from "./sql.js";
+import { gatewayRefundStep, reason, refundablePayment, refundById, settleRefundStep, type Refund, type RefundFlowState } from "../refunds/index.js";
+import { cancelOrder, refundRemaining, type Cancellation } from "./lifecycle.js";
+import { completedPaymentOf, findOrderTotals, orderOwnerAndStatus } from "./sql.js";
 
 export const cancelInputSchema = z.strictObject({ reason });
 
@@ -36,8 +36,16 @@ async function cancelAsAllowed(sql: Sql, state: CancelState, retried = false): P
   const { orderId, cancellation, principal } = state;
   const order = (await findOrderTotals(sql, orderId))!;
   switch (order.status) {
-    case "CANCELLED":
-      return finish(done(orderId));
+    case "CANCELLED": {
+      // An admin's cancellation of a CANCELLED order finishes its refund if one was refused: what is left is refunded.
+      const payment = principal.kind === "admin" ? await completedPaymentOf(sql, orderId) : undefined;
+      const refused = payment !== undefined && payment.refundPendingCents === 0 && payment.amountCents > payment.refundedCents;
+      const refund = refused ? await refundRemaining(sql, orderId, cancellation) : undefined;
+      if (!refund) return finish(done(orderId));
+      const details = { reason: cancellation.reason, from: "CANCELLED", refundId: refund.id, refundCents: refund.amountCents };
+      await auditWrite(sql, principal, { action: "order.cancel", subjectType: "Order", subjectId: orderId, details });
+      return withRefund(sql, state, refund);
+    }
     case "FULFILLED":
       throw new DomainError("ORDER_ALREADY_FULFILLED", `Order ${orderId} was shipped: refund its payment instead`, { orderId, status: order.status });
     case "FAILED":
@@ -57,7 +65,11 @@ async function cancelAsAllowed(sql: Sql, state: CancelState, retried = false): P
   const { refund } = cancelled;
   const details = { reason: cancellation.reason, from: order.status, refundId: refund?.id ?? null, refundCents: refund?.amountCents ?? null };
   await auditWrite(sql, principal, { action: "order.cancel", subjectType: "Order", subjectId: orderId, details });
-  if (!refund) return finish(done(orderId));
+  return refund ? withRefund(sql, state, refund) : finish(done(orderId));
+}
+
+/** The state the refund steps carry out: the refund opened, and the charge it refunds. */
+async function withRefund(sql: Sql, state: CancelState, refund: Refund): Promise<CancelState> {
   const payment = (await refundablePayment(sql, refund.paymentId))!;
   return { ...state, refund, chargeId: payment.gatewayChargeId! };
 }
@@ -77,8 +89,7 @@ const cancelFlow: Flow<CancelState, CancelResult> = {
   resume: async (sql, _point, refundId, initial) => {
     const refund = await refundById(sql, refundId);
     if (!refund) throw new Error(`cancellation resumed without its refund ${refundId}`);
-    const payment = (await refundablePayment(sql, refund.paymentId))!;
-    return { ...initial, refund, chargeId: payment.gatewayChargeId! };
+    return withRefund(sql, initial, refund);
   },
 };
 

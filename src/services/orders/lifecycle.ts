@@ -1,4 +1,5 @@
 import type { Sql } from "../../db/sql.js";
+import { DomainError, TransientError } from "../../errors.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
 import { requestContext } from "../../lib/request-context.js";
 import { releaseRedemption } from "../coupons/redemption.js";
@@ -60,11 +61,27 @@ export async function cancelOrder(sql: Sql, orderId: number, from: CancellableSt
   return { refund };
 }
 
-/** The refund of what is left of a paid order's charge: none for a 0-cent order or one already refunded (or being refunded) in full. */
-async function refundRemaining(sql: Sql, orderId: number, cancellation: Cancellation, now: Date): Promise<Refund | undefined> {
+/**
+ * The refund of all that is left of a paid order's charge: none for a 0-cent
+ * order or one refunded in full. A refund of it still in progress could fail
+ * and leave money kept by a cancelled order, so the cancellation waits for it
+ * (409, retry: nothing is written or stored); so does one that lost a race
+ * with a refund taken meanwhile.
+ */
+export async function refundRemaining(sql: Sql, orderId: number, cancellation: Cancellation, now = new Date()): Promise<Refund | undefined> {
   const payment = await completedPaymentOf(sql, orderId);
-  if (!payment || payment.gatewayChargeId === null || payment.amountCents - payment.refundedCents - payment.refundPendingCents <= 0) return undefined;
-  return openRefund(sql, { paymentId: payment.id, amountCents: null, reason: `order cancelled: ${cancellation.reason}`, actor: cancellation.actor }, now);
+  if (!payment || payment.amountCents === 0) return undefined;
+  if (payment.refundPendingCents > 0) throw new TransientError("ORDER_NOT_CANCELLABLE", `A refund of order ${orderId}'s payment is in progress; retry shortly`, 2);
+  if (payment.amountCents - payment.refundedCents === 0) return undefined;
+  if (payment.gatewayChargeId === null) {
+    throw new DomainError("PAYMENT_NOT_REFUNDABLE", `Order ${orderId}'s payment ${payment.id} has no charge at the card gateway to refund; nothing was cancelled`, { paymentId: payment.id });
+  }
+  try {
+    return await openRefund(sql, { paymentId: payment.id, amountCents: null, reason: `order cancelled: ${cancellation.reason}`, actor: cancellation.actor }, now);
+  } catch (error) {
+    if (error instanceof DomainError && error.code === "REFUND_EXCEEDS_REMAINING") throw new TransientError("ORDER_NOT_CANCELLABLE", `A refund of order ${orderId}'s payment began meanwhile; retry shortly`, 2);
+    throw error;
+  }
 }
 
 /** PAID -> PROCESSING: fulfilment started. */

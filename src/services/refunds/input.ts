@@ -8,7 +8,8 @@ export const reason = text(500).nullish().transform((v) => (v ? v : null));
 export const refundInputSchema = z.strictObject({
   paymentId: id,
   /** Left out: what remains of the charge. */
-  amountCents: z.number().int("must be a whole number of cents").min(1, "must be at least 1 cent").max(MAX_CENTS, "is too large").nullish(),
+  // Left out, not null: a client's null must not refund everything.
+  amountCents: z.number({ error: "must be a whole number of cents; leave it out to refund what remains" }).int("must be a whole number of cents").min(1, "must be at least 1 cent").max(MAX_CENTS, "is too large").optional(),
   reason,
 });
 

@@ -10,8 +10,9 @@ import type { RefundFlowState } from "./state.js";
  * transaction, with the key made when the refund was opened, so a retry (or
  * reconciliation) never refunds twice. Irreversible: money may have moved, so
  * nothing before it is undone. The gateway unavailable is 502 REFUND_FAILED
- * with the refund still PENDING (nothing refunded; a retry with the same key
- * continues); a refusal is recorded by settle_refund.
+ * with the refund still PENDING (nothing refunded yet; a retry with the same
+ * key continues it, or else the maintenance pass); a refusal is recorded by
+ * settle_refund.
  */
 export function gatewayRefundStep<S extends RefundFlowState>(): CallStep<S> {
   return {
@@ -28,7 +29,11 @@ export function gatewayRefundStep<S extends RefundFlowState>(): CallStep<S> {
         if (!(error instanceof GatewayRefundError)) throw error;
         if (!error.retryable) return { ...state, refusal: error.message };
         businessMetrics.refunds.inc({ outcome: "retry" });
-        throw new TransientError("REFUND_FAILED", `The card gateway could not refund now (${error.message}); nothing was refunded. Retry with the same Idempotency-Key`, 2);
+        throw new TransientError(
+          "REFUND_FAILED",
+          `The card gateway could not refund now (${error.message}); nothing is refunded yet. The refund stays PENDING: a retry with the same Idempotency-Key continues it, or the maintenance pass completes it; do not refund it another way`,
+          2,
+        );
       }
     },
   };
