@@ -2,11 +2,10 @@ import { randomUUID } from "node:crypto";
 import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
 import { startTestServer, TMP_DIR, type TestServer } from "./helpers/server.js";
 
-/** Live progress with the clients people use: graphql-sse (Server-Sent Events) and graphql-ws (WebSocket). */
+/** Live progress with the clients people use: graphql-sse (Server-Sent Events) and graphql-ws (WebSocket, over Node's built-in client). */
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({ UPLOAD_DIR: `${TMP_DIR}/uploads-${randomUUID()}`, BULK_BATCH_SIZE: 2_000, BULK_WORKER_POLL_MS: 50, CARD_GATEWAY_LATENCY_MS: 1, SHIPPING_LATENCY_MS: 1 });
