@@ -33,7 +33,7 @@ const BENCH_RATE_LIMITS = {
 export async function startServer(env: Record<string, string>, onLogLine?: (line: string) => void): Promise<BenchServer> {
   const port = await freePort();
   // The same heap limit `npm start` sets (README: NODE_HEAP_MB).
-  const nodeArgs = [`--max-old-space-size=${process.env.NODE_HEAP_MB ?? 256}`, ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
+  const nodeArgs = [`--max-old-space-size=${process.env.NODE_HEAP_MB ?? 256}`, "--max-semi-space-size=16", ...(process.env.BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, "dist/main.js"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", NODE_ENV: "production", AUTH_JWT_SECRET: BENCH_AUTH_SECRET, ...BENCH_RATE_LIMITS, ...env },
     stdio: ["ignore", onLogLine ? "pipe" : "inherit", "inherit"],

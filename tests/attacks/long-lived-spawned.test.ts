@@ -33,7 +33,7 @@ const persisted = (query: string | undefined, hash: string) => ({ query, extensi
 describe("row 1: automatic persisted queries", () => {
   it("keeps memory flat through 300 anonymous 700 KB registrations, and rate-limits registrations per address", async () => {
     // The heap production runs with (npm start): an unbounded store exhausts it.
-    await withGateway({ NODE_OPTIONS: "--max-old-space-size=256" }, async (gateway) => {
+    await withGateway({ NODE_OPTIONS: "--max-old-space-size=256 --max-semi-space-size=16" }, async (gateway) => {
       const pid = gateway.child.pid!;
       await graphql(gateway, { query: "{ __typename }" });
       const before = residentBytes(pid);
