@@ -89,6 +89,19 @@ describe("a customer cancels", () => {
     expect(await db().outboxEvent.count({ where: { type: "order.cancelled", payload: { contains: `"orderId":${orderId},` } } })).toBe(1);
   });
 
+  it("cannot be blocked by a client key that looks like an order's own", async () => {
+    const user = await createUser();
+    const product = await createProduct({ priceCents: 1000, stockQuantity: STOCK });
+    const token = await server.tokenFor(user.id);
+    const place = async () =>
+      (await (await server.request("/api/checkout", { method: "POST", as: token, headers: { "Idempotency-Key": randomUUID() }, json: { items: [{ productId: product.id, quantity: 1 }] } })).json()).orderId as number;
+    const [first, second] = [await place(), await place()];
+    // The customer sends, for their first order, the key their second order's keyless cancellation would use.
+    expect((await cancel(first, { as: token, key: `cancel-order-${second}` })).status).toBe(200);
+    expect((await cancel(second, { as: token })).status).toBe(200);
+    expect((await orderRow(second)).status).toBe("CANCELLED");
+  });
+
   it("gets 409 ORDER_NOT_CANCELLABLE for their paid order, and nothing changes", async () => {
     const { orderId, productId, paymentId, token } = await order(true);
     const res = await cancel(orderId, { as: token });

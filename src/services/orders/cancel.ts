@@ -115,7 +115,8 @@ export async function requestCancellation(principal: Principal, orderId: number,
   const cancellation: Cancellation = { reason: input.reason ?? `cancelled by the ${by}`, by, actor: principal.sub };
   const request = {
     scope: idempotencyScope(principal, owner!),
-    operation: "cancel_order",
+    // Derived keys live under an operation of their own: no client key can take an order's.
+    operation: keyed ? "cancel_order" : "cancel_order_unkeyed",
     key,
     // Without a client key, a repeat is the same cancellation whatever reason it gives.
     fingerprint: fingerprint(keyed ? { orderId, reason: input.reason } : { orderId }),
