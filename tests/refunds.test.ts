@@ -131,10 +131,6 @@ describe("POST /api/payments/:paymentId/refund", () => {
     const asCustomer = await refund(paymentId, {}, key(), token);
     expect(asCustomer.status).toBe(403);
     expect((await refund(paymentId, {}, key(), "anonymous")).status).toBe(401);
-    // Refused for who they are before their input is read, as on GraphQL: not a 400 about it.
-    const badAnonymous = await server.request("/api/payments/abc/refund", { method: "POST", as: "anonymous", json: { amount: "x" } });
-    expect(badAnonymous.status).toBe(401);
-    expect((await server.request(`/api/payments/${paymentId}/refund`, { method: "POST", as: token, json: { amount: "x" } })).status).toBe(403);
     expect(await refundRows(paymentId)).toHaveLength(0);
     expect(await gatewayRefundedCents(paymentId)).toBe(0);
   });

@@ -1,12 +1,11 @@
 import { Router, type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
 import { routeOf } from "../edge/request-scope.js";
-import { DomainError, ForbiddenError, UnauthenticatedError } from "../errors.js";
-import { currentPrincipal } from "../lib/request-context.js";
+import { DomainError } from "../errors.js";
 import { trackWork } from "../lib/in-flight.js";
 import type { JsonSchema } from "./openapi/json-schema.js";
 
-/** Who may call an operation (docs/auth.md's roles table). Checked first at the edge (`accessCheck`); the service decides again. */
+/** Who may call an operation (docs/auth.md's roles table). Documented here; the service decides. */
 export type Access = "anyone" | "customer" | "admin";
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 422 | 402 | 429 | 502 | 503;
@@ -57,7 +56,7 @@ const rememberRoute: ErrorRequestHandler = (error, req, res, next) => {
 export function mountRoutes(app: Express, routes: readonly RestRoute[]): string[] {
   const router = Router();
   for (const route of routes) {
-    router[route.method](underApi(route.path), accessCheck(route.access), ...(route.before ?? []), (req, res) => trackWork(route.handler(req, res)));
+    router[route.method](underApi(route.path), ...(route.before ?? []), (req, res) => trackWork(route.handler(req, res)));
   }
   const allowed = new WeakMap<Request, Set<string>>();
   for (const [path, methods] of methodsByPath(routes)) {
@@ -78,22 +77,6 @@ export function mountRoutes(app: Express, routes: readonly RestRoute[]): string[
   router.use(rememberRoute);
   app.use("/api", router);
   return routes.map((r) => `${r.method.toUpperCase()} ${r.path}`);
-}
-
-/**
- * A caller the roles table refuses gets 401 or 403 before the body is read or
- * the input parsed, as on GraphQL (scopes before arguments): not a 400 about
- * input they may not send. The service still holds the rule and checks again
- * (ownership, per-record rights).
- */
-function accessCheck(access: Access): RequestHandler {
-  return (_req, _res, next) => {
-    const principal = currentPrincipal();
-    if (access === "anyone") return next();
-    if (principal.kind === "anonymous") return next(new UnauthenticatedError("This operation needs Authorization: Bearer <token>"));
-    if (access === "admin" && principal.kind !== "admin") return next(new ForbiddenError("Only an admin may do this"));
-    next();
-  };
 }
 
 function underApi(path: string): string {
