@@ -5,7 +5,7 @@ import { parseInput } from "../../lib/validation.js";
 import { z } from "zod";
 import { auditWrite } from "../audit/index.js";
 import { idempotencyScope, requireOwnOrNotFound, requireSignedIn } from "../common/index.js";
-import { finish, fingerprint, isValidIdempotencyKey, requireIdempotencyKey, runFlow, type Finish, type Flow, type IdempotentResult, type Outcome } from "../idempotency/index.js";
+import { finish, fingerprint, requireIdempotencyKey, runFlow, type Finish, type Flow, type IdempotentResult, type Outcome } from "../idempotency/index.js";
 import { gatewayRefundStep, reason, refundablePayment, refundById, settleRefundStep, type Refund, type RefundFlowState } from "../refunds/index.js";
 import { cancelOrder, refundRemaining, type Cancellation } from "./lifecycle.js";
 import { completedPaymentOf, findOrderTotals, orderOwnerAndStatus } from "./sql.js";
@@ -18,6 +18,7 @@ export interface CancelResult {
 }
 
 interface CancelState extends RefundFlowState {
+  principal: Principal;
   orderId: number;
   cancellation: Cancellation;
 }
@@ -110,7 +111,6 @@ export async function requestCancellation(principal: Principal, orderId: number,
   const input = parseInput(cancelInputSchema, rawInput ?? {});
   const keyed = idempotencyKey !== undefined && idempotencyKey !== null;
   const key = keyed ? requireIdempotencyKey(idempotencyKey) : `cancel-order-${orderId}`;
-  if (!isValidIdempotencyKey(key)) throw new Error("the derived cancellation key is not a valid key");
   const by = principal.kind === "admin" ? "admin" : "customer";
   const cancellation: Cancellation = { reason: input.reason ?? `cancelled by the ${by}`, by, actor: principal.sub };
   const request = {

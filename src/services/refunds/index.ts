@@ -24,6 +24,7 @@ export interface RefundResult {
 }
 
 interface RefundState extends RefundFlowState {
+  principal: Principal;
   request: { paymentId: number; amountCents: number | null; reason: string | null };
 }
 

@@ -1,10 +1,8 @@
 import type { Logger } from "../../lib/logger.js";
 import { sqlTransaction } from "../../db/sql.js";
-import type { Cents } from "../../lib/money.js";
 import { settings } from "../common/index.js";
-import { GatewayRefundError, refundChargePart } from "../external/index.js";
-import { failRefund, settleRefund } from "./lifecycle.js";
 import { pendingRefundsBefore, refundablePayment, refundById } from "./sql.js";
+import { gatewayRefundStep, settleRefundStep, type RefundFlowState } from "./steps/index.js";
 
 const BATCH = 100;
 
@@ -43,21 +41,17 @@ export async function settleStalledRefunds(logger: Logger, now = new Date()): Pr
   }
 }
 
+/** The refund flow's own last two steps, run for the attempt that did not come back. */
 async function settleStalledRefund(refundId: number): Promise<"settled" | "failed" | "unfixed" | "late"> {
-  const found = await sqlTransaction(async (sql) => {
+  const state = await sqlTransaction(async (sql): Promise<RefundFlowState | undefined> => {
     const refund = await refundById(sql, refundId);
-    return refund?.status === "PENDING" ? { refund, payment: (await refundablePayment(sql, refund.paymentId))! } : undefined;
+    if (refund?.status !== "PENDING") return undefined;
+    return { refund, chargeId: (await refundablePayment(sql, refund.paymentId))!.gatewayChargeId! };
   });
-  if (!found) return "late";
-  const { refund, payment } = found;
-  let gatewayRefundId: string | undefined;
-  try {
-    gatewayRefundId = (await refundChargePart({ idempotencyKey: refund.gatewayKey, chargeId: payment.gatewayChargeId!, amountCents: refund.amountCents as Cents })).refundId;
-  } catch (error) {
-    if (!(error instanceof GatewayRefundError) || error.retryable) return "unfixed";
-  }
-  return sqlTransaction(async (sql) => {
-    if (gatewayRefundId === undefined) return (await failRefund(sql, refund, "gateway_refused")) ? "failed" : "late";
-    return (await settleRefund(sql, refund, gatewayRefundId)) ? "settled" : "late";
-  });
+  if (!state) return "late";
+  // The gateway unavailable throws (the next pass tries again); a refusal is carried in the state.
+  const answered = await gatewayRefundStep().run(state).catch(() => undefined);
+  if (!answered) return "unfixed";
+  await sqlTransaction((sql) => settleRefundStep<RefundFlowState, null>(() => ({ ok: true, status: 200, value: null })).run(sql, answered));
+  return answered.refusal === undefined ? "settled" : "failed";
 }

@@ -1,9 +1,7 @@
-import type { Principal } from "../../../auth/principal.js";
 import type { Refund, RefundablePayment } from "../sql.js";
 
 /** What a flow's state offers the refund steps: the opened refund, the charge it refunds, and the gateway's answer. */
 export interface RefundFlowState {
-  principal: Principal;
   /** None: nothing to refund (an unpaid order cancelled), the steps pass. */
   refund?: Refund;
   chargeId?: string;
