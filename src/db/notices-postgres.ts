@@ -10,25 +10,30 @@ export const NOTICE_CHANNEL = "shop_events";
  * subscribers one update, not a wrong one (they re-read on the next notice).
  */
 export async function listenForNotices(pool: pg.Pool, onNotice: (payload: string) => void, log: EngineLog): Promise<() => Promise<void>> {
-  let client: pg.PoolClient | undefined;
+  let current: { connection: pg.PoolClient; release: (error?: Error) => void } | undefined;
   let reconnecting: NodeJS.Timeout | undefined;
   let stopped = false;
 
   const connect = async (): Promise<void> => {
     const connection = await pool.connect();
-    connection.on("notification", (message) => onNotice(message.payload ?? ""));
-    let lost = false;
-    connection.on("error", (error) => {
-      if (lost) return;
-      lost = true;
-      log.warn({ err: error }, "change-notice listener lost its connection; reconnecting");
+    // Released once: by stop, or when the connection is lost; an error after that is the pool's to handle.
+    let released = false;
+    const release = (error?: Error) => {
+      if (released) return;
+      released = true;
       connection.release(error);
-      if (client === connection) client = undefined;
+    };
+    connection.on("notification", (message) => onNotice(message.payload ?? ""));
+    connection.on("error", (error) => {
+      if (released) return;
+      log.warn({ err: error }, "change-notice listener lost its connection; reconnecting");
+      release(error);
+      if (current?.connection === connection) current = undefined;
       reconnect();
     });
     await connection.query(`LISTEN ${NOTICE_CHANNEL}`);
-    if (stopped) return void connection.release();
-    client = connection;
+    if (stopped) return release();
+    current = { connection, release };
   };
 
   const reconnect = (): void => {
@@ -47,10 +52,10 @@ export async function listenForNotices(pool: pg.Pool, onNotice: (payload: string
   return async () => {
     stopped = true;
     clearTimeout(reconnecting);
-    const connection = client;
-    client = undefined;
-    if (!connection) return;
-    await connection.query(`UNLISTEN ${NOTICE_CHANNEL}`).catch(() => {});
-    connection.release();
+    const listening = current;
+    current = undefined;
+    if (!listening) return;
+    await listening.connection.query(`UNLISTEN ${NOTICE_CHANNEL}`).catch(() => {});
+    listening.release();
   };
 }
