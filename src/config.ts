@@ -13,6 +13,9 @@ const list = (item: z.ZodString, max: number) =>
     .transform((v) => v.split(",").map((s) => s.trim()).filter(Boolean))
     .pipe(z.array(item).max(max));
 
+/** OTLP over HTTP, JSON or protobuf; gRPC is not bundled. */
+const otlpProtocol = z.enum(["http/protobuf", "http/json"], { error: "must be http/protobuf or http/json (gRPC is not supported)" });
+
 const envSchema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
   PORT: int(0, 65535).default(4000),
@@ -132,6 +135,30 @@ const envSchema = z.object({
   RATE_LIMIT_UPLOAD_PER_MIN: int(0, 1_000_000).default(10),
   /** Admins (staff tools, imports, load tests) are exempt unless this is true. */
   RATE_LIMIT_ADMINS: bool.default(false),
+  /**
+   * OpenTelemetry traces (docs/observability.md), by the standard variables
+   * only. Off unless OTEL_TRACES_EXPORTER names an exporter (the spec's default
+   * is otlp; ours is off, so a clone without a collector exports nothing).
+   */
+  OTEL_SDK_DISABLED: bool.default(false),
+  OTEL_TRACES_EXPORTER: z.enum(["otlp", "console", "none"]).optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL (the collector's OTLP/HTTP port)" }).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url({ protocol: /^https?$/, error: "must be an http(s) URL" }).optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.default("http/protobuf"),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  OTEL_SERVICE_NAME: z.string().min(1).max(255).default("shop-gateway"),
+  OTEL_RESOURCE_ATTRIBUTES: z.string().max(4096).optional(),
+  OTEL_TRACES_SAMPLER: z
+    .enum(["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"])
+    .default("parentbased_always_on"),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
+  OTEL_PROPAGATORS: list(z.string().regex(/^(tracecontext|baggage|none)$/, "must be tracecontext, baggage or none"), 3).default(["tracecontext", "baggage"]),
+  OTEL_BSP_SCHEDULE_DELAY: int(0, 600_000).default(5_000),
+  OTEL_BSP_EXPORT_TIMEOUT: int(0, 600_000).default(30_000),
+  OTEL_BSP_MAX_QUEUE_SIZE: int(1, 1_000_000).default(2_048),
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int(1, 1_000_000).default(512),
+  /** A span per GraphQL resolver too (there are many: only while looking for one). */
+  GRAPHQL_TRACE_RESOLVERS: bool.default(false),
   DEFAULT_PAGE_SIZE: int(1, 200).default(50),
   MAX_PAGE_SIZE: int(1, 1000).default(200),
 });

@@ -7,6 +7,7 @@ import { isAdmin } from "./auth/principal.js";
 import type { Config } from "./config.js";
 import { DomainError, UnauthenticatedError } from "./errors.js";
 import { currentPrincipal, requestContext } from "./lib/request-context.js";
+import { openMetricsRegistry } from "./lib/metrics.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { name: string; version: string };
 
@@ -70,9 +71,19 @@ export function metricsRoute(metrics: Registry, config: Pick<Config, "METRICS_TO
         return next(new UnauthenticatedError("Metrics need Authorization: Bearer $METRICS_TOKEN", sent.length > 0));
       }
     }
-    res.setHeader("Content-Type", metrics.contentType);
-    res.send(await metrics.metrics());
+    const registry = asksForOpenMetrics(req.get("accept")) ? openMetricsRegistry(metrics) : metrics;
+    res.setHeader("Content-Type", registry.contentType);
+    res.send(await registry.metrics());
   };
+}
+
+/** Prometheus asks for OpenMetrics first (`application/openmetrics-text;version=1.0.0;q=0.5,…,text/plain;q=0.2`); curl asks for nothing. */
+function asksForOpenMetrics(accept: string | undefined): boolean {
+  return (accept ?? "").split(",").some((range) => {
+    const [type, ...params] = range.split(";").map((part) => part.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith("q="));
+    return type === "application/openmetrics-text" && (q === undefined || Number(q.slice(2)) > 0);
+  });
 }
 
 export function metricsAccess(config: Pick<Config, "METRICS_TOKEN" | "NODE_ENV">): "token" | "open" | "off" {

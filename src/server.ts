@@ -14,6 +14,7 @@ import { endSubscriptions, startChangeNotices, stopChangeNotices } from "./servi
 import { settleWork } from "./lib/in-flight.js";
 import { attachGraphqlWs } from "./graphql/ws.js";
 import { configureServices } from "./services/index.js";
+import { startTracing } from "./lib/tracing-sdk.js";
 
 export interface RunningServer {
   server: Server;
@@ -34,6 +35,7 @@ export interface RunningServer {
 
 /** Migrates, seeds an empty database, and listens: everything `npm start` does. */
 export async function startServer(config: Config, logger = createLogger(config.LOG_LEVEL)): Promise<RunningServer> {
+  const tracing = await startTracing(config, logger);
   if (config.MIGRATE_ON_START) {
     const applied = await migrate(config.DATABASE_URL);
     if (applied.length > 0) logger.info({ applied }, "migrations applied");
@@ -103,6 +105,8 @@ export async function startServer(config: Config, logger = createLogger(config.L
       await outbox.stop();
       await stopChangeNotices();
       await closeDatabase();
+      // Last: the spans of everything above are exported before the process ends.
+      await tracing?.shutdown();
       logger.info("stopped");
     })());
 

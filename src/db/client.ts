@@ -9,7 +9,7 @@ import type { Config } from "../config.js";
 import type { Logger } from "../lib/logger.js";
 import type { Mutex } from "../lib/mutex.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
-import { emitQuery } from "./query-events.js";
+import { emitQuery, setQuerySystem } from "./query-events.js";
 import { isInTransaction, type DatabaseProvider, type Engine, type RowReader } from "./driver.js";
 import { postgresEngine } from "./engine-postgres.js";
 import { sqliteEngine } from "./engine-sqlite.js";
@@ -61,6 +61,7 @@ export function openDatabase(config: Config, logger?: Pick<Logger, "error">): Db
   const opened = provider === "sqlite" ? openSqlite(config, logger) : openPostgres(config, logger);
   const events = opened.client as unknown as { $on(event: "query", listener: (e: Prisma.QueryEvent) => void): void };
   events.$on("query", (e) => emitQuery({ query: e.query, durationMs: e.duration }));
+  setQuerySystem(provider);
   current = {
     ...opened,
     provider,

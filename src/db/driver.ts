@@ -3,6 +3,7 @@ import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import { TransientError } from "../errors.js";
 import type { Logger } from "../lib/logger.js";
 import { dbMetrics } from "../lib/metrics.js";
+import { epochMs, recordSpan, withSpan } from "../lib/tracing.js";
 
 /**
  * The bottom of src/db/: the types and helpers both engines' modules share.
@@ -69,14 +70,19 @@ const openTransaction = new AsyncLocalStorage<{ startedAt: number }>();
  */
 export function instrumentTransaction<T>(requestedAt: number, fn: () => Promise<T>): Promise<T> {
   const startedAt = performance.now();
-  dbMetrics.connectionWait.observe((startedAt - requestedAt) / 1000);
-  return openTransaction.run({ startedAt }, async () => {
-    try {
-      return await fn();
-    } finally {
-      dbMetrics.transactionDuration.observe((performance.now() - startedAt) / 1000);
-    }
-  });
+  const waitMs = startedAt - requestedAt;
+  dbMetrics.connectionWait.observe(waitMs / 1000);
+  return openTransaction.run({ startedAt }, () =>
+    // The transaction's span starts when it was asked for; the wait for the connection (SQLite: the write lock) is its first child.
+    withSpan("db.transaction", { childOnly: true, startTime: epochMs(requestedAt), attributes: { "db.client.connection.wait_time_ms": waitMs } }, async () => {
+      recordSpan("db.connection.wait", { startTime: epochMs(requestedAt) }, epochMs(startedAt));
+      try {
+        return await fn();
+      } finally {
+        dbMetrics.transactionDuration.observe((performance.now() - startedAt) / 1000);
+      }
+    }),
+  );
 }
 
 export function isInTransaction(): boolean {

@@ -3,8 +3,10 @@ import type { Request, RequestHandler } from "express";
 import { onQuery } from "../db/index.js";
 import { ANONYMOUS } from "../auth/principal.js";
 import type { Logger } from "../lib/logger.js";
-import { httpMetrics } from "../lib/metrics.js";
+import { httpMetrics, observeTraced } from "../lib/metrics.js";
 import { requestContext, runWithRequestContext, type RequestContext } from "../lib/request-context.js";
+import { inContextOf, spanIds } from "../lib/tracing.js";
+import { endServerSpan, startServerSpan } from "./server-span.js";
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -33,11 +35,13 @@ export function requestScope(logger: Logger): RequestHandler {
     res.setHeader("x-request-id", requestId);
     const context = scopeContext(logger, requestId);
     context.clientAddress = req.socket.remoteAddress;
+    context.span = startServerSpan(req, requestId);
     const started = performance.now();
+    const ids = context.span && spanIds(context.span);
     res.on("finish", () => {
       const durationMs = performance.now() - started;
       const route = (res.locals.route as string | undefined) ?? routeOf(req);
-      httpMetrics.requestDuration.observe({ method: req.method, route, status: String(res.statusCode) }, durationMs / 1000);
+      observeTraced(httpMetrics.requestDuration, { method: req.method, route, status: String(res.statusCode) }, durationMs / 1000, ids);
       if (!logger.isLevelEnabled("info")) return;
       context.logger.info(
         {
@@ -53,11 +57,13 @@ export function requestScope(logger: Logger): RequestHandler {
           dbQueries: context.dbQueries,
           dbTimeMs: Math.round(context.dbTimeMs * 10) / 10,
           code: res.locals.errorCode,
+          ...ids,
         },
         "request completed",
       );
     });
-    runWithRequestContext(context, next);
+    if (context.span) res.once("close", () => endServerSpan(context.span!, req, res, (res.locals.route as string | undefined) ?? routeOf(req)));
+    runWithRequestContext(context, () => inContextOf(context.span, next));
   };
 }
 

@@ -21,6 +21,7 @@ import { createYoga, type YogaServerInstance } from "graphql-yoga";
 import { DomainError, TransientError } from "../errors.js";
 import type { Logger } from "../lib/logger.js";
 import { annotateRequest, requestContext } from "../lib/request-context.js";
+import { useTracing } from "./tracing.js";
 import { toDomainError } from "../edge/errors.js";
 import { schema } from "../schema/index.js";
 import { createLoaders } from "../schema/loaders.js";
@@ -169,6 +170,8 @@ export function createGraphQLServer(
           return { onExecuteDone: () => graphqlMetrics.operationDuration.observe(labels, (performance.now() - started) / 1000) };
         },
       },
+      // Last: its execute wraps whichever executor the plugins above chose (graphql-jit's).
+      useTracing({ resolvers: config.GRAPHQL_TRACE_RESOLVERS }),
     ],
   });
 }

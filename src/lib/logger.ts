@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import { activeTraceIds } from "./tracing.js";
 
 export type { Logger };
 
@@ -16,6 +17,8 @@ export const REDACTED_PATHS = [
   "req.headers.cookie",
 ];
 
+const NO_FIELDS = Object.freeze({});
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
   return pino(
     {
@@ -24,6 +27,9 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACTED_PATHS, censor: "[redacted]" },
       formatters: { level: (label) => ({ level: label }) },
+      // trace_id and span_id of the active span, while tracing is on (docs/observability.md).
+      mixin: () => activeTraceIds() ?? NO_FIELDS,
+      mixinMergeStrategy: (line, trace) => (trace === NO_FIELDS ? line : Object.assign(trace, line)),
     },
     destination as pino.DestinationStream | undefined,
   );

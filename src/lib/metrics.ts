@@ -46,6 +46,8 @@ export const httpMetrics = {
     labelNames: ["method", "route", "status"] as const,
     buckets: seconds,
     registers: [],
+    // trace_id/span_id of the request, shown to scrapes that ask for OpenMetrics (metricsRoute, ops.ts).
+    enableExemplars: true,
   }),
 };
 
@@ -117,6 +119,7 @@ export const fulfillmentMetrics = {
     labelNames: ["stage", "outcome"] as const,
     buckets: seconds,
     registers: [],
+    enableExemplars: true,
   }),
   total: new Counter({
     name: "fulfillments_total",
@@ -181,4 +184,43 @@ export function createMetricsRegistry(extra: Metric[] = []): Registry {
 /** Zeroes every process-wide metric: for a test worker that runs several files' servers one after another. */
 export function resetProcessMetrics(): void {
   for (const metric of processMetrics) metric.reset();
+}
+
+const openMetricsViews = new WeakMap<Registry, Registry>();
+
+/**
+ * The same metrics for a scrape that asks for OpenMetrics: the only format
+ * that carries exemplars (a slow bucket's trace_id). In this format
+ * prom-client renames every counter to its family name (without `_total`) by
+ * assigning `metric.name`, which would rename the counters the Prometheus
+ * format prints too: so each counter is registered here through a view with a
+ * name of its own. Samples keep the names the alerts use (`_total` once).
+ */
+export function openMetricsRegistry(registry: Registry): Registry {
+  let view = openMetricsViews.get(registry);
+  if (!view) {
+    view = new Registry();
+    view.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
+    for (const metric of registry.getMetricsAsArray() as unknown as Metric[]) view.registerMetric(asOpenMetricsFamily(metric));
+    openMetricsViews.set(registry, view);
+  }
+  return view;
+}
+
+function asOpenMetricsFamily(metric: Metric): Metric {
+  if (!(metric instanceof Counter)) return metric;
+  // Reads go to the counter itself; only the name is the view's.
+  const { name } = metric as unknown as { name: string };
+  return Object.create(metric, { name: { value: name, writable: true } }) as Metric;
+}
+
+/** Observes a histogram built with enableExemplars; the trace's ids (when sampled) become the bucket's exemplar. */
+export function observeTraced<T extends string>(
+  histogram: Histogram<T>,
+  labels: Partial<Record<T, string | number>>,
+  seconds: number,
+  trace: { trace_id: string; span_id: string } | undefined,
+): void {
+  // prom-client types exemplar labels as the metric's own label names; they are free-form.
+  histogram.observe({ labels, value: seconds, exemplarLabels: trace as Partial<Record<T, string>> | undefined });
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { ANONYMOUS, type Principal } from "../auth/principal.js";
 import type { Logger } from "./logger.js";
+import { currentTraceparent, type Span } from "./tracing.js";
 
 /** What one request carries through its async work: ids, its logger, what the summary line reports. */
 export interface RequestContext {
@@ -17,6 +18,8 @@ export interface RequestContext {
   userId?: number;
   idempotencyKey?: string;
   replayed?: boolean;
+  /** The request's SERVER span, while tracing is on. */
+  span?: Span;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -43,4 +46,15 @@ export function annotateRequest(fields: Pick<RequestContext, "operation" | "user
 /** The current request's logger (with its requestId), or the fallback outside a request. */
 export function contextLogger(fallback: Logger): Logger {
   return storage.getStore()?.logger ?? fallback;
+}
+
+/** Where work stored for later (an outbox event, an import job) came from: its delivery logs and spans point back to the request. */
+export interface Origin {
+  requestId: string | null;
+  /** The W3C traceparent of the span that stored the work. */
+  traceContext: string | null;
+}
+
+export function requestOrigin(): Origin {
+  return { requestId: storage.getStore()?.requestId ?? null, traceContext: currentTraceparent() };
 }

@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { publish } from "../events/index.js";
 import { db, sqlTransaction } from "../../db/index.js";
 import { businessMetrics } from "../../lib/metrics.js";
+import { linkTo, SpanKind, withSpan } from "../../lib/tracing.js";
 import type { Logger } from "../../lib/logger.js";
 import { CsvFormatError, readCsvRecords, type CsvLimits } from "./csv-reader.js";
 import { checkHeader, rowParser, type ProductRow, type RowParser } from "./rows.js";
@@ -39,6 +40,13 @@ function loadJob(id: number) {
 export async function processJob(jobId: number, options: ProcessOptions): Promise<"completed" | "failed" | "stopped"> {
   const job = await loadJob(jobId);
   if (!job || job.status !== "PROCESSING" || job.workerId !== options.workerId) return "stopped";
+  // A run is a span linked to the upload's request; each batch is a span in it.
+  const attributes = { "import.job.id": jobId, "import.attempt": job.attempts, "import.dry_run": job.dryRun };
+  return withSpan("import job", { kind: SpanKind.CONSUMER, attributes, links: linkTo(job.traceContext) }, () => runJob(job, options));
+}
+
+async function runJob(job: Job, options: ProcessOptions): Promise<"completed" | "failed" | "stopped"> {
+  const jobId = job.id;
   // The upload's request id follows the job into the worker's log lines.
   const log = options.logger.child({ jobId, requestId: job.requestId ?? undefined });
   const rules = { allowZeroPrices: job.allowZeroPrices };
@@ -53,7 +61,8 @@ export async function processJob(jobId: number, options: ProcessOptions): Promis
   let pending = 0;
   let failedInBatch = 0;
 
-  const flush = async () => {
+  const flush = () => withSpan("import batch", { attributes: { "import.rows": rows.length, "import.checkpoint.line": position.line } }, writeBatch);
+  const writeBatch = async () => {
     await writeProductBatch({
       jobId,
       workerId: options.workerId,

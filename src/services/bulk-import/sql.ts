@@ -17,13 +17,14 @@ export const insertRowErrors = memoized((n: number) => `INSERT INTO "BulkUploadR
 
 /** QUEUED, or PROCESSING with its lease lapsed (its worker died): params QUEUED, PROCESSING, now. */
 const CLAIMABLE = `("status" = ? OR ("status" = ? AND "leaseExpiresAt" < ?))`;
+import type { Origin } from "../../lib/request-context.js";
 
 export const statements = {
   /** The batch's checkpoint, only while this worker still holds the job (status PROCESSING, its workerId). */
   checkpoint: `UPDATE "BulkUploadJob" SET "processedRows" = ?, "succeededRows" = ?, "failedRows" = ?, "checkpointByte" = ?,
     "checkpointLine" = ?, "leaseExpiresAt" = ?, "updatedAt" = ? WHERE "id" = ? AND "workerId" = ? AND "status" = ?`,
-  insertJob: `INSERT INTO "BulkUploadJob" ("status", "filePath", "fileName", "fileSizeBytes", "dryRun", "allowZeroPrices", "requestId", "createdAt", "updatedAt")
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"`,
+  insertJob: `INSERT INTO "BulkUploadJob" ("status", "filePath", "fileName", "fileSizeBytes", "dryRun", "allowZeroPrices", "requestId", "traceContext", "createdAt", "updatedAt")
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"`,
   /** Fenced by the attempts read with the candidate and by the claimable condition: one taker. */
   claimJob: `UPDATE "BulkUploadJob" SET "status" = ?, "workerId" = ?, "attempts" = ?, "leaseExpiresAt" = ?, "startedAt" = ?, "updatedAt" = ?
     WHERE "id" = ? AND "attempts" = ? AND ${CLAIMABLE}`,
@@ -41,12 +42,12 @@ export const samples = (): string[] => [
   insertProducts(1), insertProducts(ROWS_PER_STATEMENT), upsertProducts(1), upsertProducts(ROWS_PER_STATEMENT), insertRowErrors(1), insertRowErrors(3),
 ];
 
-export type NewJob = { filePath: string; fileName: string | null; fileSizeBytes: number; dryRun: boolean; allowZeroPrices: boolean; requestId: string | null };
+export type NewJob = { filePath: string; fileName: string | null; fileSizeBytes: number; dryRun: boolean; allowZeroPrices: boolean } & Origin;
 
 /** Queues a bulk upload job; returns its id. */
 export async function insertJob(sql: Sql, job: NewJob, now = new Date()): Promise<number> {
   const row = await sql.get<{ id: number }>(statements.insertJob, [
-    BulkUploadJobStatus.QUEUED, job.filePath, job.fileName, job.fileSizeBytes, job.dryRun, job.allowZeroPrices, job.requestId, now, now,
+    BulkUploadJobStatus.QUEUED, job.filePath, job.fileName, job.fileSizeBytes, job.dryRun, job.allowZeroPrices, job.requestId, job.traceContext, now, now,
   ]);
   return row!.id;
 }

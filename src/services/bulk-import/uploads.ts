@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { sqlTransaction, type Sql } from "../../db/sql.js";
-import { requestContext } from "../../lib/request-context.js";
+import { requestOrigin } from "../../lib/request-context.js";
 import { DomainError, ValidationError } from "../../errors.js";
 import { fingerprint, finish, type IdempotentRequest, isValidIdempotencyKey, runFlow } from "../idempotency/index.js";
 import { type Admin, requireAdmin, settings } from "../common/index.js";
@@ -81,7 +81,7 @@ export async function createBulkUploadJob(
     fileSizeBytes: upload.sizeBytes,
     dryRun: options.dryRun,
     allowZeroPrices: options.allowZeroPrices,
-    requestId: requestContext()?.requestId ?? null,
+    ...requestOrigin(),
   };
   // The job and the admin's audit event commit together.
   const queue = async (sql: Sql) => {

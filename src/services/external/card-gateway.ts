@@ -3,7 +3,7 @@ import { sqlTransaction } from "../../db/sql.js";
 import { DomainError, TransientError } from "../../errors.js";
 import type { Cents } from "../../lib/money.js";
 import { settings } from "../common/index.js";
-import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
+import { callProvider, simulatedLatency } from "./guard.js";
 import { chargeByKey, countCharges, insertCharge, insertPartialRefund, refundOnce, type ChargeRow } from "./ledger-sql.js";
 
 /**
@@ -26,8 +26,12 @@ export interface Charge {
 
 export const DECLINED_CARD_LAST4 = "0002";
 
-export async function chargeCard(request: ChargeRequest): Promise<Charge> {
-  await reachGateway();
+export function chargeCard(request: ChargeRequest): Promise<Charge> {
+  return callProvider("card-gateway", "charge", () => chargeOnce(request));
+}
+
+async function chargeOnce(request: ChargeRequest): Promise<Charge> {
+  await gatewayLatency();
   const declined = request.cardLast4 === DECLINED_CARD_LAST4;
   // The ledger keeps one charge per key: the first writer's row wins, every repeat reads it back.
   const row = await sqlTransaction(async (sql) => {
@@ -46,9 +50,8 @@ export async function chargeCard(request: ChargeRequest): Promise<Charge> {
   return row.original ? checkSameCharge(row, request) : toCharge(row);
 }
 
-/** The network hop to the gateway: never inside a transaction, and a timeout is a 503 the client retries. */
-async function reachGateway(): Promise<void> {
-  assertOutsideTransaction("card gateway");
+/** The network hop to the gateway: a timeout is a 503 the client retries. */
+async function gatewayLatency(): Promise<void> {
   const { latencyMs, timeoutMs } = settings().cardGateway;
   try {
     await simulatedLatency(latencyMs, timeoutMs);
@@ -79,12 +82,14 @@ function toCharge(row: ChargeRow): Charge {
  * does: the same key again answers the same refund; another key for a charge
  * already refunded is refused (a charge is refunded at most once).
  */
-export async function refundCharge(request: { chargeId: string; idempotencyKey: string }): Promise<{ refundedAt: Date }> {
-  await reachGateway();
-  const refund = await sqlTransaction((sql) => refundOnce(sql, request.chargeId, request.idempotencyKey, new Date()));
-  if (!refund?.refundKey) throw new DomainError("NOT_FOUND", `No succeeded charge ${request.chargeId} to refund`);
-  if (refund.refundKey !== request.idempotencyKey) throw new DomainError("DUPLICATE", `Charge ${request.chargeId} was already refunded`);
-  return { refundedAt: new Date(refund.refundedAt!) };
+export function refundCharge(request: { chargeId: string; idempotencyKey: string }): Promise<{ refundedAt: Date }> {
+  return callProvider("card-gateway", "refund", async () => {
+    await gatewayLatency();
+    const refund = await sqlTransaction((sql) => refundOnce(sql, request.chargeId, request.idempotencyKey, new Date()));
+    if (!refund?.refundKey) throw new DomainError("NOT_FOUND", `No succeeded charge ${request.chargeId} to refund`);
+    if (refund.refundKey !== request.idempotencyKey) throw new DomainError("DUPLICATE", `Charge ${request.chargeId} was already refunded`);
+    return { refundedAt: new Date(refund.refundedAt!) };
+  });
 }
 
 export interface RefundRequest {
@@ -113,9 +118,13 @@ export class GatewayRefundError extends Error {
  * the charge (not retryable), and fails a share CARD_GATEWAY_REFUND_FAILURE_RATE
  * of calls as an outage would (retryable, nothing refunded).
  */
-export async function refundChargePart(request: RefundRequest): Promise<GatewayRefund> {
+export function refundChargePart(request: RefundRequest): Promise<GatewayRefund> {
+  return callProvider("card-gateway", "refund", () => refundPartOnce(request));
+}
+
+async function refundPartOnce(request: RefundRequest): Promise<GatewayRefund> {
   try {
-    await reachGateway();
+    await gatewayLatency();
   } catch {
     throw new GatewayRefundError("The card gateway did not answer in time", true);
   }

@@ -2,7 +2,7 @@ import { TransientError } from "../../errors.js";
 import { CircuitBreaker, CircuitOpenError, type BreakerState } from "../../lib/circuit-breaker.js";
 import type { Cents } from "../../lib/money.js";
 import { businessMetrics } from "../../lib/metrics.js";
-import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
+import { assertOutsideTransaction, callProvider, simulatedLatency } from "./guard.js";
 
 /**
  * The simulated external fraud service, with the original simulator's
@@ -44,11 +44,12 @@ export class FraudCheckClient {
   }
 
   async check(amountCents: Cents): Promise<FraudCheckResult> {
+    // Before the breaker: a call from inside a transaction is a bug to surface, not an outage to count.
     assertOutsideTransaction("fraud check");
     const started = performance.now();
     const observe = (outcome: string) => businessMetrics.fraudCheckDuration.observe({ outcome }, (performance.now() - started) / 1000);
     try {
-      const score = await this.#breaker.run(() => this.#call(amountCents));
+      const score = await this.#breaker.run(() => callProvider("fraud-service", "check", () => this.#call(amountCents)));
       observe("ok");
       return { score, durationMs: performance.now() - started };
     } catch (error) {

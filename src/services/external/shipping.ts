@@ -3,7 +3,7 @@ import { sqlTransaction } from "../../db/sql.js";
 import { TransientError } from "../../errors.js";
 import { fulfillmentMetrics } from "../../lib/metrics.js";
 import { settings } from "../common/index.js";
-import { assertOutsideTransaction, simulatedLatency } from "./guard.js";
+import { callProvider, simulatedLatency } from "./guard.js";
 import { labelForKey } from "./shipping-sql.js";
 
 export interface ShippingLabel {
@@ -16,8 +16,11 @@ export interface ShippingLabel {
  * SHIPPING_FAILURE_RATE of errors, the client's SHIPPING_TIMEOUT_MS. Like a real
  * provider it is idempotent per key: a repeated request returns the same label.
  */
-export async function createShippingLabel(idempotencyKey: string): Promise<ShippingLabel> {
-  assertOutsideTransaction("shipping provider");
+export function createShippingLabel(idempotencyKey: string): Promise<ShippingLabel> {
+  return callProvider("shipping-provider", "create_label", () => labelOnce(idempotencyKey));
+}
+
+async function labelOnce(idempotencyKey: string): Promise<ShippingLabel> {
   const { latencyMs, failureRate, timeoutMs } = settings().shipping;
   try {
     await simulatedLatency(latencyMs, timeoutMs);

@@ -6,7 +6,8 @@ import { DomainError, NotFoundError, TransientError } from "../../errors.js";
 import type { Principal } from "../../auth/principal.js";
 import type { Logger } from "../../lib/logger.js";
 import { requireAdmin, settings } from "../common/index.js";
-import { fulfillmentMetrics } from "../../lib/metrics.js";
+import { fulfillmentMetrics, observeTraced } from "../../lib/metrics.js";
+import { spanIds, withSpan } from "../../lib/tracing.js";
 import { createShippingLabel } from "../external/index.js";
 import { failOrder, findOrderTotals, markOrderFulfilled, startFulfilment } from "../orders/index.js";
 import { countFailedAttempt, insertShipment, shipmentOf } from "./sql.js";
@@ -134,19 +135,22 @@ function result(orderId: number, shipment: { carrier: string; trackingNumber: st
   return { orderId, status: "FULFILLED", carrier: shipment.carrier, trackingNumber: shipment.trackingNumber, alreadyFulfilled };
 }
 
-async function timed<T>(stage: Stage, fn: () => Promise<T>, log: Logger): Promise<T> {
-  const started = performance.now();
-  let outcome = "ok";
-  try {
-    return await fn();
-  } catch (error) {
-    outcome = error instanceof TransientError ? "retryable" : "error";
-    throw error;
-  } finally {
-    const durationMs = performance.now() - started;
-    fulfillmentMetrics.stageDuration.observe({ stage, outcome }, durationMs / 1000);
-    log.info({ stage, outcome, durationMs: Math.round(durationMs * 10) / 10 }, "fulfilment stage");
-  }
+/** A stage is a span, a histogram observation (its exemplar: the span) and a log line. */
+function timed<T>(stage: Stage, fn: () => Promise<T>, log: Logger): Promise<T> {
+  return withSpan(`fulfillment ${stage}`, { attributes: { "fulfillment.stage": stage } }, async (span) => {
+    const started = performance.now();
+    let outcome = "ok";
+    try {
+      return await fn();
+    } catch (error) {
+      outcome = error instanceof TransientError ? "retryable" : "error";
+      throw error;
+    } finally {
+      const durationMs = performance.now() - started;
+      observeTraced(fulfillmentMetrics.stageDuration, { stage, outcome }, durationMs / 1000, span && spanIds(span));
+      log.info({ stage, outcome, durationMs: Math.round(durationMs * 10) / 10 }, "fulfilment stage");
+    }
+  });
 }
 
 /** A failure no retry can mend: the order goes FAILED (from PAID or PROCESSING) with the reason recorded. */

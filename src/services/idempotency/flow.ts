@@ -1,5 +1,6 @@
 import { sqlTransaction, type Sql } from "../../db/sql.js";
 import type { DomainError } from "../../errors.js";
+import { withSpan } from "../../lib/tracing.js";
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -114,8 +115,12 @@ type Group<S, T> = { replay: Outcome<T> } | { claimed?: Claimed<S, T>; stored: D
  * failure stops the attempt (undo, then store or unlock). Three parts:
  * `claimAttempt`, `runGroup`, `stopAttempt`.
  */
-export async function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest, initial: S): Promise<IdempotentResult<T>> {
+export function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest, initial: S): Promise<IdempotentResult<T>> {
   if (flow.steps[0]?.kind !== "transaction") throw new Error("a flow starts with a transaction step: it claims the key");
+  return withSpan(`flow ${request.operation}`, { attributes: { "flow.operation": request.operation } }, () => runAttempt(flow, request, initial));
+}
+
+async function runAttempt<S, T>(flow: Flow<S, T>, request: IdempotentRequest, initial: S): Promise<IdempotentResult<T>> {
   const attempt: Attempt<S, T> = { state: initial, next: 0, point: null, done: [] };
   try {
     while (attempt.next < flow.steps.length) {
@@ -133,7 +138,7 @@ export async function runFlow<S, T>(flow: Flow<S, T>, request: IdempotentRequest
 /** A call step, outside any transaction: it must be idempotent (a retry runs it again). */
 async function runCall<S, T>(step: CallStep<S>, attempt: Attempt<S, T>, operation: string): Promise<undefined> {
   const before = attempt.point;
-  attempt.state = await step.run(attempt.state);
+  attempt.state = await stepSpan(step.name, () => step.run(attempt.state));
   attempt.done.push({ step, state: attempt.state, before });
   await flowFaults.afterStep?.(operation, step.name, "committed");
   attempt.next++;
@@ -146,7 +151,7 @@ async function runCall<S, T>(step: CallStep<S>, attempt: Attempt<S, T>, operatio
  * or stopped attempt left one).
  */
 async function claimAttempt<S, T>(sql: Sql, flow: Flow<S, T>, request: IdempotentRequest, attempt: Attempt<S, T>): Promise<{ replay: Outcome<T> } | Claimed<S, T>> {
-  const claim = await claimIdempotencyKey(sql, request);
+  const claim = await stepSpan("claim", () => claimIdempotencyKey(sql, request));
   if (claim.kind === "replay") return { replay: replayOutcome<T>(claim) };
   const state = flow.withGatewayKey ? flow.withGatewayKey(attempt.state, gatewayKeyFor(request, claim.attempt)) : attempt.state;
   const claimed: Claimed<S, T> = { key: claim.key, state, next: attempt.next, point: attempt.point, resumed: [] };
@@ -236,7 +241,7 @@ async function runTransactionSteps<S, T>(sql: Sql, flow: Flow<S, T>, operation: 
   const done: Done<S, T>[] = [];
   while (next < flow.steps.length && flow.steps[next]!.kind === "transaction") {
     const step = flow.steps[next] as TransactionStep<S, T>;
-    const result = await step.run(sql, state);
+    const result = await stepSpan(step.name, () => step.run(sql, state));
     await flowFaults.afterStep?.(operation, step.name, "ran");
     if (isFinish(result)) return { state, next: flow.steps.length, point, done, finished: result.finish, finishedBy: step.name };
     done.push({ step, state: result, before: point });
@@ -256,7 +261,7 @@ async function runTransactionSteps<S, T>(sql: Sql, flow: Flow<S, T>, operation: 
 async function stopAttempt<S, T>(key: HeldKey, done: Done<S, T>[], point: Point | null, error: unknown): Promise<IdempotentResult<T>> {
   const moneyMoved = done.some((d) => d.step.kind === "call" && d.step.irreversible);
   const store = isDeterministic(error) && !moneyMoved;
-  await sqlTransaction(async (sql) => {
+  await stepSpan("undo", () => sqlTransaction(async (sql) => {
     for (const d of [...done].reverse()) {
       if (d.step.kind === "call") {
         if (d.step.irreversible) break;
@@ -268,7 +273,12 @@ async function stopAttempt<S, T>(key: HeldKey, done: Done<S, T>[], point: Point 
     }
     if (store) await completeIdempotencyKey(sql, key, failure(error as DomainError));
     else await unlockIdempotencyKey(sql, key, point);
-  });
+  }));
   if (store) return { replayed: false, outcome: failure(error as DomainError) };
   throw error;
+}
+
+/** Each step (the claim and an undo included) is a span: a slow checkout shows which step took the time. */
+function stepSpan<R>(name: string, run: () => Promise<R>): Promise<R> {
+  return withSpan(`step ${name}`, { attributes: { "flow.step": name } }, run);
 }

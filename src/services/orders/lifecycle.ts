@@ -1,7 +1,7 @@
 import type { Sql } from "../../db/sql.js";
 import { DomainError, TransientError } from "../../errors.js";
 import type { OrderStatus } from "../../generated/sqlite/enums.js";
-import { requestContext } from "../../lib/request-context.js";
+import { requestOrigin } from "../../lib/request-context.js";
 import { releaseRedemption } from "../coupons/redemption.js";
 import { commitReservedStock, releaseStock } from "../inventory/index.js";
 import { insertOutboxEvent } from "../outbox/sql.js";
@@ -56,7 +56,7 @@ export async function cancelOrder(sql: Sql, orderId: number, from: CancellableSt
   if (order.couponId != null) await releaseRedemption(sql, order.couponId, now);
   const refund = from === "PENDING" ? undefined : await refundRemaining(sql, orderId, cancellation, now);
   const payload = { orderId, userId: order.userId, reason: cancellation.reason, refundId: refund?.id ?? null };
-  await insertOutboxEvent(sql, "order.cancelled", JSON.stringify(payload), requestContext()?.requestId ?? null, now);
+  await insertOutboxEvent(sql, "order.cancelled", JSON.stringify(payload), requestOrigin(), now);
   sql.afterCommit(() => businessMetrics.cancellations.inc({ actor: cancellation.by }));
   return { refund };
 }
@@ -98,10 +98,10 @@ export interface Fulfilled {
 /** PROCESSING -> FULFILLED: the customer is e-mailed and analytics told, through the outbox (delivered after commit). */
 export async function markOrderFulfilled(sql: Sql, orderId: number, shipped: Fulfilled, now = new Date()): Promise<boolean> {
   if (!(await transitionOrder(sql, orderId, "PROCESSING", "FULFILLED", { fulfilledAt: now }, { now }))) return false;
-  const requestId = requestContext()?.requestId ?? null;
+  const origin = requestOrigin();
   const payload = JSON.stringify({ orderId, ...shipped });
-  await insertOutboxEvent(sql, "email.order_fulfilled", payload, requestId, now);
-  await insertOutboxEvent(sql, "analytics.order_fulfilled", payload, requestId, now);
+  await insertOutboxEvent(sql, "email.order_fulfilled", payload, origin, now);
+  await insertOutboxEvent(sql, "analytics.order_fulfilled", payload, origin, now);
   return true;
 }
 

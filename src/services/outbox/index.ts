@@ -2,6 +2,7 @@ import { sqlTransaction } from "../../db/index.js";
 import type { Logger } from "../../lib/logger.js";
 import { startPeriodic } from "../../lib/periodic.js";
 import { fulfillmentMetrics } from "../../lib/metrics.js";
+import { failSpan, linkTo, SpanKind, withSpan, type Span } from "../../lib/tracing.js";
 import { sendEmail, trackEvent } from "../external/index.js";
 import { userById } from "../users/index.js";
 import { claimEvent, dueEvents, markDelivered, markFailedAttempt, type OutboxEvent } from "./sql.js";
@@ -48,7 +49,15 @@ async function claimDue(claimMs: number, now = new Date()): Promise<OutboxEvent[
   });
 }
 
-async function deliver(event: OutboxEvent, maxAttempts: number, logger: Logger): Promise<boolean> {
+/** Each delivery is a span of its own, linked to the request that stored the event (a poll serves many requests' events). */
+function deliver(event: OutboxEvent, maxAttempts: number, logger: Logger): Promise<boolean> {
+  const attributes = { "messaging.system": "outbox", "messaging.operation.type": "process", "messaging.destination.name": event.type, "messaging.message.id": String(event.id) };
+  return withSpan(`outbox deliver ${event.type}`, { kind: SpanKind.CONSUMER, attributes, links: linkTo(event.traceContext) }, (span) =>
+    deliverOnce(event, maxAttempts, logger, span),
+  );
+}
+
+async function deliverOnce(event: OutboxEvent, maxAttempts: number, logger: Logger, span?: Span): Promise<boolean> {
   const log = logger.child({ requestId: event.requestId ?? undefined, eventId: event.id, type: event.type });
   const attempts = event.attempts + 1;
   try {
@@ -61,6 +70,7 @@ async function deliver(event: OutboxEvent, maxAttempts: number, logger: Logger):
     log.info({ attempts, outcome: "delivered" }, "outbox event delivered");
     return true;
   } catch (error) {
+    if (span) failSpan(span, error);
     const failed = attempts >= maxAttempts;
     const backoffMs = Math.min(2 ** attempts * 1_000, 15 * 60_000);
     const change = { attempts, dead: failed, lastError: (error as Error).message.slice(0, 500), nextAttemptAt: new Date(Date.now() + backoffMs) };

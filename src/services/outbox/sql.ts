@@ -2,12 +2,13 @@ import { readRows } from "../../db/index.js";
 import { allColumns } from "../../db/rows.js";
 import type { Sql } from "../../db/sql.js";
 import { OutboxStatus } from "../../generated/sqlite/enums.js";
+import type { Origin } from "../../lib/request-context.js";
 
 const EVENT = allColumns("OutboxEvent");
 export type OutboxEvent = ReturnType<typeof EVENT.decode>;
 
 export const statements = {
-  insertEvent: `INSERT INTO "OutboxEvent" ("type", "payload", "status", "requestId", "nextAttemptAt", "createdAt") VALUES (?, ?, ?, ?, ?, ?)`,
+  insertEvent: `INSERT INTO "OutboxEvent" ("type", "payload", "status", "requestId", "traceContext", "nextAttemptAt", "createdAt") VALUES (?, ?, ?, ?, ?, ?, ?)`,
   dueEvents: `SELECT ${EVENT.list} FROM "OutboxEvent" WHERE "status" = ? AND "nextAttemptAt" <= ? ORDER BY "id" LIMIT ?`,
   /** Fenced by the nextAttemptAt read with the event: one taker across processes. */
   claimEvent: `UPDATE "OutboxEvent" SET "nextAttemptAt" = ? WHERE "id" = ? AND "status" = ? AND "nextAttemptAt" = ?`,
@@ -16,8 +17,8 @@ export const statements = {
 };
 
 /** An outbox event, written in the transaction of the change that causes it; the outbox worker delivers it. */
-export async function insertOutboxEvent(sql: Sql, type: string, payload: string, requestId: string | null, now: Date): Promise<void> {
-  await sql.run(statements.insertEvent, [type, payload, OutboxStatus.PENDING, requestId, now, now]);
+export async function insertOutboxEvent(sql: Sql, type: string, payload: string, origin: Origin, now: Date): Promise<void> {
+  await sql.run(statements.insertEvent, [type, payload, OutboxStatus.PENDING, origin.requestId, origin.traceContext, now, now]);
 }
 
 /** Up to `limit` PENDING events due at `now`, oldest first: read without a lock, so an idle poll never waits for or takes the write lock. */

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Sql } from "../../db/sql.js";
 import { DomainError, NotFoundError } from "../../errors.js";
 import { businessMetrics } from "../../lib/metrics.js";
-import { requestContext } from "../../lib/request-context.js";
+import { requestOrigin } from "../../lib/request-context.js";
 import { insertOutboxEvent } from "../outbox/sql.js";
 import { markPaymentFullyRefunded } from "../payments/lifecycle.js";
 import { holdRefund, insertRefund, refundablePayment, settleHold, type Refund } from "./sql.js";
@@ -55,7 +55,7 @@ export async function settleRefund(sql: Sql, refund: Refund, gatewayRefundId: st
   const payment = (await refundablePayment(sql, refund.paymentId))!;
   if (payment.refundedCents === payment.amountCents) await markPaymentFullyRefunded(sql, payment.id, now);
   const payload = { refundId: refund.id, paymentId: payment.id, orderId: payment.orderId, userId: payment.userId, amountCents: refund.amountCents };
-  await insertOutboxEvent(sql, "payment.refunded", JSON.stringify(payload), requestContext()?.requestId ?? null, now);
+  await insertOutboxEvent(sql, "payment.refunded", JSON.stringify(payload), requestOrigin(), now);
   sql.afterCommit(() => {
     businessMetrics.refunds.inc({ outcome: "succeeded" });
     businessMetrics.refundedCents.inc(refund.amountCents);

@@ -1,0 +1,43 @@
+import type { Request, Response } from "express";
+import { contextFromHeaders, SpanKind, SpanStatusCode, startSpan, tracingEnabled, type Span } from "../lib/tracing.js";
+
+/**
+ * One SERVER span per HTTP request, continuing the caller's W3C traceparent.
+ * It is named when it ends: `GET /api/orders/:orderId` by route, or by the
+ * GraphQL operation (`mutation checkout`) that graphql/tracing.ts names it with.
+ */
+export function startServerSpan(req: Request, requestId: string): Span | undefined {
+  if (!tracingEnabled()) return undefined;
+  return startSpan(
+    req.method,
+    {
+      kind: SpanKind.SERVER,
+      attributes: {
+        "http.request.method": req.method,
+        "url.path": req.path,
+        "url.scheme": "http",
+        "network.peer.address": req.socket.remoteAddress ?? "",
+        "user_agent.original": req.get("user-agent")?.slice(0, 256) ?? "",
+        "http.request.id": requestId,
+      },
+    },
+    contextFromHeaders(req.headers),
+  );
+}
+
+export function endServerSpan(span: Span, req: Request, res: Response, route: string): void {
+  if (!graphqlNamed.has(span)) span.updateName(`${req.method} ${route}`);
+  span.setAttributes({ "http.route": route, "http.response.status_code": res.statusCode });
+  if (res.locals.errorCode) span.setAttribute("error.type", String(res.locals.errorCode));
+  if (res.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+  if (!res.writableFinished) span.setAttribute("http.aborted", true);
+  span.end();
+}
+
+const graphqlNamed = new WeakSet<Span>();
+
+/** Names the request's span after its GraphQL operation (`query products`): the route alone says only /graphql. */
+export function nameServerSpan(span: Span, name: string): void {
+  graphqlNamed.add(span);
+  span.updateName(name);
+}

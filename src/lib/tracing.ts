@@ -1,0 +1,132 @@
+import {
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Context,
+  type Link,
+  type Span,
+  type Tracer,
+} from "@opentelemetry/api";
+
+export { SpanKind, SpanStatusCode, type Attributes, type Span };
+
+/**
+ * The gateway's spans (docs/observability.md). Tracing is off unless the
+ * OTEL_* settings turn it on (./tracing-sdk.ts); while off, every helper here
+ * is one branch and calls no OpenTelemetry code, so its cost is nil
+ * (bench/README.md measures it).
+ */
+let tracer: Tracer | undefined;
+
+/** Called once by the SDK's setup, after it registered the global tracer provider. */
+export function enableTracing(): void {
+  tracer = trace.getTracer("shop-gateway");
+}
+
+export function disableTracing(): void {
+  tracer = undefined;
+}
+
+export function tracingEnabled(): boolean {
+  return tracer !== undefined;
+}
+
+export interface SpanOptions {
+  kind?: SpanKind;
+  attributes?: Attributes;
+  links?: Link[];
+  /** Epoch milliseconds (performance.timeOrigin + performance.now()), for spans recorded after the fact. */
+  startTime?: number;
+  /** The parent, when not the active span (a trace continued from headers). */
+  parent?: Context;
+  /** Only under a parent: a statement or transaction of a background poll is no trace of its own. */
+  childOnly?: boolean;
+}
+
+/** Epoch milliseconds of a performance.now() reading: what span times take. */
+export const epochMs = (performanceNow: number) => performance.timeOrigin + performanceNow;
+
+/**
+ * Runs fn in a span that is the active one for everything fn starts (SQL,
+ * provider calls, nested steps), and ends it when fn settles; a throw marks it
+ * as an error. Without tracing, just fn().
+ */
+export function withSpan<T>(name: string, options: SpanOptions, fn: (span?: Span) => Promise<T>): Promise<T> {
+  if (!tracer) return fn();
+  const { parent = context.active(), childOnly, ...spanOptions } = options;
+  if (childOnly && !trace.getSpan(parent)) return fn();
+  const span = tracer.startSpan(name, spanOptions, parent);
+  return context.with(trace.setSpan(parent, span), async () => {
+    try {
+      return await fn(span);
+    } catch (error) {
+      failSpan(span, error);
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** Starts a span the caller ends (a request, an execute phase); undefined while tracing is off. */
+export function startSpan(name: string, options: SpanOptions, parent: Context = context.active()): Span | undefined {
+  return tracer?.startSpan(name, options, parent);
+}
+
+/** Records a span that already happened (a statement timed by its runner), under the active span. */
+export function recordSpan(name: string, options: SpanOptions & { startTime: number }, endTime: number): void {
+  if (!tracer) return;
+  const { parent = context.active(), childOnly, ...spanOptions } = options;
+  if (childOnly && !trace.getSpan(parent)) return;
+  tracer.startSpan(name, spanOptions, parent).end(endTime);
+}
+
+/** Runs fn with span as the active span. */
+export function inContextOf<T>(span: Span | undefined, fn: () => T): T {
+  return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
+}
+
+export function failSpan(span: Span, error: unknown): void {
+  span.recordException(error instanceof Error ? error : String(error));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+}
+
+/** The active span's ids, for log lines and exemplars; undefined outside a span or while off. */
+export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
+  if (!tracer) return undefined;
+  const span = trace.getSpan(context.active());
+  return span ? spanIds(span) : undefined;
+}
+
+export function spanIds(span: Span): { trace_id: string; span_id: string } | undefined {
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return traceFlags & 1 ? { trace_id: traceId, span_id: spanId } : undefined;
+}
+
+/** The context an incoming request's headers carry (W3C traceparent), for its SERVER span to continue. */
+export function contextFromHeaders(headers: Record<string, string | string[] | undefined>): Context {
+  return propagation.extract(ROOT_CONTEXT, headers);
+}
+
+/** The headers a provider call carries on the wire: the active span's traceparent (and tracestate). */
+export function traceHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (tracer) propagation.inject(context.active(), headers);
+  return headers;
+}
+
+/** The active span's traceparent, stored with work that outlives the request (outbox events, import jobs). */
+export function currentTraceparent(): string | null {
+  return traceHeaders().traceparent ?? null;
+}
+
+/** A link to the request that stored work (its traceparent), for the span that does the work later. */
+export function linkTo(traceparent: string | null): Link[] {
+  if (!tracer || !traceparent) return [];
+  const span = trace.getSpan(propagation.extract(ROOT_CONTEXT, { traceparent }));
+  return span ? [{ context: span.spanContext(), attributes: { "link.kind": "caused_by" } }] : [];
+}
