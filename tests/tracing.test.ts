@@ -19,7 +19,7 @@ const traceparentOf = () => {
   return { traceId, parentId, header: `00-${traceId}-${parentId}-01` };
 };
 
-async function spawnTraced(protocol: "http/protobuf" | "http/json"): Promise<ServerProcess> {
+async function spawnTraced(protocol: "http/protobuf" | "http/json", extra: Record<string, string> = {}): Promise<ServerProcess> {
   const database = await freshDatabase();
   databases.push(database);
   return spawnServer({
@@ -33,6 +33,8 @@ async function spawnTraced(protocol: "http/protobuf" | "http/json"): Promise<Ser
     CARD_GATEWAY_LATENCY_MS: "1",
     SHIPPING_LATENCY_MS: "1",
     OUTBOX_POLL_MS: "100",
+    BULK_WORKER_POLL_MS: "100",
+    ...extra,
   });
 }
 
@@ -127,6 +129,26 @@ describe("a checkout's trace (OTLP/protobuf)", () => {
     expect(sent.find((s) => s.traceId === delivery.traceId && s.name === "email-provider send")!.parentSpanId).toBe(delivery.spanId);
   });
 
+  it("an import job's run links to its upload request, with a span per batch", async () => {
+    const upload = traceparentOf();
+    const form = new FormData();
+    form.append("file", new Blob(["name,price,stockQuantity\nTraced lamp,12.50,3\nTraced desk,99.00,1\n"], { type: "text/csv" }), "traced.csv");
+    const res = await fetch(`${server.url}/api/products/bulk-upload`, { method: "POST", headers: await adminHeaders({ traceparent: upload.header }), body: form });
+    expect(res.status).toBe(202);
+    const all = await receiver.waitFor((spans) => spans.some((s) => s.name === "import job" && s.links.some((l) => l.traceId === upload.traceId)));
+    const run = all.find((s) => s.name === "import job" && s.links.some((l) => l.traceId === upload.traceId))!;
+    expect(run.kind).toBe("CONSUMER");
+    const batches = await receiver.waitFor((spans) => spans.some((s) => s.name === "import batch" && s.parentSpanId === run.spanId));
+    expect(batches.find((s) => s.name === "import batch" && s.parentSpanId === run.spanId)!.attributes["import.rows"]).toBe(2);
+  });
+
+  it("log lines written inside a span carry its trace", async () => {
+    const stage = server.logs.find((l) => l.msg === "fulfilment stage" && typeof l.trace_id === "string");
+    expect(stage?.span_id).toMatch(/^[0-9a-f]{16}$/);
+    const spans = receiver.spans.filter((s) => s.traceId === stage!.trace_id && s.spanId === stage!.span_id);
+    expect(spans.map((s) => s.name)).toEqual([expect.stringMatching(/^fulfillment /)]);
+  });
+
   it("request histograms carry the trace as an exemplar when the scrape asks for OpenMetrics", async () => {
     const caller = traceparentOf();
     expect((await fetch(`${server.url}/api/products?limit=5`, { headers: { traceparent: caller.header } })).status).toBe(200);
@@ -146,7 +168,7 @@ describe("a checkout's trace (OTLP/protobuf)", () => {
 describe("a GraphQL read's trace (OTLP/JSON)", () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await spawnTraced("http/json");
+    server = await spawnTraced("http/json", { GRAPHQL_TRACE_RESOLVERS: "true" });
   }, 60_000);
   afterAll(async () => {
     await server?.kill("SIGTERM");
@@ -173,6 +195,24 @@ describe("a GraphQL read's trace (OTLP/JSON)", () => {
     expect(reads.length).toBeGreaterThan(0);
     for (const read of reads) expect(read.parentSpanId).toBe(execute.spanId);
     expect(receiver.requests.some((r) => r.contentType.startsWith("application/json"))).toBe(true);
+  });
+
+  it("ORM reads are spans under execute too, and resolvers are spans when GRAPHQL_TRACE_RESOLVERS asks", async () => {
+    const caller = traceparentOf();
+    const res = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", traceparent: caller.header },
+      body: JSON.stringify({ query: "query OneProduct { product(id: 1) { name } }" }),
+    });
+    expect(((await res.json()) as { data: { product: { name: string } } }).data.product.name).toBeTruthy();
+    const spans = inTrace(caller.traceId)(await receiver.waitFor((all) => inTrace(caller.traceId)(all).some((s) => s.kind === "SERVER")));
+    const execute = named(spans, "query OneProduct").find((s) => s.kind === "INTERNAL")!;
+    const resolver = named(spans, "resolve Query.product")[0]!;
+    expect(resolver.parentSpanId).toBe(execute.spanId);
+    expect(resolver.attributes["graphql.field.path"]).toBe("product");
+    const reads = spans.filter((s) => s.attributes["db.query.text"] !== undefined);
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) expect(read.parentSpanId).toBe(execute.spanId);
   });
 
   it("a request without traceparent starts its own trace", async () => {
