@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminHeaders, freshDatabase, TMP_DIR } from "./helpers/server.js";
 import { spawnServer, type ServerProcess } from "./helpers/process.js";
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from "./helpers/otlp-receiver.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { createLogger } from "../src/lib/logger.js";
+import { startTracing, tracesEndpoint } from "../src/lib/tracing-sdk.js";
+import { tracingEnabled } from "../src/lib/tracing.js";
 
 /**
  * Traces end to end (docs/observability.md): a spawned gateway exports to an
@@ -221,5 +225,29 @@ describe("a GraphQL read's trace (OTLP/JSON)", () => {
     const all = await receiver.waitFor((spans) => spans.some((s) => s.name === "GET /api/products" && !before.has(s.traceId)));
     const root = all.find((s) => s.name === "GET /api/products" && !before.has(s.traceId))!;
     expect(root.parentSpanId).toBe("");
+  });
+});
+
+describe("tracing settings", () => {
+  it("are the standard OTEL_* variables, checked at start", () => {
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL: must be http\/protobuf or http\/json \(gRPC is not supported\)/);
+    expect(() => loadConfig({ OTEL_TRACES_SAMPLER: "sometimes" })).toThrow(ConfigError);
+    expect(() => loadConfig({ OTEL_TRACES_SAMPLER_ARG: "1.5" })).toThrow(ConfigError);
+    expect(() => loadConfig({ OTEL_PROPAGATORS: "tracecontext,b3" })).toThrow(/OTEL_PROPAGATORS/);
+    expect(() => loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" })).toThrow(/OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+
+  it("send spans to the signal's endpoint as given, or to the base endpoint's /v1/traces", () => {
+    expect(tracesEndpoint(loadConfig({}))).toBe("http://localhost:4318/v1/traces");
+    expect(tracesEndpoint(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }))).toBe("http://collector:4318/v1/traces");
+    expect(tracesEndpoint(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "https://otel.example.com/ingest" }))).toBe("https://otel.example.com/ingest");
+  });
+
+  it("leave tracing off (nothing loaded, nothing started) unless an exporter is named", async () => {
+    const logger = createLogger("silent");
+    for (const env of [{}, { OTEL_TRACES_EXPORTER: "none" }, { OTEL_TRACES_EXPORTER: "otlp", OTEL_SDK_DISABLED: "true" }]) {
+      expect(await startTracing(loadConfig(env), logger)).toBeUndefined();
+      expect(tracingEnabled()).toBe(false);
+    }
   });
 });
