@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { importThroughServer, rawInsertBaseline, writeSample } from "./bulk-import.js";
 import { benchAuth, formatTable, startServer } from "./lib.js";
+import { startSpanSink } from "./span-sink.js";
 import {
   BASELINE_PRODUCTS_QUERY,
   PRODUCTS_QUERY,
@@ -121,6 +122,44 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
     result.target += ", p99 < 100 ms";
     result.met = result.met === null ? null : result.met && measured.ours.p99 < 100;
     return [result];
+  },
+  "tracing-overhead": async () => {
+    // Tracing off against tracing on, alternately, on one database: every request sampled (the target), then one in ten
+    // (a production setting, reported); spans exported by OTLP/protobuf to a local sink in a process of its own.
+    const { file, productId, userId } = await prepareDatabase();
+    const auth = await benchAuth(userId);
+    const sink = await startSpanSink();
+    const instant = { CARD_GATEWAY_LATENCY_MS: "0", FRAUD_CHECK_LATENCY_MS: "0", FRAUD_CHECK_JITTER_MS: "0", FRAUD_CHECK_SLOW_RATE: "0" };
+    const checkoutBody = JSON.stringify({ items: [{ productId, quantity: 1 }], paymentMethod: "credit_card", cardLast4: "4242" });
+    const runs = {
+      "GraphQL products(first: 20)": (url: string, t: number) => load({ url: `${url}/graphql`, connections: 50, seconds: t, ...gqlBody(PRODUCTS_QUERY, auth) }),
+      "checkout (16 conns)": (url: string, t: number) =>
+        load({ url: `${url}/api/checkout`, connections: 16, seconds: t, method: "POST", body: checkoutBody, headers: { "content-type": "application/json", ...auth }, uniqueKey: true }),
+    };
+    const samplers: { label: string; env: Record<string, string>; target: number }[] = [
+      { label: "100% sampled", env: { OTEL_TRACES_SAMPLER: "always_on" }, target: 0.85 },
+      { label: "10% sampled", env: { OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" }, target: 0 },
+    ];
+    const results: Result[] = [];
+    await withOurServer(file, instant, async (off) => {
+      for (const sampler of samplers) {
+        const traced = { ...instant, ...sampler.env, OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
+        await withOurServer(file, traced, async (on) => {
+          for (const [name, run] of Object.entries(runs)) {
+            const measured = await alternate(seconds, (t) => run(off.url, t), (t) => run(on.url, t));
+            const result = httpResult(`${name}, tracing on (${sampler.label}, OTLP/protobuf to a local sink)`, measured.ours, on.peakRssMb(), "same server, tracing off", measured.baseline, sampler.target);
+            if (sampler.target === 0) Object.assign(result, { target: "reported", met: null });
+            results.push(result);
+          }
+        });
+      }
+    });
+    const sent = await sink.exports();
+    await sink.close();
+    cleanup(file);
+    if (!smoke && sent.requests === 0) for (const result of results) result.met = false;
+    results.push({ scenario: "spans exported to the sink in all", value: sent.requests, unit: `exports (${Math.round(sent.bytes / 1024 / 1024)} MB)`, baseline: "-", baselineValue: 0, ratio: 0, target: "reported", met: null });
+    return results;
   },
   "token-verification": async () => {
     // What the edge pays per request: an HS256 signature check (a token seen first), or the remembered principal.

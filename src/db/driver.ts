@@ -3,7 +3,7 @@ import type { RateLimiterAbstract } from "rate-limiter-flexible";
 import { TransientError } from "../errors.js";
 import type { Logger } from "../lib/logger.js";
 import { dbMetrics } from "../lib/metrics.js";
-import { epochMs, recordSpan, withSpan } from "../lib/tracing.js";
+import { withSpan } from "../lib/tracing.js";
 
 /**
  * The bottom of src/db/: the types and helpers both engines' modules share.
@@ -73,9 +73,8 @@ export function instrumentTransaction<T>(requestedAt: number, fn: () => Promise<
   const waitMs = startedAt - requestedAt;
   dbMetrics.connectionWait.observe(waitMs / 1000);
   return openTransaction.run({ startedAt }, () =>
-    // The transaction's span starts when it was asked for; the wait for the connection (SQLite: the write lock) is its first child.
-    withSpan("db.transaction", { childOnly: true, startTime: epochMs(requestedAt), attributes: { "db.client.connection.wait_time_ms": waitMs } }, async () => {
-      recordSpan("db.connection.wait", { startTime: epochMs(requestedAt) }, epochMs(startedAt));
+    // The span starts when the transaction was asked for: the wait for the connection (SQLite: the write lock) is the gap before its first statement, and an attribute.
+    withSpan("db.transaction", { childOnly: true, startTime: requestedAt, attributes: { "db.client.connection.wait_time_ms": waitMs } }, async () => {
       try {
         return await fn();
       } finally {

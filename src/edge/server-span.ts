@@ -22,6 +22,7 @@ export function startServerSpan(req: Request, requestId: string): Span | undefin
       },
     },
     contextFromHeaders(req.headers),
+    true,
   );
 }
 

@@ -32,7 +32,8 @@ export function useTracing(options: { resolvers: boolean }): Plugin {
       const spanName = `${type} ${name ?? ""}`.trim();
       const request = requestContext()?.span;
       if (request) nameServerSpan(request, spanName);
-      const span = startSpan(spanName, { attributes: { "graphql.operation.type": type, ...(name && { "graphql.operation.name": name }) } })!;
+      const span = startSpan(spanName, { attributes: { "graphql.operation.type": type, ...(name && { "graphql.operation.name": name }) } });
+      if (!span) return undefined;
       // The resolvers' work (SQL, loaders) runs in the execute span.
       setExecuteFn((execution) => inContextOf(span, () => executeFn(execution)));
       return {

@@ -5,6 +5,7 @@ import {
   SpanKind,
   SpanStatusCode,
   trace,
+  TraceFlags,
   type Attributes,
   type Context,
   type Link,
@@ -39,16 +40,13 @@ export interface SpanOptions {
   kind?: SpanKind;
   attributes?: Attributes;
   links?: Link[];
-  /** Epoch milliseconds (performance.timeOrigin + performance.now()), for spans recorded after the fact. */
+  /** A performance.now() reading, for spans recorded after the fact (the SDK maps it onto its clock). */
   startTime?: number;
   /** The parent, when not the active span (a trace continued from headers). */
   parent?: Context;
   /** Only under a parent: a statement or transaction of a background poll is no trace of its own. */
   childOnly?: boolean;
 }
-
-/** Epoch milliseconds of a performance.now() reading: what span times take. */
-export const epochMs = (performanceNow: number) => performance.timeOrigin + performanceNow;
 
 /**
  * Runs fn in a span that is the active one for everything fn starts (SQL,
@@ -58,7 +56,7 @@ export const epochMs = (performanceNow: number) => performance.timeOrigin + perf
 export function withSpan<T>(name: string, options: SpanOptions, fn: (span?: Span) => Promise<T>): Promise<T> {
   if (!tracer) return fn();
   const { parent = context.active(), childOnly, ...spanOptions } = options;
-  if (childOnly && !trace.getSpan(parent)) return fn();
+  if (skipUnder(trace.getSpan(parent), childOnly)) return fn();
   const span = tracer.startSpan(name, spanOptions, parent);
   return context.with(trace.setSpan(parent, span), async () => {
     try {
@@ -72,17 +70,33 @@ export function withSpan<T>(name: string, options: SpanOptions, fn: (span?: Span
   });
 }
 
-/** Starts a span the caller ends (a request, an execute phase); undefined while tracing is off. */
-export function startSpan(name: string, options: SpanOptions, parent: Context = context.active()): Span | undefined {
-  return tracer?.startSpan(name, options, parent);
+/**
+ * Starts a span the caller ends (an execute phase); undefined while tracing is
+ * off or under a parent that is not recording. A request's span is always
+ * made (`always`): even unsampled, it carries the caller's trace onwards.
+ */
+export function startSpan(name: string, options: SpanOptions, parent: Context = context.active(), always = false): Span | undefined {
+  if (!tracer) return undefined;
+  return !always && skipUnder(trace.getSpan(parent), false) ? undefined : tracer.startSpan(name, options, parent);
 }
 
-/** Records a span that already happened (a statement timed by its runner), under the active span. */
+/** Records a span that already happened (a statement timed by its runner), under the active span; times are performance.now() readings. */
 export function recordSpan(name: string, options: SpanOptions & { startTime: number }, endTime: number): void {
   if (!tracer) return;
   const { parent = context.active(), childOnly, ...spanOptions } = options;
-  if (childOnly && !trace.getSpan(parent)) return;
+  if (skipUnder(trace.getSpan(parent), childOnly)) return;
   tracer.startSpan(name, spanOptions, parent).end(endTime);
+}
+
+/**
+ * No child under a parent that is not sampled: the standard samplers decide a
+ * child as they decided its parent (the parent's flag, or the same trace id),
+ * so the SDK would make a span that records nothing, at the cost of an id and
+ * the attributes' checks, for each of a request's statements. The parent
+ * stays active, so the trace still propagates.
+ */
+function skipUnder(parent: Span | undefined, childOnly: boolean | undefined): boolean {
+  return parent ? !(parent.spanContext().traceFlags & TraceFlags.SAMPLED) : childOnly === true;
 }
 
 /** Runs fn with span as the active span. */
