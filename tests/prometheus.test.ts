@@ -91,6 +91,9 @@ describe.runIf(haveTools)("a real Prometheus against a running gateway", () => {
       const requests = await query('http_request_duration_seconds_count{job="gateway",route="/api/products"}');
       expect(Number(requests[0]?.value[1])).toBeGreaterThanOrEqual(1);
       expect(await query('process_resident_memory_bytes{job="gateway"}')).toHaveLength(1);
+      // Prometheus asks for OpenMetrics first: counters keep their `_total` sample names in it (lib/metrics.ts).
+      expect(await query('process_cpu_seconds_total{job="gateway"}')).toHaveLength(1);
+      expect(await query('{__name__=~".*_total_total"}')).toEqual([]);
     } finally {
       prometheus.kill("SIGTERM");
       await new Promise((r) => prometheus.once("exit", r));
