@@ -152,7 +152,8 @@ const envSchema = z.object({
     .enum(["always_on", "always_off", "traceidratio", "parentbased_always_on", "parentbased_always_off", "parentbased_traceidratio"])
     .default("parentbased_always_on"),
   OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
-  OTEL_PROPAGATORS: list(z.string().regex(/^(tracecontext|baggage|none)$/, "must be tracecontext, baggage or none"), 3).default(["tracecontext", "baggage"]),
+  /** Not the spec's `tracecontext,baggage`: baggage from the internet would be forwarded to the payment providers. */
+  OTEL_PROPAGATORS: list(z.string().regex(/^(tracecontext|baggage|none)$/, "must be tracecontext, baggage or none"), 3).default(["tracecontext"]),
   OTEL_BSP_SCHEDULE_DELAY: int(0, 600_000).default(5_000),
   OTEL_BSP_EXPORT_TIMEOUT: int(0, 600_000).default(30_000),
   OTEL_BSP_MAX_QUEUE_SIZE: int(1, 1_000_000).default(2_048),
