@@ -63,16 +63,18 @@ export async function alternate(
   baseline: (seconds: number) => Promise<LoadFigures>,
   ours: (seconds: number) => Promise<LoadFigures>,
 ): Promise<{ baseline: LoadFigures; ours: LoadFigures }> {
+  return alternateAll(seconds, { baseline, ours });
+}
+
+/** The same for any number of servers, each loaded in turn in every round. */
+export async function alternateAll<K extends string>(seconds: number, loads: Record<K, (seconds: number) => Promise<LoadFigures>>): Promise<Record<K, LoadFigures>> {
+  const names = Object.keys(loads) as K[];
   const rounds = Math.max(1, Math.floor(seconds / 2));
   const slice = seconds / rounds;
-  await baseline(1);
-  await ours(1);
-  const runs = { baseline: [] as LoadFigures[], ours: [] as LoadFigures[] };
-  for (let i = 0; i < rounds; i++) {
-    runs.baseline.push(await baseline(slice));
-    runs.ours.push(await ours(slice));
-  }
-  return { baseline: combine(runs.baseline), ours: combine(runs.ours) };
+  for (const name of names) await loads[name](1);
+  const runs = Object.fromEntries(names.map((name) => [name, [] as LoadFigures[]])) as Record<K, LoadFigures[]>;
+  for (let i = 0; i < rounds; i++) for (const name of names) runs[name].push(await loads[name](slice));
+  return Object.fromEntries(names.map((name) => [name, combine(runs[name])])) as Record<K, LoadFigures>;
 }
 
 function combine(runs: LoadFigures[]): LoadFigures {

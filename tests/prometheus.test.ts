@@ -93,6 +93,8 @@ describe.runIf(haveTools)("a real Prometheus against a running gateway", () => {
       expect(await query('process_resident_memory_bytes{job="gateway"}')).toHaveLength(1);
       // Prometheus asks for OpenMetrics first: counters keep their `_total` sample names in it (lib/metrics.ts).
       expect(await query('process_cpu_seconds_total{job="gateway"}')).toHaveLength(1);
+      // What the EventLoopLag alert reads (prom-client's default metrics).
+      expect(await query('nodejs_eventloop_lag_p99_seconds{job="gateway"}')).toHaveLength(1);
       expect(await query('{__name__=~".*_total_total"}')).toEqual([]);
     } finally {
       prometheus.kill("SIGTERM");
