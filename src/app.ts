@@ -69,7 +69,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
   app.use("/api", restCsrf, authenticate(authenticator));
   const routes = restRoutes(config, logger);
-  const endpoints = ["GET /health", "GET /metrics", "POST /graphql", "GET /openapi.json", "GET /docs", ...mountRoutes(app, routes)];
+  const endpoints = ["GET /health", "GET /metrics", "POST /graphql", "GET /openapi.json", "GET /docs", ...mountRoutes(app, routes, { maxAgeSeconds: config.CATALOG_CACHE_MAX_AGE_S, staleWhileRevalidateSeconds: config.CATALOG_CACHE_SWR_S })];
   app.get("/", apiInfo(endpoints));
   app.use(apiReference(config, authenticator, routes));
   if (config.GRAPHIQL_ENABLED) app.use(graphiqlAssets());

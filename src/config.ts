@@ -160,6 +160,9 @@ const envSchema = z.object({
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int(1, 1_000_000).default(512),
   /** A span per GraphQL resolver too (there are many: only while looking for one). */
   GRAPHQL_TRACE_RESOLVERS: bool.default(false),
+  /** The public catalogue's HTTP caching (anonymous reads only): how long a browser or CDN may use an answer, and serve it stale while it revalidates. */
+  CATALOG_CACHE_MAX_AGE_S: int(0, 86_400).default(5),
+  CATALOG_CACHE_SWR_S: int(0, 86_400).default(30),
   DEFAULT_PAGE_SIZE: int(1, 200).default(50),
   MAX_PAGE_SIZE: int(1, 1000).default(200),
 });

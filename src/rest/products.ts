@@ -58,6 +58,7 @@ export function productRoutes(config: Config): RestRoute[] {
       query: pageRequest,
       success: { status: 200, description: "A page of products.", schema: z.array(shapes.Product), headers: ["X-Next-Cursor", "Link"] },
       errors: [400],
+      cache: "public",
       handler: async (req, res) => {
         const page = await listProducts(parseInput(pageRequest, req.query));
         sendPage(req, res, page, productJson);
@@ -149,6 +150,7 @@ export function productRoutes(config: Config): RestRoute[] {
       summary: "Look up a product", description: "One product by id.",
       success: { status: 200, description: "The product.", schema: shapes.Product },
       errors: [400, 404],
+      cache: "public",
       handler: async (req, res) => {
         res.json(productJson(await getProduct(parseInput(id, req.params.productId, "productId"))));
       },

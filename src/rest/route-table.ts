@@ -1,5 +1,6 @@
 import { Router, type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
+import { publicRead, type PublicCacheSettings } from "../edge/http-cache.js";
 import { routeOf } from "../edge/request-scope.js";
 import { DomainError } from "../errors.js";
 import { trackWork } from "../lib/in-flight.js";
@@ -32,6 +33,8 @@ export interface RestRoute {
   success: { status: 200 | 201 | 202; description: string; schema?: z.ZodType; csv?: true; headers?: ("Location" | "Link" | "X-Next-Cursor" | "Content-Disposition")[] };
   /** The errors this operation answers besides the ones every operation may (401 for a bad token, 5xx). */
   errors: ErrorStatus[];
+  /** A public read: ETag, 304, and a shared cache may keep an anonymous answer (edge/http-cache.ts). */
+  cache?: "public";
   /** Runs before the handler: the JSON body reader, per route so reads pay nothing. */
   before?: RequestHandler[];
   handler: (req: Request, res: Response) => Promise<void>;
@@ -53,10 +56,12 @@ const rememberRoute: ErrorRequestHandler = (error, req, res, next) => {
  * serves, asked with another method, is 405 with `Allow`; what matches no
  * path falls to the app's 404. Returns the endpoint list (`GET /`).
  */
-export function mountRoutes(app: Express, routes: readonly RestRoute[]): string[] {
+export function mountRoutes(app: Express, routes: readonly RestRoute[], cache: PublicCacheSettings): string[] {
   const router = Router();
+  const cached = publicRead(cache);
   for (const route of routes) {
-    router[route.method](underApi(route.path), ...(route.before ?? []), (req, res) => trackWork(route.handler(req, res)));
+    const before = [...(route.cache === "public" ? [cached] : []), ...(route.before ?? [])];
+    router[route.method](underApi(route.path), ...before, (req, res) => trackWork(route.handler(req, res)));
   }
   const allowed = new WeakMap<Request, Set<string>>();
   for (const [path, methods] of methodsByPath(routes)) {

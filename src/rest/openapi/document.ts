@@ -47,6 +47,12 @@ const HEADERS: Record<string, { description: string; schema: JsonSchema; require
   "Retry-After": { description: "Seconds to wait before retrying.", schema: { type: "string", pattern: "^\\d+$" }, required: true },
   "WWW-Authenticate": { description: "The Bearer challenge (RFC 6750).", schema: { type: "string", pattern: "^Bearer" }, required: true },
   "x-request-id": { description: "The request's id, also in error bodies and logs.", schema: { type: "string", minLength: 1 }, required: true },
+  ETag: { description: "The answer's validator: strong, or weak (`W/`) when the body was compressed. Send it back in `If-None-Match` to get 304.", schema: { type: "string" }, required: true },
+  "Cache-Control": {
+    description: "`public, max-age=…, stale-while-revalidate=…` for an anonymous caller (settings CATALOG_CACHE_MAX_AGE_S, CATALOG_CACHE_SWR_S); `private, no-store` for anyone signed in.",
+    schema: { type: "string" },
+    required: true,
+  },
 };
 
 const errorResponse = ({ description, headers = [] }: { description: string; headers?: string[] }) => ({
@@ -106,6 +112,14 @@ function plainer({ jsonSchema }: { jsonSchema: JsonSchema }): void {
   if (jsonSchema.maximum === Number.MAX_SAFE_INTEGER) delete jsonSchema.maximum;
 }
 
+const IF_NONE_MATCH = {
+  name: "If-None-Match",
+  in: "header",
+  required: false,
+  description: "The ETag of an answer you hold: when it still matches, the answer is 304 with no body.",
+  schema: { type: "string", maxLength: 1024 },
+};
+
 function idempotencyKey(required: boolean) {
   return {
     name: "Idempotency-Key",
@@ -132,9 +146,11 @@ function operationObject(op: RestRoute) {
       schema,
     })),
     ...(op.idempotencyKey ? [ref("parameters", op.idempotencyKey === "required" ? "IdempotencyKey" : "OptionalIdempotencyKey")] : []),
+    ...(op.cache ? [IF_NONE_MATCH] : []),
   ];
   const success = op.success;
-  const successHeaders = [...(success.headers ?? []), ...(op.idempotencyKey ? ["Idempotent-Replayed"] : []), "x-request-id"];
+  const cacheHeaders = op.cache ? ["ETag", "Cache-Control"] : [];
+  const successHeaders = [...(success.headers ?? []), ...cacheHeaders, ...(op.idempotencyKey ? ["Idempotent-Replayed"] : []), "x-request-id"];
   const errors = [401, ...op.errors].sort() as ErrorStatus[];
   return {
     operationId: op.operationId,
@@ -152,6 +168,12 @@ function operationObject(op: RestRoute) {
           ? { "text/csv": { schema: { type: "string" } } }
           : { "application/json": { schema: componentRef(success.schema!) } },
       },
+      ...(op.cache && {
+        304: {
+          description: "Not modified: the `If-None-Match` ETag is still this answer's. No body.",
+          headers: Object.fromEntries([...cacheHeaders, "x-request-id"].map((h) => [h, ref("headers", h)])),
+        },
+      }),
       ...Object.fromEntries(errors.map((status) => [status, ref("responses", ERROR_RESPONSES[status].name)])),
       default: ref("responses", ERROR_RESPONSES.default.name),
     },
