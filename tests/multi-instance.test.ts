@@ -135,6 +135,25 @@ describe("two gateway processes on one PostgreSQL database", () => {
     expect(Number(stock.stock)).toBe(0);
   });
 
+  it("never answers from one instance's response cache a catalogue older than a write acknowledged by the other", async () => {
+    const catalogue = () =>
+      fetch(`${b.url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ query: "query Catalogue { products(first: 3) { edges { node { id name stockQuantity } } } }" }),
+      }).then(async (r) => ((await r.json()) as { data: { products: { edges: { node: { id: string; name: string; stockQuantity: number } }[] } } }).data.products.edges.map((e) => e.node));
+    for (let round = 0; round < 5; round++) {
+      await catalogue();
+      await catalogue(); // cached on b now
+      const productId = await createProduct(10 + round); // acknowledged by a
+      const seen = await catalogue();
+      expect(seen[0]).toMatchObject({ id: String(productId), stockQuantity: 10 + round });
+      const sold = await checkout(a, { userId: 1, items: [{ productId, quantity: 1 }] }, randomUUID());
+      expect(sold.status).toBe(201);
+      expect((await catalogue()).find((p) => p.id === String(productId))?.stockQuantity).toBe(9 + round);
+    }
+  });
+
   it("finishes a bulk job whose instance is killed mid-run on the other, with no duplicate rows", async () => {
     const rows = 120_000;
     const csv = `name,description,price,stockQuantity\n${Array.from({ length: rows }, (_, i) => `Multi item ${i + 1},,1.00,1`).join("\n")}\n`;

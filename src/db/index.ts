@@ -15,5 +15,5 @@ export {
 } from "./client.js";
 export { isInTransaction, type BatchWriter, type Engine, type Sql } from "./driver.js";
 export { onQuery, type QueryEvent } from "./query-events.js";
-export { readRows } from "./reads.js";
+export { changeVersion, readRows } from "./reads.js";
 export { sqlTransaction } from "./sql.js";

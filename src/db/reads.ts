@@ -22,13 +22,9 @@ export async function readRows<T>(sql: string, params: unknown[]): Promise<T[]> 
     return result.rows as T[];
   }
   if (!sqlite) throw new Error("readRows needs an open database");
-  if (!sqlite.reader) {
-    const conn = new BetterSqlite3(sqlite.file, { readonly: true });
-    conn.pragma(`busy_timeout = ${sqlite.busyTimeoutMs}`);
-    sqlite.reader = { conn, statements: new Map() };
-  }
-  let reader = sqlite.reader.statements.get(sql);
-  if (!reader) sqlite.reader.statements.set(sql, (reader = rowReader(sqlite.reader.conn.prepare(sql))));
+  const conn = readerConnection(sqlite);
+  let reader = sqlite.reader!.statements.get(sql);
+  if (!reader) sqlite.reader!.statements.set(sql, (reader = rowReader(conn.prepare(sql))));
   const started = performance.now();
   const rows = reader.read(sqliteParams(params));
   emitQuery({ query: sql, durationMs: performance.now() - started });
@@ -45,4 +41,36 @@ function rowReader(statement: BetterSqlite3.Statement): RowReader {
   const build = new Function("r", `return { ${names.map((name, i) => `${JSON.stringify(name)}: r[${i}]`).join(", ")} };`) as (r: unknown[]) => object;
   statement.raw(true);
   return { read: (params) => (statement.all(...params) as unknown[][]).map(build) };
+}
+
+type OpenedSqlite = NonNullable<ReturnType<typeof openedDatabase>["sqlite"]>;
+
+/** The read-only connection of SQLite's reads, opened on first use. */
+function readerConnection(sqlite: OpenedSqlite): BetterSqlite3.Database {
+  if (!sqlite.reader) {
+    const conn = new BetterSqlite3(sqlite.file, { readonly: true });
+    conn.pragma(`busy_timeout = ${sqlite.busyTimeoutMs}`);
+    sqlite.reader = { conn, statements: new Map() };
+  }
+  return sqlite.reader.conn;
+}
+
+/**
+ * A value that changes whenever a write commits, anywhere in the database:
+ * what a cache of read answers is keyed by (graphql/response-cache.ts). Data
+ * read after it is at least as new as it, so an answer stored under it is
+ * never older than a write committed before it was read. SQLite: the reader
+ * connection's `data_version`, which moves with every commit made through
+ * any other connection (the writer, another process). PostgreSQL: the
+ * current snapshot (`xmin:xmax:in-progress ids`), which moves when a
+ * transaction that wrote starts or ends.
+ */
+export async function changeVersion(): Promise<string> {
+  const { postgres, sqlite } = openedDatabase();
+  if (postgres) {
+    const result = await postgres.raw.query<{ v: string }>({ name: "change_version", text: "SELECT pg_current_snapshot()::text AS v" });
+    return result.rows[0]!.v;
+  }
+  if (!sqlite) throw new Error("changeVersion needs an open database");
+  return String(readerConnection(sqlite).pragma("data_version", { simple: true }));
 }

@@ -22,6 +22,7 @@ import { DomainError, TransientError } from "../errors.js";
 import type { Logger } from "../lib/logger.js";
 import { annotateRequest, requestContext } from "../lib/request-context.js";
 import { useTracing } from "./tracing.js";
+import { useResponseCache } from "./response-cache.js";
 import { toDomainError } from "../edge/errors.js";
 import { schema } from "../schema/index.js";
 import { createLoaders } from "../schema/loaders.js";
@@ -172,6 +173,10 @@ export function createGraphQLServer(
       },
       // Last: its execute wraps whichever executor the plugins above chose (graphql-jit's).
       useTracing({ resolvers: config.GRAPHQL_TRACE_RESOLVERS }),
+      // After everything that must see a cached answer too (limits, metrics, the request's name and span).
+      ...(config.GRAPHQL_RESPONSE_CACHE_MAX_BYTES > 0
+        ? [useResponseCache({ maxBytes: config.GRAPHQL_RESPONSE_CACHE_MAX_BYTES, maxEntries: config.GRAPHQL_RESPONSE_CACHE_MAX_ENTRIES })]
+        : []),
     ],
   });
 }

@@ -1,0 +1,114 @@
+import { createHash } from "node:crypto";
+import { Kind, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type SelectionSetNode } from "graphql";
+import type { Plugin } from "graphql-yoga";
+import { changeVersion } from "../db/index.js";
+import { ByteLru } from "./byte-lru.js";
+
+/** The root fields whose answers are the same for every caller: the public catalogue. Product has no field that depends on who asks. */
+const PUBLIC_ROOT_FIELDS = new Set(["products", "product", "__typename"]);
+
+export interface ResponseCacheLimits {
+  maxBytes: number;
+  maxEntries: number;
+}
+
+/**
+ * A response cache for the public catalogue: a query whose every root field
+ * is `products` or `product` is answered from memory while nothing has been
+ * written since its answer was made. Entries belong to the database's change
+ * version (db/reads.ts `changeVersion`): read first, then the answer, so a
+ * stored answer is never older than the version it is stored under, and a
+ * read after a write was acknowledged sees a newer version and misses. That
+ * holds across instances with nothing to deliver: the version is the
+ * database's. A new version empties the cache. Any other query (anything
+ * about a user, an order, a payment) never touches it, whoever asks, so no
+ * caller's data can reach another. Answers with errors are not kept.
+ */
+export function useResponseCache(limits: ResponseCacheLimits): Plugin {
+  const cache = new VersionedCache(limits);
+  return {
+    onExecute({ args, setResultAndStopExecution }) {
+      const key = publicReadKey(args);
+      if (!key) return undefined;
+      return changeVersion().then((version) => {
+        const cached = cache.get(version, key);
+        if (cached) {
+          setResultAndStopExecution(cached);
+          return undefined;
+        }
+        return {
+          onExecuteDone({ result }) {
+            if (isPlainResult(result) && !result.errors?.length) cache.set(version, key, result);
+          },
+        };
+      });
+    },
+  };
+}
+
+/** The key of a public catalogue query (its text, operation and variables), or undefined for anything else. */
+function publicReadKey(args: ExecutionArgs): string | undefined {
+  const document = args.document as DocumentNode;
+  const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+  const operation = args.operationName ? operations.find((o) => o.name?.value === args.operationName) : operations.length === 1 ? operations[0] : undefined;
+  if (operation?.operation !== "query" || !onlyPublicRootFields(operation.selectionSet, document)) return undefined;
+  return createHash("sha256")
+    .update(printed(document))
+    .update("\0")
+    .update(args.operationName ?? "")
+    .update("\0")
+    .update(JSON.stringify(args.variableValues ?? {}))
+    .digest("base64url");
+}
+
+function onlyPublicRootFields(selections: SelectionSetNode, document: DocumentNode, seen = new Set<string>()): boolean {
+  return selections.selections.every((selection) => {
+    if (selection.kind === Kind.FIELD) return PUBLIC_ROOT_FIELDS.has(selection.name.value);
+    if (selection.kind === Kind.INLINE_FRAGMENT) return onlyPublicRootFields(selection.selectionSet, document, seen);
+    const name = selection.name.value;
+    if (seen.has(name)) return true;
+    seen.add(name);
+    const fragment = document.definitions.find((d) => d.kind === Kind.FRAGMENT_DEFINITION && d.name.value === name);
+    return fragment?.kind === Kind.FRAGMENT_DEFINITION && onlyPublicRootFields(fragment.selectionSet, document, seen);
+  });
+}
+
+/** Yoga's parse cache hands out one document object per query text: its printed form is made once. */
+const printedDocuments = new WeakMap<DocumentNode, string>();
+function printed(document: DocumentNode): string {
+  let text = printedDocuments.get(document);
+  if (text === undefined) printedDocuments.set(document, (text = print(document)));
+  return text;
+}
+
+function isPlainResult(result: unknown): result is ExecutionResult {
+  return typeof result === "object" && result !== null && !(Symbol.asyncIterator in result);
+}
+
+/** Answers of one change version at a time, bounded in bytes and entries. */
+class VersionedCache {
+  #version = "";
+  #entries: ByteLru<ExecutionResult>;
+
+  constructor(private readonly limits: ResponseCacheLimits) {
+    this.#entries = this.#empty();
+  }
+
+  get(version: string, key: string): ExecutionResult | undefined {
+    if (version !== this.#version) {
+      this.#version = version;
+      this.#entries = this.#empty();
+      return undefined;
+    }
+    return this.#entries.get(key);
+  }
+
+  /** Kept only while its version is still the current one: an answer made before a newer version was seen is dropped. */
+  set(version: string, key: string, result: ExecutionResult): void {
+    if (version === this.#version) this.#entries.set(key, result);
+  }
+
+  #empty(): ByteLru<ExecutionResult> {
+    return new ByteLru(this.limits, (key, value) => key.length + JSON.stringify(value).length);
+  }
+}
