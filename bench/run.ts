@@ -3,7 +3,8 @@
  * Prints a table and writes bench/results/latest.json. BENCH_SMOKE=1 uses tiny sizes
  * and checks no targets (what CI runs so the scripts cannot rot).
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { get } from "node:http";
 import { join } from "node:path";
 import { importThroughServer, rawInsertBaseline, writeSample } from "./bulk-import.js";
 import { benchAuth, formatTable, startServer } from "./lib.js";
@@ -175,6 +176,38 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
     if (!smoke && sent.requests === 0) for (const result of results) result.met = false;
     results.push({ scenario: "spans exported to the sink in all", value: sent.requests, unit: `exports (${Math.round(sent.bytes / 1024 / 1024)} MB)`, baseline: "-", baselineValue: 0, ratio: 0, target: "reported", met: null });
     return results;
+  },
+  "csv-compression": async () => {
+    // The server's own CPU time (from /proc, in 10 ms ticks) for the 50,000-row sample CSV, plain and compressed: 7 interleaved downloads each, summed.
+    const { file } = await prepareDatabase();
+    const auth = await benchAuth();
+    return withOurServer(file, {}, async (s) => {
+      const cpuMs = () => {
+        const fields = readFileSync(`/proc/${s.child.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+        return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s
+      };
+      const download = async (encoding: string) => {
+        const before = cpuMs();
+        await new Promise<void>((resolve, reject) =>
+          get(`${s.url}/api/products/sample-csv/50000`, { headers: { "accept-encoding": encoding, ...auth } }, (res) => res.on("data", () => {}).on("end", resolve)).on("error", reject),
+        );
+        return cpuMs() - before;
+      };
+      const runs: Record<string, number[]> = { identity: [], gzip: [], br: [] };
+      for (let i = 0; i < (smoke ? 2 : 7); i++) for (const encoding of Object.keys(runs)) runs[encoding]!.push(await download(encoding));
+      cleanup(file);
+      const total = (encoding: string) => runs[encoding]!.reduce((sum, ms) => sum + ms, 0);
+      return ["gzip", "br"].map((encoding) => ({
+        scenario: `sample CSV of 50,000 rows, ${encoding} (server CPU time of ${runs[encoding]!.length} downloads)`,
+        value: total(encoding),
+        unit: "ms CPU",
+        baseline: "the same download, plain",
+        baselineValue: total("identity"),
+        ratio: round(total(encoding) / Math.max(1, total("identity"))),
+        target: "<= 2.00 (ratio of CPU time)",
+        met: smoke ? null : total(encoding) <= 2 * total("identity"),
+      }));
+    });
   },
   "token-verification": async () => {
     // What the edge pays per request: an HS256 signature check (a token seen first), or the remembered principal.
