@@ -50,7 +50,7 @@ export function createApp(config: Config, deps: AppDeps): App {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
-  app.use(requestScope(logger));
+  app.use(requestScope(logger, config.TRACE_INCOMING_CONTEXT));
   app.use(noSniff);
   app.use(
     capacity(

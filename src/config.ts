@@ -161,6 +161,12 @@ const envSchema = z.object({
   OTEL_BSP_EXPORT_TIMEOUT: int(0, 600_000).default(30_000),
   OTEL_BSP_MAX_QUEUE_SIZE: int(1, 1_000_000).default(2_048),
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int(1, 1_000_000).default(512),
+  /**
+   * What a request's incoming `traceparent` becomes: `continue` (its trace goes on here)
+   * or `link` (a new trace, linked to the caller's: for an edge facing clients that must
+   * not choose trace ids or sampling).
+   */
+  TRACE_INCOMING_CONTEXT: z.enum(["continue", "link"]).default("continue"),
   /** A span per GraphQL resolver too (there are many: only while looking for one). */
   GRAPHQL_TRACE_RESOLVERS: bool.default(false),
   /** The public catalogue's HTTP caching (anonymous reads only): how long a browser or CDN may use an answer, and serve it stale while it revalidates. */

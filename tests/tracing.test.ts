@@ -110,6 +110,27 @@ describe("a checkout's trace (OTLP/protobuf)", () => {
     expect(line).toMatchObject({ trace_id: caller.traceId, span_id: root.spanId });
   });
 
+  it("marks an expected refusal with its code, not as an error: a checkout of more than is in stock", async () => {
+    const created = await fetch(`${server.url}/api/products`, {
+      method: "POST",
+      headers: await adminHeaders({ "content-type": "application/json" }),
+      body: JSON.stringify({ name: "The last one", price: "5.00", stockQuantity: 1 }),
+    });
+    const { id: productId } = (await created.json()) as { id: number };
+    const caller = traceparentOf();
+    const res = await fetch(`${server.url}/api/checkout`, {
+      method: "POST",
+      headers: await adminHeaders({ "content-type": "application/json", "idempotency-key": randomUUID(), traceparent: caller.header }),
+      body: JSON.stringify({ userId: 1, items: [{ productId, quantity: 2 }], paymentMethod: "credit_card", cardLast4: "4242" }),
+    });
+    expect(res.status).toBe(409);
+    const spans = inTrace(caller.traceId)(await receiver.waitFor((all) => inTrace(caller.traceId)(all).some((s) => s.name === "step place_order")));
+    const step = named(spans, "step place_order")[0]!;
+    expect(step.attributes["error.type"]).toBe("INSUFFICIENT_STOCK");
+    expect(step.status.code).toBe("UNSET");
+    expect(step.events).toEqual([]);
+  });
+
   it("an outbox delivery is a span of its own, linked to the request that stored the event", async () => {
     const checkout = await fetch(`${server.url}/api/checkout`, {
       method: "POST",
@@ -173,7 +194,7 @@ describe("a checkout's trace (OTLP/protobuf)", () => {
 describe("a GraphQL read's trace (OTLP/JSON)", () => {
   let server: ServerProcess;
   beforeAll(async () => {
-    server = await spawnTraced("http/json", { GRAPHQL_TRACE_RESOLVERS: "true" });
+    server = await spawnTraced("http/json", { GRAPHQL_TRACE_RESOLVERS: "true", GRAPHQL_METRIC_OPERATIONS: "CatalogPage,OneProduct" });
   }, 60_000);
   afterAll(async () => {
     await server?.kill("SIGTERM");
@@ -235,12 +256,44 @@ describe("a GraphQL read's trace (OTLP/JSON)", () => {
     expect(receiver.spans.filter((s) => s.traceId === unsampled.traceId)).toEqual([]);
   });
 
+  it("names spans only after operations in GRAPHQL_METRIC_OPERATIONS: a client's own names stay an attribute", async () => {
+    const caller = traceparentOf();
+    await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", traceparent: caller.header },
+      body: JSON.stringify({ query: "query WhateverTheClientLikes { products(first: 1) { edges { node { id } } } }" }),
+    });
+    const spans = inTrace(caller.traceId)(await receiver.waitFor((all) => inTrace(caller.traceId)(all).some((s) => s.kind === "SERVER")));
+    expect(spans.find((s) => s.kind === "SERVER")!.name).toBe("query");
+    expect(spans.find((s) => s.kind === "INTERNAL" && s.name === "query")!.attributes["graphql.operation.name"]).toBe("WhateverTheClientLikes");
+  });
+
   it("a request without traceparent starts its own trace", async () => {
     const before = new Set(receiver.spans.map((s) => s.traceId));
     expect((await fetch(`${server.url}/api/products?limit=2`)).status).toBe(200);
     const all = await receiver.waitFor((spans) => spans.some((s) => s.name === "GET /api/products" && !before.has(s.traceId)));
     const root = all.find((s) => s.name === "GET /api/products" && !before.has(s.traceId))!;
     expect(root.parentSpanId).toBe("");
+  });
+});
+
+describe("a gateway that links to its callers' traces instead of continuing them (TRACE_INCOMING_CONTEXT=link)", () => {
+  let server: ServerProcess;
+  beforeAll(async () => {
+    server = await spawnTraced("http/protobuf", { TRACE_INCOMING_CONTEXT: "link" });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.kill("SIGTERM");
+  });
+
+  it("starts a trace of its own with a link to the caller's: the caller chooses neither the id nor the sampling", async () => {
+    const caller = traceparentOf();
+    expect((await fetch(`${server.url}/api/products?limit=1`, { headers: { traceparent: caller.header.replace(/-01$/, "-00") } })).status).toBe(200);
+    const all = await receiver.waitFor((spans) => spans.some((s) => s.kind === "SERVER" && s.links.some((l) => l.traceId === caller.traceId)));
+    const root = all.find((s) => s.kind === "SERVER" && s.links.some((l) => l.traceId === caller.traceId))!;
+    expect(root.traceId).not.toBe(caller.traceId);
+    expect(root.parentSpanId).toBe("");
+    expect(root.links[0]).toMatchObject({ traceId: caller.traceId, spanId: caller.parentId });
   });
 });
 

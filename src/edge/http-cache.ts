@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
 import type { RequestHandler } from "express";
 import { currentPrincipal } from "../lib/request-context.js";
+import { COMPRESSION_THRESHOLD } from "./compress.js";
 
 export interface PublicCacheSettings {
   maxAgeSeconds: number;
   staleWhileRevalidateSeconds: number;
 }
 
-/** Below this, compression leaves a body as it is (edge/compress.ts): the ETag can stay strong. */
-const COMPRESSION_THRESHOLD = 1024;
 
 /**
  * HTTP caching for a public read (the catalogue): an ETag from the body's
@@ -32,8 +31,9 @@ export function publicRead(settings: PublicCacheSettings): RequestHandler {
       }
       res.setHeader("Cache-Control", currentPrincipal().kind === "anonymous" ? publicPolicy : "private, no-store");
       const body = JSON.stringify(value);
-      const tag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 27)}"`;
-      const compressed = body.length >= COMPRESSION_THRESHOLD && /\b(br|gzip|deflate)\b/i.test(req.get("accept-encoding") ?? "");
+      // The next page's link is part of the answer: a 304 must not leave a client with an old cursor.
+      const tag = `"${createHash("sha256").update(body).update(String(res.getHeader("link") ?? "")).digest("base64url").slice(0, 27)}"`;
+      const compressed = Buffer.byteLength(body) >= COMPRESSION_THRESHOLD && /(\b(br|gzip|deflate)\b|\*)/i.test(req.get("accept-encoding") ?? "");
       res.setHeader("ETag", compressed ? `W/${tag}` : tag);
       return res.type("json").send(body);
     };

@@ -28,14 +28,14 @@ export function countQueriesPerRequest(): void {
  * Gives every request an id (a sane incoming x-request-id is kept), a child
  * logger, and one summary line when it ends, with the database time it used.
  */
-export function requestScope(logger: Logger): RequestHandler {
+export function requestScope(logger: Logger, incomingTrace: "continue" | "link" = "continue"): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get("x-request-id");
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader("x-request-id", requestId);
     const context = scopeContext(logger, requestId);
     context.clientAddress = req.socket.remoteAddress;
-    context.span = startServerSpan(req, requestId);
+    context.span = startServerSpan(req, requestId, incomingTrace);
     const started = performance.now();
     const ids = context.span && spanIds(context.span);
     res.on("finish", () => {

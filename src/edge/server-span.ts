@@ -1,27 +1,30 @@
 import type { Request, Response } from "express";
-import { contextFromHeaders, SpanKind, SpanStatusCode, startSpan, tracingEnabled, type Span } from "../lib/tracing.js";
+import { contextFromHeaders, linkFromHeaders, ROOT_CONTEXT, SpanKind, SpanStatusCode, startSpan, tracingEnabled, type Span } from "../lib/tracing.js";
 
 /**
- * One SERVER span per HTTP request, continuing the caller's W3C traceparent.
+ * One SERVER span per HTTP request, continuing the caller's W3C traceparent
+ * (or, with TRACE_INCOMING_CONTEXT=link, starting a trace linked to it).
  * It is named when it ends: `GET /api/orders/:orderId` by route, or by the
  * GraphQL operation (`mutation checkout`) that graphql/tracing.ts names it with.
  */
-export function startServerSpan(req: Request, requestId: string): Span | undefined {
+export function startServerSpan(req: Request, requestId: string, incoming: "continue" | "link"): Span | undefined {
   if (!tracingEnabled()) return undefined;
+  const continued = incoming === "continue";
   return startSpan(
     req.method,
     {
       kind: SpanKind.SERVER,
+      links: continued ? undefined : linkFromHeaders(req.headers),
       attributes: {
         "http.request.method": req.method,
-        "url.path": req.path,
+        "url.path": req.path.slice(0, 256),
         "url.scheme": "http",
         "network.peer.address": req.socket.remoteAddress ?? "",
         "user_agent.original": req.get("user-agent")?.slice(0, 256) ?? "",
         "http.request.id": requestId,
       },
     },
-    contextFromHeaders(req.headers),
+    continued ? contextFromHeaders(req.headers) : ROOT_CONTEXT,
     true,
   );
 }

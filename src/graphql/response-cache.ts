@@ -20,7 +20,7 @@ export interface ResponseCacheLimits {
  * stored answer is never older than the version it is stored under, and a
  * read after a write was acknowledged sees a newer version and misses. That
  * holds across instances with nothing to deliver: the version is the
- * database's. A new version empties the cache. Any other query (anything
+ * database's. Answers of older versions are dropped. Any other query (anything
  * about a user, an order, a payment) never touches it, whoever asks, so no
  * caller's data can reach another. Answers with errors are not kept.
  */
@@ -30,6 +30,7 @@ export function useResponseCache(limits: ResponseCacheLimits): Plugin {
     onExecute({ args, setResultAndStopExecution }) {
       const key = publicReadKey(args);
       if (!key) return undefined;
+      // Without a version (the database is unreachable) the query runs as if there were no cache, and answers that.
       return changeVersion().then((version) => {
         const cached = cache.get(version, key);
         if (cached) {
@@ -41,7 +42,7 @@ export function useResponseCache(limits: ResponseCacheLimits): Plugin {
             if (isPlainResult(result) && !result.errors?.length) cache.set(version, key, result);
           },
         };
-      });
+      }, () => undefined);
     },
   };
 }
@@ -85,30 +86,28 @@ function isPlainResult(result: unknown): result is ExecutionResult {
   return typeof result === "object" && result !== null && !(Symbol.asyncIterator in result);
 }
 
-/** Answers of one change version at a time, bounded in bytes and entries. */
+/**
+ * Answers of the two latest change versions seen, bounded in bytes and
+ * entries. Two, not one: on PostgreSQL, answers read on different pool
+ * connections come back out of order, and a late one of the previous version
+ * must not throw the current version's answers away. A version that is
+ * neither starts over in place of the older one.
+ */
 class VersionedCache {
-  #version = "";
-  #entries: ByteLru<ExecutionResult>;
+  #generations: { version: string; entries: ByteLru<ExecutionResult> }[] = [];
 
-  constructor(private readonly limits: ResponseCacheLimits) {
-    this.#entries = this.#empty();
-  }
+  constructor(private readonly limits: ResponseCacheLimits) {}
 
   get(version: string, key: string): ExecutionResult | undefined {
-    if (version !== this.#version) {
-      this.#version = version;
-      this.#entries = this.#empty();
-      return undefined;
-    }
-    return this.#entries.get(key);
+    const generation = this.#generations.find((g) => g.version === version);
+    if (generation) return generation.entries.get(key);
+    this.#generations = [{ version, entries: new ByteLru(this.limits, weigh) }, ...this.#generations.slice(0, 1)];
+    return undefined;
   }
 
-  /** Kept only while its version is still the current one: an answer made before a newer version was seen is dropped. */
   set(version: string, key: string, result: ExecutionResult): void {
-    if (version === this.#version) this.#entries.set(key, result);
-  }
-
-  #empty(): ByteLru<ExecutionResult> {
-    return new ByteLru(this.limits, (key, value) => key.length + JSON.stringify(value).length);
+    this.#generations.find((g) => g.version === version)?.entries.set(key, result);
   }
 }
+
+const weigh = (key: string, value: ExecutionResult) => key.length + JSON.stringify(value).length;

@@ -172,7 +172,7 @@ export function createGraphQLServer(
         },
       },
       // Last: its execute wraps whichever executor the plugins above chose (graphql-jit's).
-      useTracing({ resolvers: config.GRAPHQL_TRACE_RESOLVERS }),
+      useTracing({ resolvers: config.GRAPHQL_TRACE_RESOLVERS, namedOperations: metricOperations }),
       // After everything that must see a cached answer too (limits, metrics, the request's name and span).
       ...(config.GRAPHQL_RESPONSE_CACHE_MAX_BYTES > 0
         ? [useResponseCache({ maxBytes: config.GRAPHQL_RESPONSE_CACHE_MAX_BYTES, maxEntries: config.GRAPHQL_RESPONSE_CACHE_MAX_ENTRIES })]

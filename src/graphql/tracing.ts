@@ -13,7 +13,7 @@ const MAX_NAME = 64;
  * and each resolver only when GRAPHQL_TRACE_RESOLVERS asks (a page of orders
  * resolves thousands of fields). Nothing runs while tracing is off.
  */
-export function useTracing(options: { resolvers: boolean }): Plugin {
+export function useTracing(options: { resolvers: boolean; namedOperations: ReadonlySet<string> }): Plugin {
   return {
     onPluginInit({ addPlugin }) {
       if (options.resolvers) addPlugin(useOnResolve(({ info }) => resolverSpan(info)));
@@ -29,7 +29,8 @@ export function useTracing(options: { resolvers: boolean }): Plugin {
     onExecute({ args, executeFn, setExecuteFn }) {
       if (!tracingEnabled()) return undefined;
       const { name, type } = operationOf(args);
-      const spanName = `${type} ${name ?? ""}`.trim();
+      // Operation names are the client's: only the configured ones (GRAPHQL_METRIC_OPERATIONS) name spans, so names stay a bounded set.
+      const spanName = name && options.namedOperations.has(name) ? `${type} ${name}` : type;
       const request = requestContext()?.span;
       if (request) nameServerSpan(request, spanName);
       const span = startSpan(spanName, { attributes: { "graphql.operation.type": type, ...(name && { "graphql.operation.name": name }) } });

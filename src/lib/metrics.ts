@@ -198,7 +198,8 @@ const openMetricsViews = new WeakMap<Registry, Registry>();
  */
 export function openMetricsRegistry(registry: Registry): Registry {
   let view = openMetricsViews.get(registry);
-  if (!view) {
+  // Made again when a metric was registered since (the views are a copy of the list).
+  if (!view || view.getMetricsAsArray().length !== registry.getMetricsAsArray().length) {
     view = new Registry();
     view.setContentType(Registry.OPENMETRICS_CONTENT_TYPE as never);
     for (const metric of registry.getMetricsAsArray() as unknown as Metric[]) view.registerMetric(asOpenMetricsFamily(metric));

@@ -45,7 +45,7 @@ export async function startTracing(config: Config, logger: Logger): Promise<Trac
   propagation.setGlobalPropagator(await propagator(config));
   trace.setGlobalTracerProvider(provider);
   enableTracing();
-  log.info({ exporter: config.OTEL_TRACES_EXPORTER, endpoint: tracesEndpoint(config), sampler: config.OTEL_TRACES_SAMPLER }, "tracing on");
+  log.info({ exporter: config.OTEL_TRACES_EXPORTER, endpoint: withoutCredentials(tracesEndpoint(config)), sampler: config.OTEL_TRACES_SAMPLER }, "tracing on");
   return {
     async shutdown() {
       disableTracing();
@@ -104,4 +104,12 @@ function resourceAttributes(config: Config): Record<string, string> {
     }
   }
   return attributes;
+}
+
+/** An endpoint for a log line: a `user:password@` in it stays out. */
+function withoutCredentials(endpoint: string): string {
+  const url = new URL(endpoint);
+  url.username = "";
+  url.password = "";
+  return url.toString();
 }

@@ -13,7 +13,9 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 
-export { SpanKind, SpanStatusCode, type Attributes, type Span };
+import { DomainError, TransientError } from "../errors.js";
+
+export { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Attributes, type Span };
 
 /**
  * The gateway's spans (docs/observability.md). Tracing is off unless the
@@ -104,7 +106,17 @@ export function inContextOf<T>(span: Span | undefined, fn: () => T): T {
   return span ? context.with(trace.setSpan(context.active(), span), fn) : fn();
 }
 
+/**
+ * A throw ends a span: an expected business answer (a declined card, no stock,
+ * bad input: a DomainError that is not transient) only names its code; a
+ * failure (a dependency down, a bug) marks the span as an error, so error
+ * traces are the ones worth reading.
+ */
 export function failSpan(span: Span, error: unknown): void {
+  if (error instanceof DomainError && !(error instanceof TransientError)) {
+    span.setAttribute("error.type", error.code);
+    return;
+  }
   span.recordException(error instanceof Error ? error : String(error));
   span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
 }
@@ -124,6 +136,12 @@ export function spanIds(span: Span): { trace_id: string; span_id: string } | und
 /** The context an incoming request's headers carry (W3C traceparent), for its SERVER span to continue. */
 export function contextFromHeaders(headers: Record<string, string | string[] | undefined>): Context {
   return propagation.extract(ROOT_CONTEXT, headers);
+}
+
+/** The caller's span context in headers, as a link (a new trace that points to the caller's), or none. */
+export function linkFromHeaders(headers: Record<string, string | string[] | undefined>): Link[] {
+  const caller = trace.getSpan(contextFromHeaders(headers));
+  return caller ? [{ context: caller.spanContext(), attributes: { "link.kind": "caller" } }] : [];
 }
 
 /** The headers a provider call carries on the wire: the active span's traceparent (and tracestate). */

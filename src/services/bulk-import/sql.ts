@@ -1,6 +1,7 @@
 import type { Sql } from "../../db/sql.js";
 import { memoized, valueRows } from "../../db/statements.js";
 import { BulkUploadJobStatus } from "../../generated/sqlite/enums.js";
+import type { Origin } from "../../lib/request-context.js";
 
 /** Rows per multi-row INSERT: far fewer statement executions, well under SQLite's parameter limit. */
 export const ROWS_PER_STATEMENT = 100;
@@ -17,8 +18,6 @@ export const insertRowErrors = memoized((n: number) => `INSERT INTO "BulkUploadR
 
 /** QUEUED, or PROCESSING with its lease lapsed (its worker died): params QUEUED, PROCESSING, now. */
 const CLAIMABLE = `("status" = ? OR ("status" = ? AND "leaseExpiresAt" < ?))`;
-import type { Origin } from "../../lib/request-context.js";
-
 export const statements = {
   /** The batch's checkpoint, only while this worker still holds the job (status PROCESSING, its workerId). */
   checkpoint: `UPDATE "BulkUploadJob" SET "processedRows" = ?, "succeededRows" = ?, "failedRows" = ?, "checkpointByte" = ?,
