@@ -11,7 +11,7 @@ import { createProduct, createUser } from "./helpers/factories.js";
  */
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({}, { captureLogs: true });
+  server = await startTestServer({ GRAPHQL_RESPONSE_CACHE_INSERTS_PER_MIN: 30 }, { captureLogs: true });
 });
 afterAll(() => server.stop());
 
@@ -110,5 +110,15 @@ describe("the public catalogue's response cache", () => {
     const second = await ask(withUsers, undefined);
     expect(second.statements).toBeGreaterThan(0);
     expect(second.body).toEqual(first.body);
+  });
+
+  it("keeps at most a client's share of new answers a minute: past it, answers are served but not kept", async () => {
+    const page = (n: number) => `query Page${n} { products(first: ${n}) { edges { node { id } } } }`;
+    // This file's earlier tests stored some; 40 distinct pages from the same address go past the 30 a minute.
+    for (let n = 1; n <= 40; n++) expect((await ask(page(n), "anonymous")).body.errors).toBeUndefined();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const last = await ask(page(40), "anonymous");
+    expect(last.statements).toBeGreaterThan(0);
+    expect(last.body.data.products.edges.length).toBeGreaterThan(0);
   });
 });

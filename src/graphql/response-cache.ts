@@ -1,7 +1,9 @@
 import { createHash } from "node:crypto";
 import { Kind, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type SelectionSetNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
+import { RateLimiterMemory } from "rate-limiter-flexible";
 import { changeVersion } from "../db/index.js";
+import { requestContext } from "../lib/request-context.js";
 import { ByteLru } from "./byte-lru.js";
 
 /** The root fields whose answers are the same for every caller: the public catalogue. Product has no field that depends on who asks. */
@@ -10,6 +12,8 @@ const PUBLIC_ROOT_FIELDS = new Set(["products", "product", "__typename"]);
 export interface ResponseCacheLimits {
   maxBytes: number;
   maxEntries: number;
+  /** New answers one client address may store a minute: past it, its answers are served but not kept, so one client cannot cycle everyone's entries out. */
+  insertsPerMinute: number;
 }
 
 /**
@@ -22,10 +26,17 @@ export interface ResponseCacheLimits {
  * holds across instances with nothing to deliver: the version is the
  * database's. Answers of older versions are dropped. Any other query (anything
  * about a user, an order, a payment) never touches it, whoever asks, so no
- * caller's data can reach another. Answers with errors are not kept.
+ * caller's data can reach another. Answers with errors are not kept, nor a
+ * client's past its share of new entries a minute.
  */
 export function useResponseCache(limits: ResponseCacheLimits): Plugin {
   const cache = new VersionedCache(limits);
+  const inserts = new RateLimiterMemory({ points: limits.insertsPerMinute, duration: 60 });
+  const store = (version: string, key: string, result: ExecutionResult) =>
+    inserts.consume(requestContext()?.clientAddress ?? "unknown").then(
+      () => cache.set(version, key, result),
+      () => undefined, // over this client's share: answered, not kept
+    );
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const key = publicReadKey(args);
@@ -39,7 +50,7 @@ export function useResponseCache(limits: ResponseCacheLimits): Plugin {
         }
         return {
           onExecuteDone({ result }) {
-            if (isPlainResult(result) && !result.errors?.length) cache.set(version, key, result);
+            if (isPlainResult(result) && !result.errors?.length) void store(version, key, result);
           },
         };
       }, () => undefined);

@@ -175,7 +175,13 @@ export function createGraphQLServer(
       useTracing({ resolvers: config.GRAPHQL_TRACE_RESOLVERS, namedOperations: metricOperations }),
       // After everything that must see a cached answer too (limits, metrics, the request's name and span).
       ...(config.GRAPHQL_RESPONSE_CACHE_MAX_BYTES > 0
-        ? [useResponseCache({ maxBytes: config.GRAPHQL_RESPONSE_CACHE_MAX_BYTES, maxEntries: config.GRAPHQL_RESPONSE_CACHE_MAX_ENTRIES })]
+        ? [
+            useResponseCache({
+              maxBytes: config.GRAPHQL_RESPONSE_CACHE_MAX_BYTES,
+              maxEntries: config.GRAPHQL_RESPONSE_CACHE_MAX_ENTRIES,
+              insertsPerMinute: config.GRAPHQL_RESPONSE_CACHE_INSERTS_PER_MIN,
+            }),
+          ]
         : []),
     ],
   });
