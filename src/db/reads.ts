@@ -22,9 +22,9 @@ export async function readRows<T>(sql: string, params: unknown[]): Promise<T[]> 
     return result.rows as T[];
   }
   if (!sqlite) throw new Error("readRows needs an open database");
-  const conn = readerConnection(sqlite);
-  let reader = sqlite.reader!.statements.get(sql);
-  if (!reader) sqlite.reader!.statements.set(sql, (reader = rowReader(conn.prepare(sql))));
+  const { conn, statements } = readerOf(sqlite);
+  let reader = statements.get(sql);
+  if (!reader) statements.set(sql, (reader = rowReader(conn.prepare(sql))));
   const started = performance.now();
   const rows = reader.read(sqliteParams(params));
   emitQuery({ query: sql, durationMs: performance.now() - started });
@@ -45,14 +45,15 @@ function rowReader(statement: BetterSqlite3.Statement): RowReader {
 
 type OpenedSqlite = NonNullable<ReturnType<typeof openedDatabase>["sqlite"]>;
 
-/** The read-only connection of SQLite's reads, opened on first use. */
-function readerConnection(sqlite: OpenedSqlite): BetterSqlite3.Database {
-  if (!sqlite.reader) {
-    const conn = new BetterSqlite3(sqlite.file, { readonly: true });
-    conn.pragma(`busy_timeout = ${sqlite.busyTimeoutMs}`);
-    sqlite.reader = { conn, statements: new Map() };
-  }
-  return sqlite.reader.conn;
+/** The read-only connection of SQLite's reads and its prepared statements, opened on first use. */
+function readerOf(sqlite: OpenedSqlite): NonNullable<OpenedSqlite["reader"]> {
+  return (sqlite.reader ??= { conn: readOnlyConnection(sqlite), statements: new Map() });
+}
+
+function readOnlyConnection(sqlite: OpenedSqlite): BetterSqlite3.Database {
+  const conn = new BetterSqlite3(sqlite.file, { readonly: true });
+  conn.pragma(`busy_timeout = ${sqlite.busyTimeoutMs}`);
+  return conn;
 }
 
 /**
@@ -72,5 +73,5 @@ export async function changeVersion(): Promise<string> {
     return result.rows[0]!.v;
   }
   if (!sqlite) throw new Error("changeVersion needs an open database");
-  return String(readerConnection(sqlite).pragma("data_version", { simple: true }));
+  return String(readerOf(sqlite).conn.pragma("data_version", { simple: true }));
 }

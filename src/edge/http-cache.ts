@@ -8,7 +8,6 @@ export interface PublicCacheSettings {
   staleWhileRevalidateSeconds: number;
 }
 
-
 /**
  * HTTP caching for a public read (the catalogue): an ETag from the body's
  * bytes, so `If-None-Match` is answered 304 with no body, and

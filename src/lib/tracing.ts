@@ -138,10 +138,10 @@ export function contextFromHeaders(headers: Record<string, string | string[] | u
   return propagation.extract(ROOT_CONTEXT, headers);
 }
 
-/** The caller's span context in headers, as a link (a new trace that points to the caller's), or none. */
-export function linkFromHeaders(headers: Record<string, string | string[] | undefined>): Link[] {
-  const caller = trace.getSpan(contextFromHeaders(headers));
-  return caller ? [{ context: caller.spanContext(), attributes: { "link.kind": "caller" } }] : [];
+/** The span context in headers (a caller's, or one stored with work), as a link from a new trace, or none. */
+export function linkFromHeaders(headers: Record<string, string | string[] | undefined>, kind: "caller" | "caused_by" = "caller"): Link[] {
+  const linked = trace.getSpan(contextFromHeaders(headers));
+  return linked ? [{ context: linked.spanContext(), attributes: { "link.kind": kind } }] : [];
 }
 
 /** The headers a provider call carries on the wire: the active span's traceparent (and tracestate). */
@@ -158,7 +158,5 @@ export function currentTraceparent(): string | null {
 
 /** A link to the request that stored work (its traceparent), for the span that does the work later. */
 export function linkTo(traceparent: string | null): Link[] {
-  if (!tracer || !traceparent) return [];
-  const span = trace.getSpan(propagation.extract(ROOT_CONTEXT, { traceparent }));
-  return span ? [{ context: span.spanContext(), attributes: { "link.kind": "caused_by" } }] : [];
+  return tracer && traceparent ? linkFromHeaders({ traceparent }, "caused_by") : [];
 }
