@@ -7,6 +7,7 @@ import { createAuthenticator, type Authenticator } from "./auth/index.js";
 import { authenticate } from "./edge/authenticate.js";
 import { capacity } from "./edge/capacity.js";
 import { compressWhenAsked } from "./edge/compress.js";
+import { publicAnswerCache } from "./edge/http-cache.js";
 import { noSniff } from "./edge/pages.js";
 import { cors, restCsrf } from "./edge/cross-site.js";
 import { countQueriesPerRequest, requestScope } from "./edge/request-scope.js";
@@ -16,6 +17,7 @@ import { graphiqlAssets } from "./graphql/graphiql-assets.js";
 import { graphqlHandlers } from "./graphql/http.js";
 import { createGraphQLServer } from "./graphql/server.js";
 import { loadTrustedDocuments } from "./graphql/trusted-documents.js";
+import { responseCacheLimits } from "./lib/catalog-cache.js";
 import type { Logger } from "./lib/logger.js";
 import { createMetricsRegistry } from "./lib/metrics.js";
 import { apiInfo, health, metricsRoute, type Lifecycle } from "./ops.js";
@@ -69,7 +71,8 @@ export function createApp(config: Config, deps: AppDeps): App {
   // The storefront's REST shim first: its reads are the hottest path, and every layer passed costs.
   app.use("/api", restCsrf, authenticate(authenticator));
   const routes = restRoutes(config, logger);
-  const endpoints = ["GET /health", "GET /metrics", "POST /graphql", "GET /openapi.json", "GET /docs", ...mountRoutes(app, routes, { maxAgeSeconds: config.CATALOG_CACHE_MAX_AGE_S, staleWhileRevalidateSeconds: config.CATALOG_CACHE_SWR_S })];
+  const cacheLimits = responseCacheLimits(config);
+  const endpoints = ["GET /health", "GET /metrics", "POST /graphql", "GET /openapi.json", "GET /docs", ...mountRoutes(app, routes, { maxAgeSeconds: config.CATALOG_CACHE_MAX_AGE_S, staleWhileRevalidateSeconds: config.CATALOG_CACHE_SWR_S }, cacheLimits && publicAnswerCache(cacheLimits))];
   app.get("/", apiInfo(endpoints));
   app.use(apiReference(config, authenticator, routes));
   if (config.GRAPHIQL_ENABLED) app.use(graphiqlAssets());

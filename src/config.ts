@@ -115,10 +115,10 @@ const envSchema = z.object({
   WS_MAX_SOCKETS_PER_PRINCIPAL: int(1, 10_000).default(20),
   WS_MAX_SUBSCRIPTIONS_PER_SOCKET: int(1, 10_000).default(50),
   WS_KEEPALIVE_MS: int(100, 600_000).default(30_000),
-  /** The public catalogue's response cache (graphql/response-cache.ts): its size in bytes and entries; 0 bytes switches it off. */
-  GRAPHQL_RESPONSE_CACHE_MAX_BYTES: int(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
-  GRAPHQL_RESPONSE_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(2_000),
-  GRAPHQL_RESPONSE_CACHE_INSERTS_PER_MIN: int(1, 1_000_000).default(120),
+  /** The public catalogue's response caches, each door's (lib/catalog-cache.ts): size in bytes and entries, new entries per client address a minute; 0 bytes switches them off. */
+  RESPONSE_CACHE_MAX_BYTES: int(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  RESPONSE_CACHE_MAX_ENTRIES: int(1, 1_000_000).default(2_000),
+  RESPONSE_CACHE_INSERTS_PER_MIN: int(1, 1_000_000).default(120),
   /** Automatic persisted queries: the store's size in bytes and entries, the largest document it keeps, and registrations per client address per minute. */
   APQ_MAX_BYTES: int(0, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
   APQ_MAX_ENTRIES: int(0, 1_000_000).default(5_000),

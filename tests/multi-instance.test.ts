@@ -135,7 +135,7 @@ describe("two gateway processes on one PostgreSQL database", () => {
     expect(Number(stock.stock)).toBe(0);
   });
 
-  it("never answers from one instance's response cache a catalogue older than a write acknowledged by the other", async () => {
+  it("never answers from one instance's response caches (GraphQL and REST) a catalogue older than a write acknowledged by the other", async () => {
     const catalogue = () =>
       fetch(`${b.url}/graphql`, {
         method: "POST",
@@ -151,6 +151,12 @@ describe("two gateway processes on one PostgreSQL database", () => {
       const sold = await checkout(a, { userId: 1, items: [{ productId, quantity: 1 }] }, randomUUID());
       expect(sold.status).toBe(201);
       expect((await catalogue()).find((p) => p.id === String(productId))?.stockQuantity).toBe(9 + round);
+      // The REST door's cache likewise: warmed on b, then a write through a.
+      const restPage = () => fetch(`${b.url}/api/products?limit=3`).then((r) => r.json() as Promise<{ id: number; stockQuantity: number }[]>);
+      await restPage();
+      expect((await restPage())[0]).toMatchObject({ id: productId, stockQuantity: 9 + round });
+      expect((await checkout(a, { userId: 1, items: [{ productId, quantity: 1 }] }, randomUUID())).status).toBe(201);
+      expect((await restPage())[0]).toMatchObject({ id: productId, stockQuantity: 8 + round });
     }
   });
 

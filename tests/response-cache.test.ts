@@ -11,7 +11,7 @@ import { createProduct, createUser } from "./helpers/factories.js";
  */
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ GRAPHQL_RESPONSE_CACHE_INSERTS_PER_MIN: 30 }, { captureLogs: true });
+  server = await startTestServer({ RESPONSE_CACHE_INSERTS_PER_MIN: 30 }, { captureLogs: true });
 });
 afterAll(() => server.stop());
 
@@ -120,5 +120,68 @@ describe("the public catalogue's response cache", () => {
     const last = await ask(page(40), "anonymous");
     expect(last.statements).toBeGreaterThan(0);
     expect(last.body.data.products.edges.length).toBeGreaterThan(0);
+  });
+});
+
+describe("the REST door's catalogue cache", () => {
+  async function get(path: string, as: string | undefined, headers: Record<string, string> = {}) {
+    const requestId = randomUUID();
+    const res = await server.request(path, { as, headers: { "x-request-id": requestId, "accept-encoding": "identity", ...headers } });
+    const body = await res.text();
+    await new Promise((resolve) => setImmediate(resolve));
+    const line = server.logs.find((l) => l.requestId === requestId && l.msg === "request completed");
+    return { res, body, statements: line?.dbQueries as number };
+  }
+  /** As `servedFromCache`: at most three asks, a background write meanwhile rightly starts a new cache. */
+  async function fromCache(path: string, as: string | undefined, headers: Record<string, string> = {}) {
+    let answer = await get(path, as, headers);
+    for (let i = 0; i < 2 && answer.statements > 0; i++) answer = await get(path, as, headers);
+    return answer;
+  }
+
+  it("serves a repeated page from memory to anyone, the same bytes and validator, with each caller's own Cache-Control", async () => {
+    const customer = await server.tokenFor((await createUser()).id);
+    await get("/api/products?limit=2", customer); // the edge looks a new customer's token up once
+    const first = await get("/api/products?limit=3", "anonymous");
+    expect(first.res.status).toBe(200);
+    const etag = first.res.headers.get("etag")!;
+    const link = first.res.headers.get("link");
+    for (const [as, policy] of [["anonymous", "public"], [customer, "private, no-store"], [undefined, "private, no-store"]] as const) {
+      const served = await fromCache("/api/products?limit=3", as);
+      expect(served.statements).toBe(0);
+      expect(served.body).toBe(first.body);
+      expect(served.res.headers.get("etag")).toBe(etag);
+      expect(served.res.headers.get("link")).toBe(link);
+      expect(served.res.headers.get("cache-control")).toContain(policy);
+    }
+    const revalidated = await fromCache("/api/products?limit=3", "anonymous", { "if-none-match": etag, "cache-control": "max-age=0" });
+    expect(revalidated.res.status).toBe(304);
+    expect(revalidated.statements).toBe(0);
+  });
+
+  it("shows a write acknowledged before the read: a product created over REST, stock taken by a checkout", async () => {
+    await fromCache("/api/products?limit=3", "anonymous");
+    const created = await server.request("/api/products", { method: "POST", json: { name: "REST-cached lamp", price: 12.5, stockQuantity: 4 } });
+    expect(created.status).toBe(201);
+    const { id } = (await created.json()) as { id: number };
+    const listed = JSON.parse((await get("/api/products?limit=3", "anonymous")).body) as { id: number; stockQuantity: number }[];
+    expect(listed[0]).toMatchObject({ id, stockQuantity: 4 });
+    await fromCache(`/api/products/${id}`, "anonymous");
+    const checkout = await server.request("/api/checkout", {
+      method: "POST",
+      headers: { "idempotency-key": randomUUID() },
+      json: { userId: 1, items: [{ productId: id, quantity: 3 }], paymentMethod: "credit_card", cardLast4: "4242" },
+    });
+    expect(checkout.status).toBe(201);
+    expect(JSON.parse((await get(`/api/products/${id}`, "anonymous")).body)).toMatchObject({ id, stockQuantity: 1 });
+  });
+
+  it("keeps no error: a missing product is looked up every time", async () => {
+    for (let i = 0; i < 2; i++) {
+      const missing = await get("/api/products/999999", "anonymous");
+      expect(missing.res.status).toBe(404);
+      expect(missing.res.headers.get("cache-control")).toBe("no-store");
+      expect(missing.statements).toBeGreaterThan(0);
+    }
   });
 });

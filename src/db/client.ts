@@ -36,7 +36,7 @@ export interface OpenDatabase {
     lock: Mutex;
     busyTimeoutMs: number;
     writer?: BetterSqlite3.Database;
-    reader?: { conn: BetterSqlite3.Database; statements: Map<string, RowReader> };
+    reader?: { conn: BetterSqlite3.Database; statements: Map<string, RowReader>; dataVersion?: BetterSqlite3.Statement };
     checkpointer: Checkpointer;
   };
   /** PostgreSQL only: a pool for driver reads and bulk writes, beside Prisma's (which driver transactions share). */

@@ -73,5 +73,6 @@ export async function changeVersion(): Promise<string> {
     return result.rows[0]!.v;
   }
   if (!sqlite) throw new Error("changeVersion needs an open database");
-  return String(readerOf(sqlite).conn.pragma("data_version", { simple: true }));
+  const reader = readerOf(sqlite);
+  return String((reader.dataVersion ??= reader.conn.prepare("PRAGMA data_version").pluck()).get());
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { RequestHandler } from "express";
+import type { Request, RequestHandler, Response } from "express";
+import { CatalogCache, type CatalogCacheLimits } from "../lib/catalog-cache.js";
 import { currentPrincipal } from "../lib/request-context.js";
 import { COMPRESSION_THRESHOLD } from "./compress.js";
 
@@ -7,6 +8,18 @@ export interface PublicCacheSettings {
   maxAgeSeconds: number;
   staleWhileRevalidateSeconds: number;
 }
+
+/** A public read's answer as sent: its body, its strong validator, and the headers that belong to it (the next page's `Link`). */
+export interface PublicAnswer {
+  body: string;
+  bytes: number;
+  tag: string;
+  headers: [name: string, value: string][];
+}
+
+/** The REST door's response cache for public reads (lib/catalog-cache.ts): entries keyed by the URL as sent. */
+export const publicAnswerCache = (limits: CatalogCacheLimits) =>
+  new CatalogCache<PublicAnswer>(limits, (key, answer) => key.length + answer.bytes + answer.tag.length + JSON.stringify(answer.headers).length);
 
 /**
  * HTTP caching for a public read (the catalogue): an ETag from the body's
@@ -17,25 +30,60 @@ export interface PublicCacheSettings {
  * strong, except for a body that will be compressed: different bytes per
  * content-coding make it a weak validator (RFC 9110 8.8.1). Express answers
  * the 304 (`req.fresh` compares ignoring `W/`). Errors are never cached.
+ *
+ * With `cache`, a 200 answer is also kept in memory under the URL and the
+ * database's change version, and served from there, validator included,
+ * until anything is written. The route's answer must not depend on who asks
+ * (its access is "anyone"); `headers` are the ones the handler sets that
+ * belong to the answer.
  */
-export function publicRead(settings: PublicCacheSettings): RequestHandler {
+export function publicRead(settings: PublicCacheSettings, headers: readonly string[], cache?: CatalogCache<PublicAnswer>): RequestHandler {
   const publicPolicy = `public, max-age=${settings.maxAgeSeconds}, stale-while-revalidate=${settings.staleWhileRevalidateSeconds}`;
-  return (req, res, next) => {
+  const send = (req: Request, res: Response, answer: PublicAnswer) => {
+    for (const [name, value] of answer.headers) res.setHeader(name, value);
+    res.vary("Authorization").vary("Accept-Encoding");
+    res.setHeader("Cache-Control", currentPrincipal().kind === "anonymous" ? publicPolicy : "private, no-store");
+    const compressed = answer.bytes >= COMPRESSION_THRESHOLD && /(\b(br|gzip|deflate)\b|\*)/i.test(req.get("accept-encoding") ?? "");
+    res.setHeader("ETag", compressed ? `W/${answer.tag}` : answer.tag);
+    res.type("json").send(answer.body);
+  };
+  const capture = (req: Request, res: Response, version?: string) => {
     const json = res.json.bind(res);
     res.json = (value: unknown) => {
-      res.vary("Authorization").vary("Accept-Encoding");
       if (res.statusCode !== 200) {
+        res.vary("Authorization").vary("Accept-Encoding");
         res.setHeader("Cache-Control", "no-store");
         return json(value);
       }
-      res.setHeader("Cache-Control", currentPrincipal().kind === "anonymous" ? publicPolicy : "private, no-store");
-      const body = JSON.stringify(value);
-      // The next page's link is part of the answer: a 304 must not leave a client with an old cursor.
-      const tag = `"${createHash("sha256").update(body).update(String(res.getHeader("link") ?? "")).digest("base64url").slice(0, 27)}"`;
-      const compressed = Buffer.byteLength(body) >= COMPRESSION_THRESHOLD && /(\b(br|gzip|deflate)\b|\*)/i.test(req.get("accept-encoding") ?? "");
-      res.setHeader("ETag", compressed ? `W/${tag}` : tag);
-      return res.type("json").send(body);
+      const answer = answerOf(res, JSON.stringify(value), headers);
+      if (cache && version !== undefined) void cache.store(version, req.originalUrl, answer);
+      send(req, res, answer);
+      return res;
     };
-    next();
   };
+  return (req, res, next) => {
+    if (!cache) {
+      capture(req, res);
+      return next();
+    }
+    // Without a version (the database is unreachable) the route runs as if there were no cache.
+    cache
+      .lookup(req.originalUrl)
+      .then(
+        ({ version, value }) => (value ? send(req, res, value) : (capture(req, res, version), next())),
+        () => (capture(req, res), next()),
+      )
+      .catch(next);
+  };
+}
+
+function answerOf(res: Response, body: string, names: readonly string[]): PublicAnswer {
+  const headers = names.flatMap((name): [string, string][] => {
+    const value = res.getHeader(name);
+    return value === undefined ? [] : [[name, String(value)]];
+  });
+  // The next page's link is part of the answer: a 304 must not leave a client with an old cursor.
+  const hash = createHash("sha256").update(body);
+  for (const [, value] of headers) hash.update("\0").update(value);
+  return { body, bytes: Buffer.byteLength(body), tag: `"${hash.digest("base64url").slice(0, 27)}"`, headers };
 }

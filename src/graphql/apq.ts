@@ -1,7 +1,7 @@
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { createGraphQLError, type GraphQLParams, type Plugin } from "graphql-yoga";
 import type { Config } from "../config.js";
-import { ByteLru } from "./byte-lru.js";
+import { ByteLru } from "../lib/byte-lru.js";
 import { sha256 } from "./trusted-documents.js";
 
 /**

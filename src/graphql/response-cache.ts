@@ -1,56 +1,34 @@
 import { createHash } from "node:crypto";
 import { Kind, print, type DocumentNode, type ExecutionArgs, type ExecutionResult, type SelectionSetNode } from "graphql";
 import type { Plugin } from "graphql-yoga";
-import { RateLimiterMemory } from "rate-limiter-flexible";
-import { changeVersion } from "../db/index.js";
-import { requestContext } from "../lib/request-context.js";
-import { ByteLru } from "./byte-lru.js";
+import { CatalogCache, type CatalogCacheLimits } from "../lib/catalog-cache.js";
 
 /** The root fields whose answers are the same for every caller: the public catalogue. Product has no field that depends on who asks. */
 const PUBLIC_ROOT_FIELDS = new Set(["products", "product", "__typename"]);
 
-export interface ResponseCacheLimits {
-  maxBytes: number;
-  maxEntries: number;
-  /** New answers one client address may store a minute: past it, its answers are served but not kept, so one client cannot cycle everyone's entries out. */
-  insertsPerMinute: number;
-}
-
 /**
- * A response cache for the public catalogue: a query whose every root field
- * is `products` or `product` is answered from memory while nothing has been
- * written since its answer was made. Entries belong to the database's change
- * version (db/reads.ts `changeVersion`): read first, then the answer, so a
- * stored answer is never older than the version it is stored under, and a
- * read after a write was acknowledged sees a newer version and misses. That
- * holds across instances with nothing to deliver: the version is the
- * database's. Answers of older versions are dropped. Any other query (anything
- * about a user, an order, a payment) never touches it, whoever asks, so no
- * caller's data can reach another. Answers with errors are not kept, nor a
- * client's past its share of new entries a minute.
+ * The GraphQL door's response cache for the public catalogue
+ * (lib/catalog-cache.ts): a query whose every root field is `products` or
+ * `product` is answered from memory while nothing has been written since its
+ * answer was made. Any other query (anything about a user, an order, a
+ * payment) never touches it, whoever asks, so no caller's data can reach
+ * another. Answers with errors are not kept.
  */
-export function useResponseCache(limits: ResponseCacheLimits): Plugin {
-  const cache = new VersionedCache(limits);
-  const inserts = new RateLimiterMemory({ points: limits.insertsPerMinute, duration: 60 });
-  const store = (version: string, key: string, result: ExecutionResult) =>
-    inserts.consume(requestContext()?.clientAddress ?? "unknown").then(
-      () => cache.set(version, key, result),
-      () => undefined, // over this client's share: answered, not kept
-    );
+export function useResponseCache(limits: CatalogCacheLimits): Plugin {
+  const cache = new CatalogCache<ExecutionResult>(limits, (key, value) => key.length + JSON.stringify(value).length);
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const key = publicReadKey(args);
       if (!key) return undefined;
       // Without a version (the database is unreachable) the query runs as if there were no cache, and answers that.
-      return changeVersion().then((version) => {
-        const cached = cache.get(version, key);
-        if (cached) {
-          setResultAndStopExecution(cached);
+      return cache.lookup(key).then(({ version, value }) => {
+        if (value) {
+          setResultAndStopExecution(value);
           return undefined;
         }
         return {
           onExecuteDone({ result }) {
-            if (isPlainResult(result) && !result.errors?.length) void store(version, key, result);
+            if (isPlainResult(result) && !result.errors?.length) void cache.store(version, key, result);
           },
         };
       }, () => undefined);
@@ -96,29 +74,3 @@ function printed(document: DocumentNode): string {
 function isPlainResult(result: unknown): result is ExecutionResult {
   return typeof result === "object" && result !== null && !(Symbol.asyncIterator in result);
 }
-
-/**
- * Answers of the two latest change versions seen, bounded in bytes and
- * entries. Two, not one: on PostgreSQL, answers read on different pool
- * connections come back out of order, and a late one of the previous version
- * must not throw the current version's answers away. A version that is
- * neither starts over in place of the older one.
- */
-class VersionedCache {
-  #generations: { version: string; entries: ByteLru<ExecutionResult> }[] = [];
-
-  constructor(private readonly limits: ResponseCacheLimits) {}
-
-  get(version: string, key: string): ExecutionResult | undefined {
-    const generation = this.#generations.find((g) => g.version === version);
-    if (generation) return generation.entries.get(key);
-    this.#generations = [{ version, entries: new ByteLru(this.limits, weigh) }, ...this.#generations.slice(0, 1)];
-    return undefined;
-  }
-
-  set(version: string, key: string, result: ExecutionResult): void {
-    this.#generations.find((g) => g.version === version)?.entries.set(key, result);
-  }
-}
-
-const weigh = (key: string, value: ExecutionResult) => key.length + JSON.stringify(value).length;

@@ -9,7 +9,7 @@ import { blockFieldSuggestionsPlugin } from "@escape.tech/graphql-armor-block-fi
 import type { Authenticator } from "../auth/index.js";
 import { ANONYMOUS } from "../auth/principal.js";
 import { usePersistedOperations, type PersistedOperations } from "./apq.js";
-import { ByteLru } from "./byte-lru.js";
+import { ByteLru } from "../lib/byte-lru.js";
 import { graphiqlOptions } from "./graphiql.js";
 import { renderGraphiQL } from "./graphiql-assets.js";
 import type { Config } from "../config.js";
@@ -23,6 +23,7 @@ import type { Logger } from "../lib/logger.js";
 import { annotateRequest, requestContext } from "../lib/request-context.js";
 import { useTracing } from "./tracing.js";
 import { useResponseCache } from "./response-cache.js";
+import { responseCacheLimits } from "../lib/catalog-cache.js";
 import { toDomainError } from "../edge/errors.js";
 import { schema } from "../schema/index.js";
 import { createLoaders } from "../schema/loaders.js";
@@ -108,6 +109,7 @@ export function createGraphQLServer(
   persisted: PersistedOperations | undefined,
 ): YogaServerInstance<object, GraphQLContext> {
   const metricOperations = new Set(config.GRAPHQL_METRIC_OPERATIONS);
+  const cacheLimits = responseCacheLimits(config);
   return createYoga<object, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
@@ -174,15 +176,7 @@ export function createGraphQLServer(
       // Last: its execute wraps whichever executor the plugins above chose (graphql-jit's).
       useTracing({ resolvers: config.GRAPHQL_TRACE_RESOLVERS, namedOperations: metricOperations }),
       // After everything that must see a cached answer too (limits, metrics, the request's name and span).
-      ...(config.GRAPHQL_RESPONSE_CACHE_MAX_BYTES > 0
-        ? [
-            useResponseCache({
-              maxBytes: config.GRAPHQL_RESPONSE_CACHE_MAX_BYTES,
-              maxEntries: config.GRAPHQL_RESPONSE_CACHE_MAX_ENTRIES,
-              insertsPerMinute: config.GRAPHQL_RESPONSE_CACHE_INSERTS_PER_MIN,
-            }),
-          ]
-        : []),
+      ...(cacheLimits ? [useResponseCache(cacheLimits)] : []),
     ],
   });
 }

@@ -1,6 +1,7 @@
 import { Router, type ErrorRequestHandler, type Express, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
-import { publicRead, type PublicCacheSettings } from "../edge/http-cache.js";
+import { publicRead, type PublicAnswer, type PublicCacheSettings } from "../edge/http-cache.js";
+import type { CatalogCache } from "../lib/catalog-cache.js";
 import { routeOf } from "../edge/request-scope.js";
 import { DomainError } from "../errors.js";
 import { trackWork } from "../lib/in-flight.js";
@@ -33,7 +34,7 @@ export interface RestRoute {
   success: { status: 200 | 201 | 202; description: string; schema?: z.ZodType; csv?: true; headers?: ("Location" | "Link" | "X-Next-Cursor" | "Content-Disposition")[] };
   /** The errors this operation answers besides the ones every operation may (401 for a bad token, 5xx). */
   errors: ErrorStatus[];
-  /** A public read: ETag, 304, and a shared cache may keep an anonymous answer (edge/http-cache.ts). */
+  /** A public read, the same whoever asks: ETag, 304, a shared cache may keep an anonymous answer, and the response cache keeps it until a write (edge/http-cache.ts). */
   cache?: "public";
   /** Runs before the handler: the JSON body reader, per route so reads pay nothing. */
   before?: RequestHandler[];
@@ -56,11 +57,11 @@ const rememberRoute: ErrorRequestHandler = (error, req, res, next) => {
  * serves, asked with another method, is 405 with `Allow`; what matches no
  * path falls to the app's 404. Returns the endpoint list (`GET /`).
  */
-export function mountRoutes(app: Express, routes: readonly RestRoute[], cache: PublicCacheSettings): string[] {
+export function mountRoutes(app: Express, routes: readonly RestRoute[], cache: PublicCacheSettings, answers?: CatalogCache<PublicAnswer>): string[] {
   const router = Router();
-  const cached = publicRead(cache);
   for (const route of routes) {
-    const before = [...(route.cache === "public" ? [cached] : []), ...(route.before ?? [])];
+    const cached = route.cache === "public" ? [publicRead(cache, route.success.headers ?? [], answers)] : [];
+    const before = [...cached, ...(route.before ?? [])];
     router[route.method](underApi(route.path), ...before, (req, res) => trackWork(route.handler(req, res)));
   }
   const allowed = new WeakMap<Request, Set<string>>();
