@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
-import { createProduct } from "./helpers/factories.js";
+import { createHash } from "node:crypto";
+import { createProduct, createUser } from "./helpers/factories.js";
 
 /** HTTP caching of the public catalogue (edge/http-cache.ts): ETags, 304, and who may keep an answer. */
 let server: TestServer;
@@ -76,5 +77,50 @@ describe("the public catalogue over HTTP", () => {
       expect(refused.status).toBeGreaterThanOrEqual(400);
       expect(refused.headers.get("cache-control")).toBe("no-store");
     }
+  });
+});
+
+describe("the public catalogue over GraphQL GET (persisted queries)", () => {
+  const query = "query CatalogueByGet { products(first: 3) { edges { node { id name priceCents } } } }";
+  const persisted = { persistedQuery: { version: 1, sha256Hash: createHash("sha256").update(query).digest("hex") } };
+  const byGet = `/graphql?operationName=CatalogueByGet&extensions=${encodeURIComponent(JSON.stringify(persisted))}`;
+
+  it("answers a persisted catalogue query with an ETag, 304 while it matches, and a new ETag after a write", async () => {
+    const registered = await server.request("/graphql", { method: "POST", as: "anonymous", json: { query, extensions: persisted } });
+    expect(registered.status).toBe(200);
+    expect(registered.headers.get("etag")).toBeNull(); // a POST is never an HTTP-cacheable answer
+    const first = await anonymous(byGet, { accept: "application/json" });
+    expect(first.status).toBe(200);
+    const etag = first.headers.get("etag")!;
+    expect(etag).toMatch(/^"[\w-]{27}"$/);
+    expect(first.headers.get("cache-control")).toBe("public, max-age=5, stale-while-revalidate=30");
+    expect(first.headers.get("vary")).toMatch(/Authorization.*Accept-Encoding/);
+    expect((await first.json()).data.products.edges.length).toBeGreaterThan(0);
+
+    const again = await anonymous(byGet, { accept: "application/json", "if-none-match": etag });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe("");
+
+    await createProduct({ name: "Lamp listed after the GET" });
+    const after = await anonymous(byGet, { accept: "application/json", "if-none-match": etag });
+    expect(after.status).toBe(200);
+    expect(after.headers.get("etag")).not.toBe(etag);
+    expect(JSON.stringify(await after.json())).toContain("Lamp listed after the GET");
+  });
+
+  it("marks a signed-in caller's answer, a query about the caller and an error private and never stored", async () => {
+    const token = await server.tokenFor((await createUser()).id);
+    const signedIn = await server.request(`/graphql?query=${encodeURIComponent(query)}`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
+    expect(signedIn.status).toBe(200);
+    expect(signedIn.headers.get("cache-control")).toBe("private, no-store");
+    expect(signedIn.headers.get("etag")).toMatch(/^"[\w-]{27}"$/);
+    const aboutMe = await server.request(`/graphql?query=${encodeURIComponent("query Me { me { sub } }")}`, { headers: { authorization: `Bearer ${token}`, accept: "application/json" } });
+    expect((await aboutMe.json()).data.me.sub).toBeDefined();
+    expect(aboutMe.headers.get("cache-control")).toBe("private, no-store");
+    expect(aboutMe.headers.get("etag")).toBeNull();
+    const failing = await anonymous(`/graphql?query=${encodeURIComponent('query Bad { product(id: "-1") { name } }')}`, { accept: "application/json" });
+    expect((await failing.json()).errors).toBeDefined();
+    expect(failing.headers.get("cache-control")).toBe("private, no-store");
+    expect(failing.headers.get("etag")).toBeNull();
   });
 });

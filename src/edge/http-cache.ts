@@ -38,13 +38,12 @@ export const publicAnswerCache = (limits: CatalogCacheLimits) =>
  * belong to the answer.
  */
 export function publicRead(settings: PublicCacheSettings, headers: readonly string[], cache?: CatalogCache<PublicAnswer>): RequestHandler {
-  const publicPolicy = `public, max-age=${settings.maxAgeSeconds}, stale-while-revalidate=${settings.staleWhileRevalidateSeconds}`;
+  const policy = cachePolicy(settings);
   const send = (req: Request, res: Response, answer: PublicAnswer) => {
     for (const [name, value] of answer.headers) res.setHeader(name, value);
     res.vary("Authorization").vary("Accept-Encoding");
-    res.setHeader("Cache-Control", currentPrincipal().kind === "anonymous" ? publicPolicy : "private, no-store");
-    const compressed = answer.bytes >= COMPRESSION_THRESHOLD && /(\b(br|gzip|deflate)\b|\*)/i.test(req.get("accept-encoding") ?? "");
-    res.setHeader("ETag", compressed ? `W/${answer.tag}` : answer.tag);
+    res.setHeader("Cache-Control", policy());
+    res.setHeader("ETag", validator(answer.tag, answer.bytes, req.get("accept-encoding")));
     res.type("json").send(answer.body);
   };
   const capture = (req: Request, res: Response, version?: string) => {
@@ -83,7 +82,31 @@ function answerOf(res: Response, body: string, names: readonly string[]): Public
     return value === undefined ? [] : [[name, String(value)]];
   });
   // The next page's link is part of the answer: a 304 must not leave a client with an old cursor.
+  return { body, bytes: Buffer.byteLength(body), tag: entityTag(body, headers.map(([, value]) => value)), headers };
+}
+
+/** `Cache-Control` for a public read, by who asks: a shared cache may keep an anonymous answer briefly; a signed-in one is never stored. */
+export function cachePolicy(settings: PublicCacheSettings): () => string {
+  const policy = `public, max-age=${settings.maxAgeSeconds}, stale-while-revalidate=${settings.staleWhileRevalidateSeconds}`;
+  return () => (currentPrincipal().kind === "anonymous" ? policy : "private, no-store");
+}
+
+/** A strong entity tag for a body and what else belongs to the answer. */
+export function entityTag(body: string, extra: readonly string[] = []): string {
   const hash = createHash("sha256").update(body);
-  for (const [, value] of headers) hash.update("\0").update(value);
-  return { body, bytes: Buffer.byteLength(body), tag: `"${hash.digest("base64url").slice(0, 27)}"`, headers };
+  for (const value of extra) hash.update("\0").update(value);
+  return `"${hash.digest("base64url").slice(0, 27)}"`;
+}
+
+/** The ETag to send: weak when the edge will compress the body (edge/compress.ts), whose bytes then differ per content-coding. */
+export function validator(tag: string, bytes: number, acceptEncoding: string | undefined | null): string {
+  const compressed = bytes >= COMPRESSION_THRESHOLD && /(\b(br|gzip|deflate)\b|\*)/i.test(acceptEncoding ?? "");
+  return compressed ? `W/${tag}` : tag;
+}
+
+/** `If-None-Match` against a tag, compared weakly as RFC 9110 13.1.2 asks: `*`, or any listed tag with or without `W/`. */
+export function noneMatch(ifNoneMatch: string | null | undefined, tag: string): boolean {
+  if (!ifNoneMatch) return false;
+  if (ifNoneMatch.trim() === "*") return true;
+  return ifNoneMatch.split(",").some((candidate) => candidate.trim().replace(/^W\//, "") === tag);
 }

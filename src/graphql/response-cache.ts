@@ -36,14 +36,19 @@ export function useResponseCache(limits: CatalogCacheLimits): Plugin {
   };
 }
 
-/** The key of a public catalogue query (its text, operation and variables), or undefined for anything else. */
-function publicReadKey(args: ExecutionArgs): string | undefined {
+/** A query whose every root field is the public catalogue's: its answer is the same whoever asks. */
+export function isPublicCatalogueQuery(args: ExecutionArgs): boolean {
   const document = args.document as DocumentNode;
   const operations = document.definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
   const operation = args.operationName ? operations.find((o) => o.name?.value === args.operationName) : operations.length === 1 ? operations[0] : undefined;
-  if (operation?.operation !== "query" || !onlyPublicRootFields(operation.selectionSet, document)) return undefined;
+  return operation?.operation === "query" && onlyPublicRootFields(operation.selectionSet, document);
+}
+
+/** The key of a public catalogue query (its text, operation and variables), or undefined for anything else. */
+function publicReadKey(args: ExecutionArgs): string | undefined {
+  if (!isPublicCatalogueQuery(args)) return undefined;
   return createHash("sha256")
-    .update(printed(document))
+    .update(printed(args.document))
     .update("\0")
     .update(args.operationName ?? "")
     .update("\0")
@@ -71,6 +76,6 @@ function printed(document: DocumentNode): string {
   return text;
 }
 
-function isPlainResult(result: unknown): result is ExecutionResult {
+export function isPlainResult(result: unknown): result is ExecutionResult {
   return typeof result === "object" && result !== null && !(Symbol.asyncIterator in result);
 }

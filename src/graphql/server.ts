@@ -23,6 +23,7 @@ import type { Logger } from "../lib/logger.js";
 import { annotateRequest, requestContext } from "../lib/request-context.js";
 import { useTracing } from "./tracing.js";
 import { useResponseCache } from "./response-cache.js";
+import { useHttpCaching } from "./http-cache.js";
 import { responseCacheLimits } from "../lib/catalog-cache.js";
 import { toDomainError } from "../edge/errors.js";
 import { schema } from "../schema/index.js";
@@ -176,6 +177,8 @@ export function createGraphQLServer(
       // Last: its execute wraps whichever executor the plugins above chose (graphql-jit's).
       useTracing({ resolvers: config.GRAPHQL_TRACE_RESOLVERS, namedOperations: metricOperations }),
       // After everything that must see a cached answer too (limits, metrics, the request's name and span).
+      // Before the response cache, so that its answers get their HTTP validators too.
+      useHttpCaching({ maxAgeSeconds: config.CATALOG_CACHE_MAX_AGE_S, staleWhileRevalidateSeconds: config.CATALOG_CACHE_SWR_S }),
       ...(cacheLimits ? [useResponseCache(cacheLimits)] : []),
     ],
   });
