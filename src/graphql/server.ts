@@ -125,12 +125,18 @@ export function createGraphQLServer(
     maskedErrors: { maskError: maskError(logger) },
     logging: logger.child({ component: "graphql" }),
     // Over HTTP the request context carries the principal; over WebSocket (graphql/ws.ts) the connection's is passed in.
-    context: (initial: object) => ({
-      requestId: requestContext()?.requestId ?? (initial as Partial<GraphQLContext>).requestId ?? "",
-      principal: requestContext()?.principal ?? (initial as Partial<GraphQLContext>).principal ?? ANONYMOUS,
-      loaders: createLoaders(),
-      logger: requestContext()?.logger ?? logger,
-    }),
+    context: (initial: object) => {
+      const request = requestContext();
+      return {
+        requestId: request?.requestId ?? (initial as Partial<GraphQLContext>).requestId ?? "",
+        principal: request?.principal ?? (initial as Partial<GraphQLContext>).principal ?? ANONYMOUS,
+        loaders: createLoaders(),
+        // Made on first use, as the request's own is: most operations log nothing.
+        get logger() {
+          return request?.logger ?? logger;
+        },
+      };
+    },
     plugins: [
       ...(persisted ? [usePersistedOperations(persisted)] : []),
       // Limits (README, "Safety limits"): refused at parse or validation, before anything runs.
@@ -151,13 +157,12 @@ export function createGraphQLServer(
       useGraphQlJit({}, { enableIf: ({ document, operationName }) => isSoleOperation(document, operationName) }),
       usePrometheus({
         registry: metrics,
+        // The phase histograms are left out: parsing and validation are cached per document, and
+        // execution is graphql_operation_duration_seconds by operation (lib/metrics.ts). Each costs
+        // label work on every request.
         metrics: {
           graphql_envelop_request: true,
           graphql_envelop_request_duration: true,
-          graphql_envelop_phase_parse: true,
-          graphql_envelop_phase_validate: true,
-          graphql_envelop_phase_context: true,
-          graphql_envelop_phase_execute: true,
           graphql_envelop_error_result: true,
         },
         // Operation names and error paths (aliases) are client strings: an unbounded label
