@@ -294,8 +294,8 @@ const scenarios: Record<string, () => Promise<Result[]>> = {
         baseline: "B4 raw inserts",
         baselineValue: baseline.rowsPerSecond,
         ratio,
-        target: rows === big ? ">= 0.50, RSS < 300 MB, within 20% of the small run" : "(RSS reference for the large run)",
-        met: smoke || rows !== big ? null : ratio >= 0.5 && ours.peakRssMb < 300 && rssOk,
+        target: rows === big ? ">= 0.70, RSS < 250 MB, within 20% of the small run" : "(RSS reference for the large run)",
+        met: smoke || rows !== big ? null : ratio >= 0.7 && ours.peakRssMb < 250 && rssOk,
       });
     }
     return results;
