@@ -208,12 +208,23 @@ const FRAUD_PROFILES: Record<"normal" | "incident", FraudSimulation> = {
 
 export class ConfigError extends Error {}
 
+/** Settings that were renamed: set under the old name, they would be ignored without a word, so the gateway refuses to start. */
+const RENAMED: Record<string, string> = {
+  GRAPHQL_RESPONSE_CACHE_MAX_BYTES: "RESPONSE_CACHE_MAX_BYTES",
+  GRAPHQL_RESPONSE_CACHE_MAX_ENTRIES: "RESPONSE_CACHE_MAX_ENTRIES",
+  GRAPHQL_RESPONSE_CACHE_INSERTS_PER_MIN: "RESPONSE_CACHE_INSERTS_PER_MIN",
+};
+
 /** Parses the environment once; tests pass overrides instead of touching process.env. */
 export function loadConfig(
   env: Record<string, string | undefined> = process.env,
   overrides: ConfigOverrides = {},
 ): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const renamed = Object.keys(present).filter((name) => Object.hasOwn(RENAMED, name));
+  if (renamed.length > 0) {
+    throw new ConfigError(`Renamed settings: ${renamed.map((name) => `${name} is now ${RENAMED[name]}`).join("; ")}`);
+  }
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);

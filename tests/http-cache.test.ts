@@ -94,7 +94,7 @@ describe("the public catalogue over GraphQL GET (persisted queries)", () => {
     const etag = first.headers.get("etag")!;
     expect(etag).toMatch(/^"[\w-]{27}"$/);
     expect(first.headers.get("cache-control")).toBe("public, max-age=5, stale-while-revalidate=30");
-    expect(first.headers.get("vary")).toMatch(/Authorization.*Accept-Encoding/);
+    expect(first.headers.get("vary")).toMatch(/Accept\b.*Authorization.*Accept-Encoding/);
     expect((await first.json()).data.products.edges.length).toBeGreaterThan(0);
 
     const again = await anonymous(byGet, { accept: "application/json", "if-none-match": etag });
@@ -106,6 +106,18 @@ describe("the public catalogue over GraphQL GET (persisted queries)", () => {
     expect(after.status).toBe(200);
     expect(after.headers.get("etag")).not.toBe(etag);
     expect(JSON.stringify(await after.json())).toContain("Lamp listed after the GET");
+  });
+
+  it("never lets a shared cache keep the same URL answered as an event stream, and tells JSON formats apart", async () => {
+    const stream = await anonymous(byGet, { accept: "text/event-stream" });
+    expect(stream.headers.get("content-type")).toMatch(/text\/event-stream/);
+    expect(await stream.text()).toContain("products");
+    expect(stream.headers.get("cache-control")).toBe("private, no-store");
+    expect(stream.headers.get("etag")).toBeNull();
+    const json = await anonymous(byGet, { accept: "application/json" });
+    const graphqlJson = await anonymous(byGet, { accept: "application/graphql-response+json" });
+    expect(graphqlJson.headers.get("cache-control")).toContain("public");
+    expect(graphqlJson.headers.get("etag")).not.toBe(json.headers.get("etag"));
   });
 
   it("marks a signed-in caller's answer, a query about the caller and an error private and never stored", async () => {

@@ -51,6 +51,18 @@ async function createProduct(stockQuantity: number): Promise<number> {
   return ((await res.json()) as { id: number }).id;
 }
 
+/** The first page of products from one instance, and how many SQL statements that instance ran for it (0: from its response cache). */
+async function restPage(server: ServerProcess): Promise<{ items: { id: number; stockQuantity: number }[]; statements: number }> {
+  const requestId = randomUUID();
+  const items = (await (await fetch(`${server.url}/api/products?limit=3`, { headers: { "x-request-id": requestId } })).json()) as { id: number; stockQuantity: number }[];
+  for (let i = 0; i < 100; i++) {
+    const line = server.logs.find((l) => l.requestId === requestId && l.msg === "request completed");
+    if (line) return { items, statements: Number(line.dbQueries) };
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no summary line for request ${requestId}`);
+}
+
 describe("two gateway processes on one PostgreSQL database", () => {
   it("20 duplicate checkouts split across both: one order, one charge", async () => {
     const productId = await createProduct(100);
@@ -151,12 +163,13 @@ describe("two gateway processes on one PostgreSQL database", () => {
       const sold = await checkout(a, { userId: 1, items: [{ productId, quantity: 1 }] }, randomUUID());
       expect(sold.status).toBe(201);
       expect((await catalogue()).find((p) => p.id === String(productId))?.stockQuantity).toBe(9 + round);
-      // The REST door's cache likewise: warmed on b, then a write through a.
-      const restPage = () => fetch(`${b.url}/api/products?limit=3`).then((r) => r.json() as Promise<{ id: number; stockQuantity: number }[]>);
-      await restPage();
-      expect((await restPage())[0]).toMatchObject({ id: productId, stockQuantity: 9 + round });
+      // The REST door's cache likewise: served from memory on b (a background write may start a new cache: asked up to 4 times), then a write through a.
+      let warm = await restPage(b);
+      for (let i = 0; i < 3 && warm.statements > 0; i++) warm = await restPage(b);
+      expect(warm.statements).toBe(0);
+      expect(warm.items[0]).toMatchObject({ id: productId, stockQuantity: 9 + round });
       expect((await checkout(a, { userId: 1, items: [{ productId, quantity: 1 }] }, randomUUID())).status).toBe(201);
-      expect((await restPage())[0]).toMatchObject({ id: productId, stockQuantity: 8 + round });
+      expect((await restPage(b)).items[0]).toMatchObject({ id: productId, stockQuantity: 8 + round });
     }
   });
 

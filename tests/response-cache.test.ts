@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/server.js";
 import { createProduct, createUser } from "./helpers/factories.js";
+import { ConfigError, loadConfig } from "../src/config.js";
 
 /**
  * The public catalogue's response cache (graphql/response-cache.ts): what it
@@ -183,5 +184,13 @@ describe("the REST door's catalogue cache", () => {
       expect(missing.res.headers.get("cache-control")).toBe("no-store");
       expect(missing.statements).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("the response caches' settings", () => {
+  it("refuses to start under the old GraphQL-only names, which would otherwise be ignored", () => {
+    expect(() => loadConfig({ GRAPHQL_RESPONSE_CACHE_MAX_BYTES: "0" })).toThrow(ConfigError);
+    expect(() => loadConfig({ GRAPHQL_RESPONSE_CACHE_MAX_BYTES: "0" })).toThrow(/GRAPHQL_RESPONSE_CACHE_MAX_BYTES is now RESPONSE_CACHE_MAX_BYTES/);
+    expect(loadConfig({ RESPONSE_CACHE_MAX_BYTES: "0" }).RESPONSE_CACHE_MAX_BYTES).toBe(0);
   });
 });

@@ -9,8 +9,12 @@ import { isPlainResult, isPublicCatalogueQuery } from "./response-cache.js";
  * an ETag from its body, `If-None-Match` is answered 304 with no body, and
  * `Cache-Control` is public for an anonymous caller, `private, no-store` for
  * anyone signed in. Any other GET answer (a query about the caller, an error)
- * is `private, no-store`. POST answers are never cacheable and are left alone.
+ * is `private, no-store`, and so is an answer in any other format than JSON
+ * (an event stream, multipart). POST answers are never cacheable and are left alone.
  */
+/** The single-answer formats a client may ask for; event streams and multipart answers are never kept. */
+const JSON_TYPES = /^application\/(graphql-response\+)?json\b/i;
+
 export function useHttpCaching(settings: PublicCacheSettings): Plugin {
   const policy = cachePolicy(settings);
   const publicAnswers = new WeakSet<Request>();
@@ -26,13 +30,15 @@ export function useHttpCaching(settings: PublicCacheSettings): Plugin {
     },
     onResponse({ request, response, setResponse, fetchAPI }) {
       if (request.method !== "GET") return undefined;
-      response.headers.append("Vary", "Authorization, Accept-Encoding");
-      if (!publicAnswers.has(request) || response.status !== 200) {
+      // The same URL is answered as JSON, an event stream or multipart by `Accept`: a shared cache must tell them apart.
+      response.headers.append("Vary", "Accept, Authorization, Accept-Encoding");
+      const type = response.headers.get("content-type") ?? "";
+      if (!publicAnswers.has(request) || response.status !== 200 || !JSON_TYPES.test(type)) {
         response.headers.set("Cache-Control", "private, no-store");
         return undefined;
       }
       return response.text().then((body) => {
-        const tag = entityTag(body);
+        const tag = entityTag(body, [type]);
         const headers = new fetchAPI.Headers(response.headers);
         headers.set("Cache-Control", policy());
         headers.set("ETag", validator(tag, Buffer.byteLength(body), request.headers.get("accept-encoding")));

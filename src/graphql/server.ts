@@ -125,18 +125,12 @@ export function createGraphQLServer(
     maskedErrors: { maskError: maskError(logger) },
     logging: logger.child({ component: "graphql" }),
     // Over HTTP the request context carries the principal; over WebSocket (graphql/ws.ts) the connection's is passed in.
-    context: (initial: object) => {
-      const request = requestContext();
-      return {
-        requestId: request?.requestId ?? (initial as Partial<GraphQLContext>).requestId ?? "",
-        principal: request?.principal ?? (initial as Partial<GraphQLContext>).principal ?? ANONYMOUS,
-        loaders: createLoaders(),
-        // Made on first use, as the request's own is: most operations log nothing.
-        get logger() {
-          return request?.logger ?? logger;
-        },
-      };
-    },
+    context: (initial: object) => ({
+      requestId: requestContext()?.requestId ?? (initial as Partial<GraphQLContext>).requestId ?? "",
+      principal: requestContext()?.principal ?? (initial as Partial<GraphQLContext>).principal ?? ANONYMOUS,
+      loaders: createLoaders(),
+      logger: requestContext()?.logger ?? logger,
+    }),
     plugins: [
       ...(persisted ? [usePersistedOperations(persisted)] : []),
       // Limits (README, "Safety limits"): refused at parse or validation, before anything runs.

@@ -32,11 +32,12 @@ export interface CatalogLookup<T> {
  * version and misses. That holds across instances with nothing to deliver:
  * the version is the database's.
  *
- * Answers of the two latest versions seen are kept, bounded in bytes and
- * entries. Two, not one: on PostgreSQL, answers read on different pool
- * connections come back out of order, and a late one of the previous version
- * must not throw the current version's answers away. A version that is
- * neither starts over in place of the older one.
+ * Answers of the two latest versions seen are kept, each version's in half
+ * the limits, so the whole cache stays within them. Two, not one: on
+ * PostgreSQL, answers read on different pool connections come back out of
+ * order, and a late one of the previous version must not throw the current
+ * version's answers away. A version that is neither starts over in place of
+ * the older one.
  */
 export class CatalogCache<T> {
   #generations: { version: string; entries: ByteLru<T> }[] = [];
@@ -66,7 +67,8 @@ export class CatalogCache<T> {
   #get(version: string, key: string): T | undefined {
     const generation = this.#generations.find((g) => g.version === version);
     if (generation) return generation.entries.get(key);
-    this.#generations = [{ version, entries: new ByteLru(this.limits, this.weigh) }, ...this.#generations.slice(0, 1)];
+    const half = { maxBytes: Math.floor(this.limits.maxBytes / 2), maxEntries: Math.ceil(this.limits.maxEntries / 2) };
+    this.#generations = [{ version, entries: new ByteLru(half, this.weigh) }, ...this.#generations.slice(0, 1)];
     return undefined;
   }
 }
