@@ -58,7 +58,7 @@ function readOnlyConnection(sqlite: OpenedSqlite): BetterSqlite3.Database {
 
 /**
  * A value that changes whenever a write commits, anywhere in the database:
- * what a cache of read answers is keyed by (graphql/response-cache.ts). Data
+ * what a cache of read answers is keyed by (lib/catalog-cache.ts). Data
  * read after it is at least as new as it, so an answer stored under it is
  * never older than a write committed before it was read. SQLite: the reader
  * connection's `data_version`, which moves with every commit made through
