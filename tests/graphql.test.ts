@@ -164,6 +164,55 @@ describe("batching", () => {
     expect(forFifty).toBe(forFive);
     expect(forFifty).toBeLessThanOrEqual(8);
   });
+
+  /** The statements one request runs, and its answer. */
+  const counted = async (query: string, variables: Record<string, unknown>) => {
+    let statements = 0;
+    const stop = onQuery(() => {
+      if (requestContext()) statements++;
+    });
+    const res = await server.gql(query, variables);
+    stop();
+    expect(res.errors).toBeUndefined();
+    return { statements, data: res.data };
+  };
+
+  it("reads the order lines, and their products, of every user on a page in one statement each", async () => {
+    const products = await Promise.all([1, 2].map(() => createProduct()));
+    for (let u = 0; u < 4; u++) {
+      const buyer = await createUser();
+      for (let k = 1; k <= 3; k++) await createOrder(buyer.id, products.map((p) => ({ productId: p.id, quantity: k, unitPriceCents: p.priceCents })));
+    }
+    const query = (users: number) => `query Buyers {
+      users(first: ${users}) { edges { node { orders(first: 3) { edges { node { items { quantity product { name } } } } } } } }
+    }`;
+    const two = await counted(query(2), {});
+    const four = await counted(query(4), {});
+    // Each user's page of orders is a keyset window of its own; their lines, and the lines' products, are one statement each.
+    expect(four.statements).toBe(two.statements + 2);
+    // The newest four users are the buyers: each order has both products, its quantity on both lines.
+    for (const { node } of four.data.users.edges) {
+      expect(node.orders.edges.map((e: any) => e.node.items.map((i: any) => [i.quantity, i.product.name]))).toEqual(
+        [3, 2, 1].map((quantity) => products.map((p) => [quantity, p.name])),
+      );
+    }
+  });
+
+  it("answers order lines asked for through fragments as it does when asked for directly", async () => {
+    const user = await createUser();
+    const products = await Promise.all([1, 2].map(() => createProduct()));
+    for (let k = 1; k <= 3; k++) await createOrder(user.id, products.map((p) => ({ productId: p.id, quantity: k, unitPriceCents: p.priceCents })));
+    const direct = await counted(`query Direct($id: ID!) { user(id: $id) { orders(first: 3) { edges { node { id items { quantity product { name } } } } } } }`, { id: user.id });
+    const throughFragments = await counted(
+      `query Fragments($id: ID!) { user(id: $id) { ...Orders } }
+       fragment Orders on User { orders(first: 3) { edges { node { id ... on Order { items { quantity ...Line } } } } } }
+       fragment Line on OrderItem { product { name } }`,
+      { id: user.id },
+    );
+    expect(throughFragments.data).toEqual(direct.data);
+    expect(direct.data.user.orders.edges[0].node.items).toEqual(products.map((p) => ({ quantity: 3, product: { name: p.name } })));
+    expect(throughFragments.statements).toBe(direct.statements);
+  });
 });
 
 describe("GraphiQL", () => {

@@ -28,7 +28,7 @@ export const OrderRef = builder.prismaObject("Order", {
     id: t.exposeID("id", { description: "The order's database id, the same as in REST." }),
     status: t.expose("status", { type: OrderStatus, description: "Where the order is in its lifecycle." }),
     user: t.relation("user", { description: "The customer the order is for." }),
-    items: t.field({ type: [OrderItemRef], description: "The ordered lines, one per product.", resolve: (order, _args, ctx) => ctx.loaders.itemsByOrder.load(order.id) }),
+    items: t.field({ type: [OrderItemRef], description: "The ordered lines, one per product.", resolve: (order, _args, ctx) => ctx.loaders.itemsByOrder.get(order.id) }),
     payments: t.relation("payments", { query: { orderBy: { id: "asc" } }, description: "Every payment attempt on the order, oldest first, failed ones included." }),
     shipment: t.relation("shipment", { nullable: true, description: "The shipment once the order is FULFILLED; null before." }),
     coupon: t.relation("coupon", { nullable: true, description: "The coupon applied at checkout or by applyCoupon; null when none." }),
@@ -51,7 +51,7 @@ const OrderItemRef = builder.prismaObject("OrderItem", {
   description: "One line of an order: a product and how many of it.",
   fields: (t) => ({
     id: t.exposeID("id", { description: "The line's database id." }),
-    product: t.field({ type: ProductRef, description: "The product as it is now (its price may have changed since).", resolve: (item, _args, ctx) => ctx.loaders.productById.load(item.productId) }),
+    product: t.field({ type: ProductRef, description: "The product as it is now (its price may have changed since).", resolve: (item, _args, ctx) => ctx.loaders.productById.get(item.productId) }),
     quantity: t.exposeInt("quantity", { description: "Units ordered, 1 to 1,000." }),
     unitPriceCents: t.exposeInt("unitPriceCents", { description: "The product's price in integer cents when the order was placed." }),
     lineTotalCents: t.exposeInt("lineTotalCents", { description: "The line's total in integer cents: unitPriceCents times quantity." }),

@@ -6,6 +6,12 @@ import { decodeCursor, encodeCursor } from "../services/common/index.js";
 import { parseId } from "./fields.js";
 import { findUsers, findVisibleUser } from "../services/users/index.js";
 import { whoAmI, type Caller } from "../services/users/me.js";
+import { prefetchOrderLines } from "./loaders.js";
+import { selects } from "./selection.js";
+
+/** What a page of orders may ask of its lines: read up front when asked (./loaders.ts). */
+const ORDER_ITEMS = ["edges", "node", "items"];
+const ORDER_ITEM_PRODUCTS = [...ORDER_ITEMS, "product"];
 
 const UserRef = builder.prismaObject("User", {
   description: "A shop customer. Only the user themself and admins may read it; to anyone else it does not exist (NOT_FOUND).",
@@ -17,19 +23,21 @@ const UserRef = builder.prismaObject("User", {
     orders: t.connection({
       type: OrderRef,
       description: "The user's orders in every status, newest first.",
-      resolve: (user, args) =>
-        resolveCursorConnection<Promise<Order[]>>({ args, toCursor: (o: Order) => encodeCursor(o.id), maxSize: MAX_CONNECTION_SIZE }, (page) =>
-          orderWindow(user.id, {
+      resolve: (user, args, ctx, info) =>
+        resolveCursorConnection<Promise<Order[]>>({ args, toCursor: (o: Order) => encodeCursor(o.id), maxSize: MAX_CONNECTION_SIZE }, async (page) => {
+          const orders = await orderWindow(user.id, {
             olderThan: page.after ? decodeCursor(page.after) : undefined,
             newerThan: page.before ? decodeCursor(page.before) : undefined,
             limit: page.limit,
             oldestFirst: page.inverted,
-          }),
-        ),
+          });
+          if (selects(info, ORDER_ITEMS)) await prefetchOrderLines(ctx.loaders, orders, selects(info, ORDER_ITEM_PRODUCTS));
+          return orders;
+        }),
     }, { description: "A page of a user's orders, newest first." }, { description: "An order and its cursor." }),
     orderCount: t.int({
       description: "How many orders the user has, in every status.",
-      resolve: (user, _args, ctx) => ctx.loaders.orderCountByUser.load(user.id),
+      resolve: (user, _args, ctx) => ctx.loaders.orderCountByUser.get(user.id),
     }),
   }),
 });
