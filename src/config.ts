@@ -30,7 +30,7 @@ const envSchema = z.object({
   JSON_BODY_LIMIT_BYTES: int(1024, 50 * 1024 * 1024).default(1024 * 1024),
   SHUTDOWN_TIMEOUT_MS: int(0, 120_000).default(10_000),
   SQLITE_BUSY_TIMEOUT_MS: int(0, 60_000).default(5_000),
-  SQLITE_CHECKPOINT_INTERVAL_MS: int(10, 60_000).default(250),
+  SQLITE_CHECKPOINT_INTERVAL_MS: int(10, 60_000).default(50),
   DB_TRANSACTION_MAX_WAIT_MS: int(10, 60_000).default(2_000),
   DB_POOL_SIZE: int(1, 500).default(10),
   DB_POOL_ACQUIRE_TIMEOUT_MS: int(10, 60_000).default(2_000),

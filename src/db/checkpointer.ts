@@ -9,8 +9,10 @@ import { dbMetrics } from "../lib/metrics.js";
  * writing pages and syncing, with every other request waiting behind it
  * (bench/README.md has the measurement). A
  * worker thread with its own connection runs PASSIVE checkpoints instead,
- * which never block readers or writers; the autocheckpoint stays as a safety
- * net should this thread fall behind.
+ * which never block readers or writers. Under sustained writes they never
+ * catch up with the last commit, so the commit that crosses the
+ * autocheckpoint still checkpoints (and restarts the log); it only copies
+ * what this thread has not, hence a short interval (docs/stack.md).
  */
 export interface Checkpointer {
   stop(): Promise<void>;
