@@ -33,7 +33,8 @@ const statusUpdate = memoized((shape: string) => {
     WHERE "id" = ? AND "status" = ?${guard ? ` AND ("paymentClaimedUntil" IS NULL OR "paymentClaimedUntil" <= ?)` : ""}`;
 });
 
-const itemsIn = memoized((n: number) => `SELECT ${ITEM.list} FROM "OrderItem" WHERE "orderId" IN (${placeholders(n)}) ORDER BY "id"`);
+// No ORDER BY: the engine reads each order's lines through its index, and sorting them per order (a few each) costs less than sorting them all.
+const itemsIn = memoized((n: number) => `SELECT ${ITEM.list} FROM "OrderItem" WHERE "orderId" IN (${placeholders(n)})`);
 
 export function samples(): string[] {
   return [statusUpdate(`${CHANGEABLE.join(",")}|guard`), statusUpdate("|"), itemsIn(1), itemsIn(3)];
@@ -72,11 +73,12 @@ export async function orderWindow(
   return rows.map(ORDER.decode);
 }
 
-/** The items of many orders in one statement (a per-request loader's batch). */
+/** The items of many orders in one statement (a per-request loader's batch), each order's in id order. */
 export async function itemsForOrders(orderIds: readonly number[]): Promise<Map<number, OrderItem[]>> {
   const rows = (await readRows(itemsIn(orderIds.length), [...orderIds])).map(ITEM.decode);
   const byOrder = new Map<number, OrderItem[]>(orderIds.map((id) => [id, []]));
   for (const row of rows) byOrder.get(row.orderId)?.push(row);
+  for (const lines of byOrder.values()) if (lines.length > 1) lines.sort((a, b) => a.id - b.id);
   return byOrder;
 }
 
