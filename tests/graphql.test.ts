@@ -6,6 +6,8 @@ import type { Authenticator } from "../src/auth/index.js";
 import { loadConfig } from "../src/config.js";
 import { graphiqlOptions } from "../src/graphql/graphiql.js";
 import { requestContext } from "../src/lib/request-context.js";
+import { schema } from "../src/schema/index.js";
+import { getNamedType, isLeafType, type GraphQLObjectType } from "graphql";
 
 let server: TestServer;
 beforeAll(async () => {
@@ -200,6 +202,31 @@ describe("batching", () => {
         [3, 2, 1].map((quantity) => products.map((p) => [quantity, p.name])),
       );
     }
+  });
+
+  it("answers every Order field through a user's order page as order(id) does, alone and all together", async () => {
+    const user = await createUser();
+    const [product] = await Promise.all([createProduct()]);
+    const order = await createOrder(user.id, [{ productId: product!.id, quantity: 2, unitPriceCents: product!.priceCents }], {
+      status: "CANCELLED",
+      failureReason: "customer changed their mind",
+      reservedUntil: new Date("2030-01-02T03:04:05.678Z"),
+      cancelledAt: new Date(),
+    });
+    // Every field of the Order type as the schema has it (a new field is covered without editing this test).
+    const fields = Object.values((schema.getType("Order") as GraphQLObjectType).getFields()).map((field) =>
+      isLeafType(getNamedType(field.type)) ? field.name : `${field.name} { __typename }`,
+    );
+    const compare = async (selection: string) => {
+      const res = await server.gql(`query Both($user: ID!, $order: ID!) {
+        user(id: $user) { orders(first: 1) { edges { node { ${selection} } } } }
+        order(id: $order) { ${selection} }
+      }`, { user: user.id, order: order.id });
+      expect(res.errors, selection).toBeUndefined();
+      expect(res.data.user.orders.edges[0].node, selection).toEqual(res.data.order);
+    };
+    for (const field of fields) await compare(field);
+    await compare(fields.join(" "));
   });
 
   it("answers order lines asked for through fragments as it does when asked for directly", async () => {

@@ -47,6 +47,16 @@ export const OrderRef = builder.prismaObject("Order", {
   }),
 });
 
+/**
+ * The Order fields an order page answers from its narrow form (services/orders
+ * `OrderSummary`): its totals and status, and what resolves by the order's id
+ * (relations, lines). A page asking for anything else reads every column.
+ * tests/graphql.test.ts checks each Order field through both forms.
+ */
+const SUMMARY_FIELDS = new Set(["__typename", "id", "status", "user", "items", "payments", "shipment", "coupon", "subtotalCents", "discountCents", "totalCents", "totalFormatted"]);
+
+export const answersFromSummary = (fields: ReadonlySet<string>): boolean => [...fields].every((field) => SUMMARY_FIELDS.has(field));
+
 const OrderItemRef = builder.prismaObject("OrderItem", {
   description: "One line of an order: a product and how many of it.",
   fields: (t) => ({

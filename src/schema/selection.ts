@@ -25,3 +25,23 @@ function within(set: SelectionSetNode, path: readonly string[], fragments: Recor
     }
   });
 }
+
+/** The names of the fields the operation may ask for at `path` (its last step's selections, through fragments). */
+export function fieldsAt(info: GraphQLResolveInfo, path: readonly string[]): Set<string> {
+  const names = new Set<string>();
+  for (const field of info.fieldNodes) if (field.selectionSet) collect(field.selectionSet, path, info.fragments, names);
+  return names;
+}
+
+function collect(set: SelectionSetNode, path: readonly string[], fragments: Record<string, FragmentDefinitionNode>, names: Set<string>): void {
+  const [name, ...rest] = path;
+  for (const selection of set.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (name === undefined) names.add(selection.name.value);
+      else if (selection.name.value === name && selection.selectionSet) collect(selection.selectionSet, rest, fragments, names);
+    } else {
+      const inner = selection.kind === Kind.INLINE_FRAGMENT ? selection.selectionSet : fragments[selection.name.value]?.selectionSet;
+      if (inner) collect(inner, path, fragments, names);
+    }
+  }
+}

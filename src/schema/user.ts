@@ -1,16 +1,17 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { builder, MAX_CONNECTION_SIZE } from "./builder.js";
-import { OrderRef } from "./order.js";
-import { orderWindow, type Order } from "../services/orders/index.js";
+import { answersFromSummary, OrderRef } from "./order.js";
+import { orderSummaryWindow, orderWindow, type Order } from "../services/orders/index.js";
 import { decodeCursor, encodeCursor } from "../services/common/index.js";
 import { parseId } from "./fields.js";
 import { findUsers, findVisibleUser } from "../services/users/index.js";
 import { whoAmI, type Caller } from "../services/users/me.js";
 import { prefetchOrderLines } from "./loaders.js";
-import { selects } from "./selection.js";
+import { fieldsAt, selects } from "./selection.js";
 
 /** What a page of orders may ask of its lines: read up front when asked (./loaders.ts). */
-const ORDER_ITEMS = ["edges", "node", "items"];
+const ORDER_NODE = ["edges", "node"];
+const ORDER_ITEMS = [...ORDER_NODE, "items"];
 const ORDER_ITEM_PRODUCTS = [...ORDER_ITEMS, "product"];
 
 const UserRef = builder.prismaObject("User", {
@@ -25,12 +26,14 @@ const UserRef = builder.prismaObject("User", {
       description: "The user's orders in every status, newest first.",
       resolve: (user, args, ctx, info) =>
         resolveCursorConnection<Promise<Order[]>>({ args, toCursor: (o: Order) => encodeCursor(o.id), maxSize: MAX_CONNECTION_SIZE }, async (page) => {
-          const orders = await orderWindow(user.id, {
+          const window = {
             olderThan: page.after ? decodeCursor(page.after) : undefined,
             newerThan: page.before ? decodeCursor(page.before) : undefined,
             limit: page.limit,
             oldestFirst: page.inverted,
-          });
+          };
+          // Only the summary's fields are read from a summary (answersFromSummary), so it stands in for the row.
+          const orders = answersFromSummary(fieldsAt(info, ORDER_NODE)) ? ((await orderSummaryWindow(user.id, window)) as Order[]) : await orderWindow(user.id, window);
           if (selects(info, ORDER_ITEMS)) await prefetchOrderLines(ctx.loaders, orders, selects(info, ORDER_ITEM_PRODUCTS));
           return orders;
         }),

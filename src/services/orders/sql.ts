@@ -15,11 +15,16 @@ const ORDER = allColumns("Order");
 const ITEM = allColumns("OrderItem");
 const PAYMENT = columns("Payment", ["id", "amountCents", "refundedCents", "refundPendingCents", "gatewayChargeId"]);
 const ORDER_TOTALS = columns("Order", ["id", "userId", "status", "subtotalCents", "discountCents", "totalCents", "couponId", "paymentClaimedUntil"]);
+/** An order page's narrow form: no timestamps or failure text, which are most of a row's decoding. */
+const ORDER_SUMMARY = columns("Order", ["id", "userId", "status", "subtotalCents", "discountCents", "totalCents"]);
+export type OrderSummary = ReturnType<typeof ORDER_SUMMARY.decode>;
 
 export const statements = {
   orderTotals: `SELECT ${ORDER_TOTALS.list} FROM "Order" WHERE "id" = ?`,
   orderWindow: `SELECT ${ORDER.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" DESC LIMIT ?`,
   orderWindowOldestFirst: `SELECT ${ORDER.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" ASC LIMIT ?`,
+  orderSummaryWindow: `SELECT ${ORDER_SUMMARY.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" DESC LIMIT ?`,
+  orderSummaryWindowOldestFirst: `SELECT ${ORDER_SUMMARY.list} FROM "Order" WHERE "userId" = ? AND "id" < ? AND "id" > ? ORDER BY "id" ASC LIMIT ?`,
   ownerOf: `SELECT "userId", "status" FROM "Order" WHERE "id" = ?`,
   completedPayment: `SELECT ${PAYMENT.list} FROM "Payment" WHERE "orderId" = ? AND "status" = ? ORDER BY "id" LIMIT 1`,
   dueForExpiry: `SELECT "id" FROM "Order" WHERE "status" = ? AND "reservedUntil" < ? AND "id" > ? ORDER BY "id" LIMIT ?`,
@@ -62,16 +67,26 @@ export async function findOrderTotals(sql: Sql, orderId: number) {
   return row ? ORDER_TOTALS.decode(row) : undefined;
 }
 
+export interface OrderWindow {
+  olderThan?: number;
+  newerThan?: number;
+  limit: number;
+  oldestFirst?: boolean;
+}
+
 /** A keyset window of one user's orders, newest first (or oldest first for backward pages). */
-export async function orderWindow(
-  userId: number,
-  window: { olderThan?: number; newerThan?: number; limit: number; oldestFirst?: boolean },
-): Promise<Order[]> {
-  const rows = await readRows(window.oldestFirst ? statements.orderWindowOldestFirst : statements.orderWindow, [
-    userId, window.olderThan ?? 2_147_483_647, window.newerThan ?? 0, window.limit,
-  ]);
+export async function orderWindow(userId: number, window: OrderWindow): Promise<Order[]> {
+  const rows = await readRows(window.oldestFirst ? statements.orderWindowOldestFirst : statements.orderWindow, windowParams(userId, window));
   return rows.map(ORDER.decode);
 }
+
+/** The same window in its narrow form (`OrderSummary`), for a page that asks for nothing else. */
+export async function orderSummaryWindow(userId: number, window: OrderWindow): Promise<OrderSummary[]> {
+  const rows = await readRows(window.oldestFirst ? statements.orderSummaryWindowOldestFirst : statements.orderSummaryWindow, windowParams(userId, window));
+  return rows.map(ORDER_SUMMARY.decode);
+}
+
+const windowParams = (userId: number, window: OrderWindow) => [userId, window.olderThan ?? 2_147_483_647, window.newerThan ?? 0, window.limit];
 
 /** The items of many orders in one statement (a per-request loader's batch), each order's in id order. */
 export async function itemsForOrders(orderIds: readonly number[]): Promise<Map<number, OrderItem[]>> {
