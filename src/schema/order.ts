@@ -2,7 +2,10 @@ import { builder } from "./builder.js";
 import { ProductRef } from "./product.js";
 import { formatUsd, parseId } from "./fields.js";
 import { OrderStatus } from "../generated/sqlite/enums.js";
-import { findOrder, findVisibleOrder, requestCancellation } from "../services/orders/index.js";
+import { findOrder, findVisibleOrder, orderSummaryWindow, orderWindow, requestCancellation, type Order, type OrderWindow } from "../services/orders/index.js";
+import type { GraphQLResolveInfo } from "graphql";
+import { prefetchOrderLines, type Loaders } from "./loaders.js";
+import { fieldsAt, selects } from "./selection.js";
 import { unwrapOutcome } from "./outcome.js";
 import { fulfillOrder, type FulfillmentResult } from "../services/fulfillment/index.js";
 
@@ -54,8 +57,22 @@ export const OrderRef = builder.prismaObject("Order", {
  * tests/graphql.test.ts checks each Order field through both forms.
  */
 const SUMMARY_FIELDS = new Set(["__typename", "id", "status", "user", "items", "payments", "shipment", "coupon", "subtotalCents", "discountCents", "totalCents", "totalFormatted"]);
+const NODE = ["edges", "node"];
+const ITEMS = [...NODE, "items"];
+const ITEM_PRODUCTS = [...ITEMS, "product"];
 
-export const answersFromSummary = (fields: ReadonlySet<string>): boolean => [...fields].every((field) => SUMMARY_FIELDS.has(field));
+/**
+ * A connection's page of one user's orders, read for what the query asks: the
+ * narrow form when it is enough, and the lines (with their products) up front
+ * when asked for (./loaders.ts).
+ */
+export async function orderPage(userId: number, window: OrderWindow, info: GraphQLResolveInfo, loaders: Loaders): Promise<Order[]> {
+  const fields = fieldsAt(info, NODE);
+  // A summary stands in for the row: only SUMMARY_FIELDS are read from it.
+  const orders = [...fields].every((field) => SUMMARY_FIELDS.has(field)) ? ((await orderSummaryWindow(userId, window)) as Order[]) : await orderWindow(userId, window);
+  if (selects(info, ITEMS)) await prefetchOrderLines(loaders, orders, selects(info, ITEM_PRODUCTS));
+  return orders;
+}
 
 const OrderItemRef = builder.prismaObject("OrderItem", {
   description: "One line of an order: a product and how many of it.",

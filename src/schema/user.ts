@@ -1,18 +1,11 @@
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { builder, MAX_CONNECTION_SIZE } from "./builder.js";
-import { answersFromSummary, OrderRef } from "./order.js";
-import { orderSummaryWindow, orderWindow, type Order } from "../services/orders/index.js";
+import { orderPage, OrderRef } from "./order.js";
+import type { Order } from "../services/orders/index.js";
 import { decodeCursor, encodeCursor } from "../services/common/index.js";
 import { parseId } from "./fields.js";
 import { findUsers, findVisibleUser } from "../services/users/index.js";
 import { whoAmI, type Caller } from "../services/users/me.js";
-import { prefetchOrderLines } from "./loaders.js";
-import { fieldsAt, selects } from "./selection.js";
-
-/** What a page of orders may ask of its lines: read up front when asked (./loaders.ts). */
-const ORDER_NODE = ["edges", "node"];
-const ORDER_ITEMS = [...ORDER_NODE, "items"];
-const ORDER_ITEM_PRODUCTS = [...ORDER_ITEMS, "product"];
 
 const UserRef = builder.prismaObject("User", {
   description: "A shop customer. Only the user themself and admins may read it; to anyone else it does not exist (NOT_FOUND).",
@@ -25,18 +18,14 @@ const UserRef = builder.prismaObject("User", {
       type: OrderRef,
       description: "The user's orders in every status, newest first.",
       resolve: (user, args, ctx, info) =>
-        resolveCursorConnection<Promise<Order[]>>({ args, toCursor: (o: Order) => encodeCursor(o.id), maxSize: MAX_CONNECTION_SIZE }, async (page) => {
-          const window = {
+        resolveCursorConnection<Promise<Order[]>>({ args, toCursor: (o: Order) => encodeCursor(o.id), maxSize: MAX_CONNECTION_SIZE }, (page) =>
+          orderPage(user.id, {
             olderThan: page.after ? decodeCursor(page.after) : undefined,
             newerThan: page.before ? decodeCursor(page.before) : undefined,
             limit: page.limit,
             oldestFirst: page.inverted,
-          };
-          // Only the summary's fields are read from a summary (answersFromSummary), so it stands in for the row.
-          const orders = answersFromSummary(fieldsAt(info, ORDER_NODE)) ? ((await orderSummaryWindow(user.id, window)) as Order[]) : await orderWindow(user.id, window);
-          if (selects(info, ORDER_ITEMS)) await prefetchOrderLines(ctx.loaders, orders, selects(info, ORDER_ITEM_PRODUCTS));
-          return orders;
-        }),
+          }, info, ctx.loaders),
+        ),
     }, { description: "A page of a user's orders, newest first." }, { description: "An order and its cursor." }),
     orderCount: t.int({
       description: "How many orders the user has, in every status.",
