@@ -56,6 +56,21 @@ describe("hostile GraphQL", () => {
     expect(body.errors?.[0]?.extensions?.code).toBe("QUERY_TOO_COMPLEX");
   });
 
+  it("refuses fragments that expand to more than 5,000 fields written out (a 40-step doubling chain is 2^40) before compiling them", async () => {
+    const chain = (steps: number) => {
+      let fragments = "fragment F0 on Product { id name }";
+      for (let i = 1; i <= steps; i++) fragments += ` fragment F${i} on Product { ...F${i - 1} ...F${i - 1} }`;
+      return `query Chain { products(first: 1) { edges { node { ...F${steps} } } } } ${fragments}`;
+    };
+    const bomb = await gqlRaw(chain(40));
+    expect(bomb.status).toBeLessThan(500);
+    expect(bomb.body.errors?.[0]).toMatchObject({ extensions: { code: "QUERY_TOO_COMPLEX" } });
+    expect(bomb.body.errors?.[0]?.message).toMatch(/fragments expand to over a trillion fields, over the limit of 5000/);
+    // Ten steps are 2,048 fields written out: under the limit, and answered.
+    const fine = await gqlRaw(chain(10));
+    expect(fine.body.errors).toBeUndefined();
+  });
+
   it("refuses an expensive but shallow query by its list-aware cost, and a connection without first", async () => {
     const { body } = await gqlRaw(
       `query Costly { users(first: 100) { edges { node { orders(first: 100) { edges { node { items { product { name } } } } } } } } }`,

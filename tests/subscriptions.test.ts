@@ -3,7 +3,7 @@ import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
-import { startTestServer, TMP_DIR, type TestServer } from "./helpers/server.js";
+import { db, startTestServer, TMP_DIR, type TestServer } from "./helpers/server.js";
 
 /** Live progress with the clients people use: graphql-sse (Server-Sent Events) and graphql-ws (WebSocket, over Node's built-in client). */
 let server: TestServer;
@@ -90,6 +90,32 @@ describe("subscriptions", () => {
       expect((await server.request(`/api/orders/${orderId}/cancel`, { method: "POST", as: token })).status).toBe(200);
       await done;
       expect(seen).toEqual(["PENDING", "CANCELLED"]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it("reads each event anew: a product renamed between two events shows its new name", async () => {
+    const user = await createUser();
+    const product = await createProduct({ stockQuantity: 10, priceCents: 1500, name: "Old name" });
+    const token = await server.tokenFor(user.id);
+    const placed = await server.request("/api/checkout", { method: "POST", as: token, json: { items: [{ productId: product.id, quantity: 1 }] }, headers: { "Idempotency-Key": randomUUID() } });
+    const orderId = ((await placed.json()) as { orderId: number }).orderId;
+    const client = createWsClient({ url: server.url.replace("http", "ws") + "/graphql", webSocketImpl: WebSocket, connectionParams: { Authorization: `Bearer ${token}` } });
+    type Event = { orderStatusChanged: { status: string; items: { product: { name: string } }[] } };
+    try {
+      const seen: string[] = [];
+      const done = collect<Event>((sink) =>
+        client.subscribe(
+          { query: `subscription O($id: ID!) { orderStatusChanged(orderId: $id) { status items { product { name } } } }`, variables: { id: String(orderId) } },
+          { ...sink, next: (value) => { const { status, items } = (value.data as Event).orderStatusChanged; seen.push(`${status} ${items[0]!.product.name}`); sink.next(value); } },
+        ),
+      );
+      while (seen.length === 0) await new Promise((r) => setTimeout(r, 20));
+      await db().product.update({ where: { id: product.id }, data: { name: "New name" } });
+      expect((await server.request(`/api/orders/${orderId}/cancel`, { method: "POST", as: token })).status).toBe(200);
+      await done;
+      expect(seen).toEqual(["PENDING Old name", "CANCELLED New name"]);
     } finally {
       await client.dispose();
     }

@@ -112,7 +112,53 @@ export function useNoIntrospection(): Plugin {
 }
 
 export function useCostLimit(maxCost: number, maxPage: number): Plugin {
-  return { onValidate: ({ addValidationRule }) => addValidationRule(costLimitRule(maxCost, maxPage)) };
+  return {
+    onValidate: ({ addValidationRule }) => {
+      addValidationRule(costLimitRule(maxCost, maxPage));
+      addValidationRule(fragmentExpansionRule(MAX_EXPANDED_FIELDS));
+    },
+  };
+}
+
+/** Far above any real query (GraphiQL's examples expand to under 100 fields); graphql-jit compiles 5,000 in milliseconds. */
+export const MAX_EXPANDED_FIELDS = 5_000;
+
+/**
+ * Refuses a document whose fragments expand to more than `max` fields when
+ * every spread is written out. Execution reads a fragment spread twice in
+ * one selection once, and the cost rule counts it once, but graphql-jit's
+ * compiler (and any walk of the selection that does not remember fragments)
+ * expands every spread: `fragment F1 on Order { ...F0 ...F0 }` doubling 40
+ * times is a few hundred tokens and 2^40 fields. Sizes are memoised per
+ * fragment, so the check itself is linear in the document.
+ */
+export function fragmentExpansionRule(max: number): ValidationRule {
+  return (context: ValidationContext) => {
+    const sizes = new Map<string, number>();
+    const size = (set: SelectionSetNode): number =>
+      set.selections.reduce((total, selection) => {
+        if (selection.kind === Kind.FIELD) return total + 1 + (selection.selectionSet ? size(selection.selectionSet) : 0);
+        if (selection.kind === Kind.INLINE_FRAGMENT) return total + size(selection.selectionSet);
+        return total + fragmentSize(selection.name.value);
+      }, 0);
+    const fragmentSize = (name: string): number => {
+      const known = sizes.get(name);
+      if (known !== undefined) return known;
+      sizes.set(name, 0); // a cycle counts nothing here: NoFragmentCycles refuses it
+      const fragment = context.getFragment(name);
+      const expanded = fragment ? size(fragment.selectionSet) : 0;
+      sizes.set(name, expanded);
+      return expanded;
+    };
+    return {
+      OperationDefinition(node) {
+        const fields = size(node.selectionSet);
+        if (fields > max) {
+          context.reportError(limitError(`Query cost: its fragments expand to ${fields > 1e12 ? "over a trillion" : fields} fields, over the limit of ${max}`, node, "QUERY_TOO_COMPLEX"));
+        }
+      },
+    };
+  };
 }
 
 const LIMIT_MESSAGE = /(depth|aliases|directives|token|cost)\b.*(limit|exceed|over)/i;

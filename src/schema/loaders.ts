@@ -21,14 +21,13 @@ const MAX_BATCH = 1_000;
  */
 export class Loader<K, V> {
   readonly #known = new Map<K, V>();
+  readonly #read: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>;
   readonly #batch: DataLoader<K, V>;
   #wanted: Set<K> | undefined;
   #fetched: Promise<void> = Promise.resolve();
 
-  constructor(
-    private readonly read: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>,
-    absent: (key: K) => V | Error,
-  ) {
+  constructor(read: (keys: readonly K[]) => Promise<ReadonlyMap<K, V>>, absent: (key: K) => V | Error) {
+    this.#read = read;
     this.#batch = new DataLoader(async (keys) => {
       const found = await read(keys);
       return keys.map((key) => found.get(key) ?? absent(key));
@@ -51,10 +50,14 @@ export class Loader<K, V> {
         this.#wanted = undefined;
         const missing = [...wanted].filter((key) => !this.#known.has(key));
         for (let i = 0; i < missing.length; i += MAX_BATCH) {
-          for (const [key, value] of await this.read(missing.slice(i, i + MAX_BATCH))) this.#known.set(key, value);
+          const keys = missing.slice(i, i + MAX_BATCH);
+          try {
+            for (const [key, value] of await this.#read(keys)) this.#known.set(key, value);
+          } catch (error) {
+            // As a failed batch does: each of these fields answers with the error, and nothing reads them again.
+            for (const key of keys) this.#batch.prime(key, error instanceof Error ? error : new Error(String(error)));
+          }
         }
-      }).catch(() => {
-        // The keys stay unknown: their fields ask again through `get`, whose batch reports the failure on each of them.
       });
     }
     for (const key of keys) this.#wanted.add(key);
@@ -74,6 +77,16 @@ export function createLoaders() {
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;
+
+/**
+ * A subscription's event, read as a request of its own: the context (and its
+ * loaders) lives as long as the stream, and would otherwise serve every event
+ * what the first one read, and keep growing.
+ */
+export function freshEvent<T>(ctx: { loaders: Loaders }, event: T): T {
+  ctx.loaders = createLoaders();
+  return event;
+}
 
 /** A page of orders' lines, and their products when asked for, read before the page is resolved (`Loader.prefetch`). */
 export async function prefetchOrderLines(loaders: Loaders, orders: readonly Order[], withProducts: boolean): Promise<void> {

@@ -70,7 +70,8 @@ export async function orderPage(userId: number, window: OrderWindow, info: Graph
   const fields = fieldsAt(info, NODE);
   // A summary stands in for the row: only SUMMARY_FIELDS are read from it.
   const orders = [...fields].every((field) => SUMMARY_FIELDS.has(field)) ? ((await orderSummaryWindow(userId, window)) as Order[]) : await orderWindow(userId, window);
-  if (selects(info, ITEMS)) await prefetchOrderLines(loaders, orders, selects(info, ITEM_PRODUCTS));
+  // The window reads one order more than the page, to know whether another follows: its lines are not asked for.
+  if (selects(info, ITEMS)) await prefetchOrderLines(loaders, orders.slice(0, window.limit - 1), selects(info, ITEM_PRODUCTS));
   return orders;
 }
 

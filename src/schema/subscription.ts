@@ -2,6 +2,7 @@ import { watchBulkUploadJob, watchOrder } from "../services/events/watch.js";
 import { builder } from "./builder.js";
 import { Job } from "./bulk-upload.js";
 import { parseId } from "./fields.js";
+import { freshEvent } from "./loaders.js";
 import { OrderRef } from "./order.js";
 
 /**
@@ -22,7 +23,7 @@ builder.subscriptionFields((t) => ({
     description: "Admins only: a bulk import's status, counts and progress after every committed batch; completes with COMPLETED or FAILED. An unknown id is NOT_FOUND.",
     args: { id: t.arg.id({ required: true, description: "The job's id, a positive integer (else VALIDATION_FAILED)." }) },
     subscribe: (_root, args, ctx) => watchBulkUploadJob(ctx.principal, parseId(args.id)),
-    resolve: (job) => job,
+    resolve: (job, _args, ctx) => freshEvent(ctx, job),
   }),
   orderStatusChanged: t.field({
     authScopes: { signedIn: true },
@@ -31,6 +32,6 @@ builder.subscriptionFields((t) => ({
       "Signed in: an order as its status moves (PENDING, PAID, PROCESSING, ...), for its owner or an admin; completes at FULFILLED, CANCELLED or FAILED. Unknown or another customer's is NOT_FOUND.",
     args: { orderId: t.arg.id({ required: true, description: "The order's id, a positive integer (else VALIDATION_FAILED)." }) },
     subscribe: (_root, args, ctx) => watchOrder(ctx.principal, parseId(args.orderId)),
-    resolve: (order) => order,
+    resolve: (order, _args, ctx) => freshEvent(ctx, order),
   }),
 }));
