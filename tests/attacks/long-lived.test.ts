@@ -166,11 +166,13 @@ describe("row 4: event streams have their own budget", () => {
     const refused = await open(controllers[20]!.signal);
     expect(refused.status).toBe(429);
     expect((await refused.json()).errors[0].extensions.code).toBe("TOO_MANY_STREAMS");
-    // 20 streams are more than HTTP_MAX_IN_FLIGHT (16): they are not requests in flight.
-    const others = await Promise.all(Array.from({ length: 10 }, () => server.request("/api/products?limit=1", { as: "anonymous" })));
-    expect(others.map((r) => r.status)).toEqual(Array(10).fill(200));
+    // 20 streams are more than HTTP_MAX_IN_FLIGHT (16): they are not requests in flight. The others
+    // come from this test's own address, whose share is half of 16: at most 8 at once are always served
+    // (10 at once were refused 429 when a slow run had them all in flight together).
+    const others = await Promise.all(Array.from({ length: 8 }, () => server.request("/api/products?limit=1", { as: "anonymous" })));
+    expect(others.map((r) => r.status)).toEqual(Array(8).fill(200));
     for (const c of controllers) c.abort();
-    report("event streams", { "open for one customer": 20, "21st": refused.status, "others served": 10 });
+    report("event streams", { "open for one customer": 20, "21st": refused.status, "others served": others.length });
   });
 });
 
