@@ -5,8 +5,8 @@ import { createProduct, createUser } from "./helpers/factories.js";
 import { ConfigError, loadConfig } from "../src/config.js";
 
 /**
- * The public catalogue's response cache (graphql/response-cache.ts): what it
- * serves is never another caller's, and never older than a write that was
+ * The public catalogue's response caches, each door's (lib/catalog-cache.ts): what they
+ * serve is never another caller's, and never older than a write that was
  * acknowledged before the read. Hits are told apart by the request's summary
  * line: a hit runs no SQL statement.
  */

@@ -58,8 +58,7 @@ export const OrderRef = builder.prismaObject("Order", {
  */
 const SUMMARY_FIELDS = new Set(["__typename", "id", "status", "user", "items", "payments", "shipment", "coupon", "subtotalCents", "discountCents", "totalCents", "totalFormatted"]);
 const NODE = ["edges", "node"];
-const ITEMS = [...NODE, "items"];
-const ITEM_PRODUCTS = [...ITEMS, "product"];
+const ITEM_PRODUCTS = [...NODE, "items", "product"];
 
 /**
  * A connection's page of one user's orders, read for what the query asks: the
@@ -71,7 +70,7 @@ export async function orderPage(userId: number, window: OrderWindow, info: Graph
   // A summary stands in for the row: only SUMMARY_FIELDS are read from it.
   const orders = [...fields].every((field) => SUMMARY_FIELDS.has(field)) ? ((await orderSummaryWindow(userId, window)) as Order[]) : await orderWindow(userId, window);
   // The window reads one order more than the page, to know whether another follows: its lines are not asked for.
-  if (selects(info, ITEMS)) await prefetchOrderLines(loaders, orders.slice(0, window.limit - 1), selects(info, ITEM_PRODUCTS));
+  if (fields.has("items")) await prefetchOrderLines(loaders, orders.slice(0, window.limit - 1), selects(info, ITEM_PRODUCTS));
   return orders;
 }
 
