@@ -67,9 +67,25 @@ async function exporter(config: Config) {
   if (config.OTEL_TRACES_EXPORTER === "console") return new (await import("@opentelemetry/sdk-trace")).ConsoleSpanExporter();
   const url = tracesEndpoint(config);
   const protocol = config.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? config.OTEL_EXPORTER_OTLP_PROTOCOL;
-  return protocol === "http/json"
-    ? new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter({ url })
-    : new (await import("@opentelemetry/exporter-trace-otlp-proto")).OTLPTraceExporter({ url });
+  return protocol === "http/json" ? new (await import("@opentelemetry/exporter-trace-otlp-http")).OTLPTraceExporter({ url }) : protobufExporter(url);
+}
+
+/**
+ * OTLP/HTTP with protobuf bodies: the OpenTelemetry exporter's own transport
+ * (its retries, timeouts, OTEL_EXPORTER_OTLP_HEADERS and _COMPRESSION, its
+ * self-metrics), as @opentelemetry/exporter-trace-otlp-proto builds it, with
+ * the request encoded by ./otlp-protobuf.ts.
+ */
+async function protobufExporter(url: string) {
+  const [{ OTLPExporterBase }, { convertLegacyHttpOptions, createOtlpHttpExportDelegate }, { ProtobufTraceSerializer, TraceExporterMetricsHelper }, { serializeSpans }] = await Promise.all([
+    import("@opentelemetry/otlp-exporter-base"),
+    import("@opentelemetry/otlp-exporter-base/node-http"),
+    import("@opentelemetry/otlp-transformer"),
+    import("./otlp-protobuf.js"),
+  ]);
+  const serializer = { serializeRequest: serializeSpans, deserializeResponse: ProtobufTraceSerializer.deserializeResponse };
+  const options = convertLegacyHttpOptions({ url }, "TRACES", "v1/traces", { "Content-Type": "application/x-protobuf" });
+  return new OTLPExporterBase(createOtlpHttpExportDelegate(options, serializer, "otlp_http_span_exporter", TraceExporterMetricsHelper, undefined));
 }
 
 async function sampler(config: Config) {
