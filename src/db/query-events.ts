@@ -1,4 +1,4 @@
-import { recordSpan, SpanKind, tracingEnabled } from "../lib/tracing.js";
+import { recordingContext, recordSpan, SpanKind, tracingEnabled } from "../lib/tracing.js";
 import type { DatabaseProvider } from "./driver.js";
 
 export interface QueryEvent {
@@ -35,12 +35,15 @@ const MAX_TEXT = 2_048;
  */
 function statementSpan({ query, durationMs }: QueryEvent): void {
   const end = performance.now();
+  // Decided first: under an unsampled request (most, when sampling), a statement costs this check only.
+  const parent = recordingContext(true);
+  if (!parent) return;
   const { operation, collection } = summary(query);
   recordSpan(
+    parent,
     collection ? `${operation} ${collection}` : operation,
     {
       kind: SpanKind.CLIENT,
-      childOnly: true,
       startTime: end - durationMs,
       // The name carries the operation and table; every attribute costs each of the many statements.
       attributes: { "db.system": system, "db.query.text": query.length > MAX_TEXT ? `${query.slice(0, MAX_TEXT)}...` : query },

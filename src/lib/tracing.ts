@@ -57,9 +57,10 @@ export interface SpanOptions {
  */
 export function withSpan<T>(name: string, options: SpanOptions, fn: (span?: Span) => Promise<T>): Promise<T> {
   if (!tracer) return fn();
-  const { parent = context.active(), childOnly, ...spanOptions } = options;
-  if (skipUnder(trace.getSpan(parent), childOnly)) return fn();
-  const span = tracer.startSpan(name, spanOptions, parent);
+  const parent = options.parent ?? context.active();
+  if (skipUnder(trace.getSpan(parent), options.childOnly)) return fn();
+  // The SDK reads the span's own options (kind, attributes, links, startTime) and ignores parent and childOnly.
+  const span = tracer.startSpan(name, options, parent);
   return context.with(trace.setSpan(parent, span), async () => {
     try {
       return await fn(span);
@@ -82,12 +83,20 @@ export function startSpan(name: string, options: SpanOptions, parent: Context = 
   return !always && skipUnder(trace.getSpan(parent), false) ? undefined : tracer.startSpan(name, options, parent);
 }
 
-/** Records a span that already happened (a statement timed by its runner), under the active span; times are performance.now() readings. */
-export function recordSpan(name: string, options: SpanOptions & { startTime: number }, endTime: number): void {
-  if (!tracer) return;
-  const { parent = context.active(), childOnly, ...spanOptions } = options;
-  if (skipUnder(trace.getSpan(parent), childOnly)) return;
-  tracer.startSpan(name, spanOptions, parent).end(endTime);
+/**
+ * The active context when a child span recorded now would be sampled
+ * (`childOnly`: only under a parent), else undefined: callers with a span to
+ * describe ask first and build nothing when the answer is no.
+ */
+export function recordingContext(childOnly: boolean): Context | undefined {
+  if (!tracer) return undefined;
+  const active = context.active();
+  return skipUnder(trace.getSpan(active), childOnly) ? undefined : active;
+}
+
+/** Records a span that already happened (a statement timed by its runner) under parent, from recordingContext; times are performance.now() readings. */
+export function recordSpan(parent: Context, name: string, options: SpanOptions & { startTime: number }, endTime: number): void {
+  tracer?.startSpan(name, options, parent).end(endTime);
 }
 
 /**
