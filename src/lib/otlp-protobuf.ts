@@ -76,9 +76,8 @@ function writeSpan(writer: Writer, span: ReadableSpan): void {
   const parent = span.parentSpanContext;
   if (parent?.spanId) writer.idField(4, parent.spanId);
   writer.stringField(5, span.name);
-  // OTLP's SpanKind is the API's plus one (0 is UNSPECIFIED).
-  writer.tag(6, VARINT);
-  writer.varint(span.kind + 1);
+  // OTLP's SpanKind is the API's plus one (0 is UNSPECIFIED, left out).
+  writer.countField(6, span.kind == null ? 0 : span.kind + 1);
   writer.timeField(7, span.startTime);
   writer.timeField(8, span.endTime);
   writeAttributes(writer, 9, span.attributes);
@@ -235,10 +234,14 @@ class Writer {
       move(this.#buffer, contentStart, this.#pos, at + size);
       this.#pos += size - RESERVED;
     }
-    const end = this.#pos;
-    this.#pos = at;
-    this.varint(length);
-    this.#pos = end;
+    // The room is there: write the length's bytes in place.
+    let v = length;
+    let pos = at;
+    while (v > 127) {
+      this.#buffer[pos++] = (v & 127) | 128;
+      v >>>= 7;
+    }
+    this.#buffer[pos] = v;
   }
 
   /** A non-negative integer, or a negative one as int64's ten-byte two's complement. */

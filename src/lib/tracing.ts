@@ -95,7 +95,7 @@ export function recordingContext(childOnly: boolean): Context | undefined {
 }
 
 /** Records a span that already happened (a statement timed by its runner) under parent, from recordingContext; times are performance.now() readings. */
-export function recordSpan(parent: Context, name: string, options: SpanOptions & { startTime: number }, endTime: number): void {
+export function recordSpan(parent: Context, name: string, options: Omit<SpanOptions, "parent" | "childOnly"> & { startTime: number }, endTime: number): void {
   tracer?.startSpan(name, options, parent).end(endTime);
 }
 
