@@ -197,7 +197,7 @@ describe("the OTLP/protobuf encoder", () => {
 
   it("writes large messages and large batches the same: a 20 KB attribute, a long non-ASCII name, 500 spans", () => {
     const [sample] = fc.sample(spanInput, { numRuns: 1, seed: 7 });
-    const large = { ...sample!, tracer: 0, name: "é".repeat(60), attributes: { "db.query.text": "SELECT ".repeat(3_000), other: "ü".repeat(50) } };
+    const large: SpanInput = { ...sample!, tracer: 0, name: "é".repeat(60), attributes: { "db.query.text": "SELECT ".repeat(3_000), other: "ü".repeat(50) } };
     const many = fc.sample(spanInput, { numRuns: 500, seed: 11 });
     for (const inputs of [[large], [large, ...many]]) {
       const [ours, theirs] = bothEncoders(record(inputs));
