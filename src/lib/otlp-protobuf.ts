@@ -5,11 +5,12 @@ import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace";
  * OTLP/protobuf encoding of an export request (ExportTraceServiceRequest,
  * opentelemetry-proto's field numbers), for the OTLP/HTTP exporter
  * (./tracing-sdk.ts). It writes what @opentelemetry/otlp-transformer's
- * ProtobufTraceSerializer writes, in one pass instead of two, with strings
- * and ids written by Buffer's native encoders and no object a span: encoding
- * was the largest part of tracing a checkout at 100% sampling
- * (bench/README.md, "Traces"). Zero counts and default enums are left out, as proto3 allows.
- * tests/otlp-protobuf.test.ts decodes both encoders' output and compares.
+ * ProtobufTraceSerializer writes, in one pass instead of two and with no
+ * object a span (ids and short ASCII strings by hand, long strings by
+ * Buffer's encoder): encoding was the largest part of tracing a checkout at
+ * 100% sampling (bench/README.md, "Traces"). Zero counts and default enums
+ * are left out, as proto3 allows. tests/otlp-protobuf.test.ts decodes both
+ * encoders' output and compares.
  */
 export function serializeSpans(spans: readonly ReadableSpan[]): Uint8Array {
   const writer = new Writer(Math.max(4096, spans.length * 384));
