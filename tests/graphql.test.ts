@@ -174,7 +174,7 @@ describe("batching", () => {
   });
 
 
-  it("reads the order lines, and their products, of every user on a page without a statement per order", async () => {
+  it("reads the orders of every user on a page, their lines and the lines' products, in four statements whatever the page's size", async () => {
     const products = await Promise.all([1, 2].map(() => createProduct()));
     for (let u = 0; u < 4; u++) {
       const buyer = await createUser();
@@ -183,25 +183,39 @@ describe("batching", () => {
     const query = (users: number) => `query Buyers {
       users(first: ${users}) { edges { node { orders(first: 3) { edges { node { items { quantity product { name } } } } } } } }
     }`;
+    const one = await counted(query(1), {});
     const two = await counted(query(2), {});
+    const three = await counted(query(3), {});
     const four = await counted(query(4), {});
-    // Each user's page of orders is a keyset window of its own. On SQLite the windows are read in one
-    // turn, so every page's lines, and the lines' products, are one statement each. A PostgreSQL window
-    // arrives in a network read of its own and its lines may batch alone (as DataLoader's would): at
-    // most a window, its lines and their products per user, never a statement per order.
-    if (usingPostgres) {
-      // The users page, then at most a window, its lines and their products per user.
-      expect(two.statements).toBeLessThanOrEqual(1 + 3 * 2);
-      expect(four.statements).toBeLessThanOrEqual(1 + 3 * 4);
-    } else {
-      expect(four.statements).toBe(two.statements + 2);
-    }
+    // The users page; every user's window of orders, each its own keyset window, in one statement;
+    // every window's lines; their products. On both engines, for one user as for four.
+    expect([one.statements, two.statements, three.statements, four.statements]).toEqual([4, 4, 4, 4]);
+    expect(three.data.users.edges).toEqual(four.data.users.edges.slice(0, 3));
     // The newest four users are the buyers: each order has both products, its quantity on both lines.
     for (const { node } of four.data.users.edges) {
       expect(node.orders.edges.map((e: any) => e.node.items.map((i: any) => [i.quantity, i.product.name]))).toEqual(
         [3, 2, 1].map((quantity) => products.map((p) => [quantity, p.name])),
       );
     }
+  });
+
+  it("reads the order pages of 65 users in two statements of windows, each user's own orders in its page", async () => {
+    const product = await createProduct();
+    const buyers = [];
+    for (let u = 0; u < 65; u++) {
+      const buyer = await createUser();
+      const orders = [];
+      for (let k = 1; k <= (u % 3) + 1; k++) orders.push(await createOrder(buyer.id, [{ productId: product.id, quantity: u + k, unitPriceCents: product.priceCents }]));
+      buyers.push({ id: String(buyer.id), orders: orders.map((o) => String(o.id)).reverse() });
+    }
+    const page = await counted(`query Buyers {
+      users(first: 65) { edges { node { id orders(first: 2) { edges { node { id items { quantity } } } } } } }
+    }`, {});
+    // The users page, 64 windows and then 1 (a statement holds 64 at most), the lines.
+    expect(page.statements).toBe(4);
+    const seen = page.data.users.edges.map(({ node }: any) => ({ id: node.id, orders: node.orders.edges.map((e: any) => e.node.id) }));
+    // Newest first: each user's two newest orders, whichever statement read them.
+    expect(seen).toEqual(buyers.reverse().map((b) => ({ id: b.id, orders: b.orders.slice(0, 2) })));
   });
 
   it("answers every Order field through a user's order page as order(id) does, alone and all together", async () => {

@@ -1,6 +1,6 @@
 import DataLoader from "dataloader";
 import { countOrdersByUser } from "../services/users/index.js";
-import { itemsForOrders, type Order, type OrderItem } from "../services/orders/index.js";
+import { itemsForOrders, orderSummaryWindows, orderWindows, type Order, type OrderItem, type OrderSummary, type OrderWindow } from "../services/orders/index.js";
 import { productsByIds, type Product } from "../services/products/index.js";
 
 /**
@@ -69,10 +69,22 @@ export class Loader<K, V> {
 const afterPendingJobs = () => new Promise<void>((resolve) => void Promise.resolve().then(() => process.nextTick(resolve)));
 
 export function createLoaders() {
+  const pages = new Map<string, Loader<number, Order[] | OrderSummary[]>>();
   return {
     orderCountByUser: new Loader<number, number>(countOrdersByUser, () => 0),
     itemsByOrder: new Loader<number, OrderItem[]>(itemsForOrders, () => []),
     productById: new Loader<number, Product>(productsByIds, (id) => new Error(`product ${id} not found`)),
+    /**
+     * Users' order pages of one size and bounds, in their full or narrow form: a page of
+     * users asks for each one's orders with the same arguments, read in one batch. One
+     * loader per set of arguments, as many as the query has `orders` fields at most.
+     */
+    orderPages(window: OrderWindow, summary: boolean): Loader<number, Order[] | OrderSummary[]> {
+      const key = `${summary} ${window.olderThan} ${window.newerThan} ${window.limit} ${window.oldestFirst}`;
+      let loader = pages.get(key);
+      if (!loader) pages.set(key, (loader = new Loader((userIds) => (summary ? orderSummaryWindows(userIds, window) : orderWindows(userIds, window)), () => [])));
+      return loader;
+    },
   };
 }
 

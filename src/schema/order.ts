@@ -2,7 +2,7 @@ import { builder } from "./builder.js";
 import { ProductRef } from "./product.js";
 import { formatUsd, parseId } from "./fields.js";
 import { OrderStatus } from "../generated/sqlite/enums.js";
-import { findOrder, findVisibleOrder, orderSummaryWindow, orderWindow, requestCancellation, type Order, type OrderWindow } from "../services/orders/index.js";
+import { findOrder, findVisibleOrder, requestCancellation, type Order, type OrderWindow } from "../services/orders/index.js";
 import type { GraphQLResolveInfo } from "graphql";
 import { prefetchOrderLines, type Loaders } from "./loaders.js";
 import { fieldsAt, selects } from "./selection.js";
@@ -63,12 +63,13 @@ const ITEM_PRODUCTS = [...NODE, "items", "product"];
 /**
  * A connection's page of one user's orders, read for what the query asks: the
  * narrow form when it is enough, and the lines (with their products) up front
- * when asked for (./loaders.ts).
+ * when asked for (./loaders.ts). The pages of a page of users are read
+ * together, in one statement.
  */
 export async function orderPage(userId: number, window: OrderWindow, info: GraphQLResolveInfo, loaders: Loaders): Promise<Order[]> {
   const fields = fieldsAt(info, NODE);
   // A summary stands in for the row: only SUMMARY_FIELDS are read from it.
-  const orders = [...fields].every((field) => SUMMARY_FIELDS.has(field)) ? ((await orderSummaryWindow(userId, window)) as Order[]) : await orderWindow(userId, window);
+  const orders = (await loaders.orderPages(window, [...fields].every((field) => SUMMARY_FIELDS.has(field))).get(userId)) as Order[];
   // The window reads one order more than the page, to know whether another follows: its lines are not asked for.
   if (fields.has("items")) await prefetchOrderLines(loaders, orders.slice(0, window.limit - 1), selects(info, ITEM_PRODUCTS));
   return orders;

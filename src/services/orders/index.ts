@@ -7,5 +7,5 @@ export { cancelInputSchema, requestCancellation, type CancelResult } from "./can
 export { expireReservations } from "./expiry.js";
 export { cancelOrder, failOrder, type Cancellation, type CancellableStatus, markOrderFulfilled, markOrderPaid, startFulfilment, type Fulfilled } from "./lifecycle.js";
 export { findOrder, findVisibleOrder, getOrder, listOrdersForUser, orderDetails, type OrderDetails } from "./queries.js";
-export { findOrderTotals, itemsForOrders, orderOwner, orderSummaryWindow, orderWindow, type Order, type OrderItem, type OrderSummary, type OrderWindow } from "./sql.js";
+export { findOrderTotals, itemsForOrders, orderOwner, orderSummaryWindows, orderWindows, type Order, type OrderItem, type OrderSummary, type OrderWindow } from "./sql.js";
 export { orderNotPending, orderTransitions } from "./state.js";

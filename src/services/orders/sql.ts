@@ -42,7 +42,7 @@ const statusUpdate = memoized((shape: string) => {
 const itemsIn = memoized((n: number) => `SELECT ${ITEM.list} FROM "OrderItem" WHERE "orderId" IN (${placeholders(n)})`);
 
 export function samples(): string[] {
-  return [statusUpdate(`${CHANGEABLE.join(",")}|guard`), statusUpdate("|"), itemsIn(1), itemsIn(3)];
+  return [statusUpdate(`${CHANGEABLE.join(",")}|guard`), statusUpdate("|"), itemsIn(1), itemsIn(3), windowsOf("3 full DESC"), windowsOf("2 summary ASC")];
 }
 
 /** The conditional status update behind `transitionOrder` (./state.ts): true when this call changed the order. */
@@ -74,19 +74,57 @@ export interface OrderWindow {
   oldestFirst?: boolean;
 }
 
-/** A keyset window of one user's orders, newest first (or oldest first for backward pages). */
-export async function orderWindow(userId: number, window: OrderWindow): Promise<Order[]> {
-  const rows = await readRows(window.oldestFirst ? statements.orderWindowOldestFirst : statements.orderWindow, windowParams(userId, window));
-  return rows.map(ORDER.decode);
+/**
+ * Each user's keyset window of orders, newest first (or oldest first for
+ * backward pages), for many users in one statement: a window of its own per
+ * user (its index, its LIMIT), joined by UNION ALL, so a page of users with
+ * their orders is one read whatever its size. Users without orders map to [].
+ */
+export async function orderWindows(userIds: readonly number[], window: OrderWindow): Promise<Map<number, Order[]>> {
+  return readWindows(userIds, window, ORDER, "full");
 }
 
-/** The same window in its narrow form (`OrderSummary`), for a page that asks for nothing else. */
-export async function orderSummaryWindow(userId: number, window: OrderWindow): Promise<OrderSummary[]> {
-  const rows = await readRows(window.oldestFirst ? statements.orderSummaryWindowOldestFirst : statements.orderSummaryWindow, windowParams(userId, window));
-  return rows.map(ORDER_SUMMARY.decode);
+/** The same windows in their narrow form (`OrderSummary`), for a page that asks for nothing else. */
+export async function orderSummaryWindows(userIds: readonly number[], window: OrderWindow): Promise<Map<number, OrderSummary[]>> {
+  return readWindows(userIds, window, ORDER_SUMMARY, "summary");
 }
 
-const windowParams = (userId: number, window: OrderWindow) => [userId, window.olderThan ?? 2_147_483_647, window.newerThan ?? 0, window.limit];
+type WindowForm = "full" | "summary";
+
+/** Windows per statement, at most: a statement's text grows with each, and a batch of more is read in several. */
+const MAX_WINDOWS = 64;
+
+async function readWindows<T extends { userId: number }>(
+  userIds: readonly number[],
+  window: OrderWindow,
+  shape: { decode: (row: Record<string, unknown>) => T },
+  form: WindowForm,
+): Promise<Map<number, T[]>> {
+  const direction = window.oldestFirst ? "ASC" : "DESC";
+  const byUser = new Map<number, T[]>(userIds.map((id) => [id, []]));
+  const reads = [];
+  for (let i = 0; i < userIds.length; i += MAX_WINDOWS) {
+    const batch = userIds.slice(i, i + MAX_WINDOWS);
+    // The text is one of a few sizes (1, 2, 4, ... 64 windows), so few statements are ever prepared; a NULL user reads nothing.
+    const size = batch.length === 1 ? 1 : 2 ** Math.ceil(Math.log2(batch.length));
+    const params = Array.from({ length: size }, (_, k) => [batch[k] ?? null, window.olderThan ?? 2_147_483_647, window.newerThan ?? 0, window.limit]).flat();
+    reads.push(readRows<Record<string, unknown>>(windowsOf(`${size} ${form} ${direction}`), params));
+  }
+  for (const rows of await Promise.all(reads)) for (const row of rows) {
+    const order = shape.decode(row);
+    byUser.get(order.userId)?.push(order);
+  }
+  return byUser;
+}
+
+/** One user's window is the plain statement; several are each a derived table of their own, in user and page order. */
+const windowsOf = memoized((shape: string): string => {
+  const [n, form, direction] = shape.split(" ") as [string, WindowForm, "ASC" | "DESC"];
+  const single = form === "full" ? (direction === "ASC" ? statements.orderWindowOldestFirst : statements.orderWindow) : direction === "ASC" ? statements.orderSummaryWindowOldestFirst : statements.orderSummaryWindow;
+  if (n === "1") return single;
+  const one = `SELECT * FROM (${single}) AS "w"`;
+  return `${Array.from({ length: Number(n) }, () => one).join(" UNION ALL ")} ORDER BY "userId", "id" ${direction}`;
+});
 
 /** The items of many orders in one statement (a per-request loader's batch), each order's in id order. */
 export async function itemsForOrders(orderIds: readonly number[]): Promise<Map<number, OrderItem[]>> {
