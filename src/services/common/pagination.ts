@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ValidationError } from "../../errors.js";
+import { MAX_ID } from "../../lib/validation.js";
 
 /** Keyset pages, newest first (descending id). The cursor is opaque to clients. */
 export interface PageRequest {
@@ -18,10 +19,11 @@ export function encodeCursor(id: number): string {
   return Buffer.from(`${CURSOR_PREFIX}${id}`).toString("base64url");
 }
 
+/** The id a cursor names; one this API cannot have made (not an id, or past the id columns' range) is a VALIDATION_FAILED. */
 export function decodeCursor(cursor: string): number {
   const decoded = Buffer.from(cursor, "base64url").toString("utf8");
   const id = Number(decoded.slice(CURSOR_PREFIX.length));
-  if (!decoded.startsWith(CURSOR_PREFIX) || !Number.isSafeInteger(id) || id <= 0) {
+  if (!decoded.startsWith(CURSOR_PREFIX) || !Number.isSafeInteger(id) || id <= 0 || id > MAX_ID) {
     throw ValidationError.field("cursor", "is not a cursor returned by this API");
   }
   return id;
