@@ -42,6 +42,13 @@ describe("CORS", () => {
     const read = await server().request("/api/products", { as: "anonymous", headers: { origin: SHOP } });
     expect(read.headers.get("access-control-allow-origin")).toBe(SHOP);
     expect(read.headers.get("access-control-expose-headers")).toMatch(/x-next-cursor/);
+    // A public GraphQL GET a shared cache may keep: its Vary names Origin too, beside GraphQL's own.
+    for (const origin of [SHOP, undefined]) {
+      const get = await server().request(`/graphql?query=${encodeURIComponent("{ products(first: 1) { edges { cursor } } }")}`, { as: "anonymous", headers: origin ? { origin } : {} });
+      expect(get.status).toBe(200);
+      expect(get.headers.get("cache-control")).toMatch(/^public/);
+      expect(get.headers.get("vary")).toBe("Accept, Authorization, Accept-Encoding, Origin");
+    }
   });
 });
 
