@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { createClient as createSseClient } from "graphql-sse";
 import { createClient as createWsClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { engine } from "../src/db/index.js";
+import { notices } from "../src/services/events/index.js";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
 import { db, startTestServer, TMP_DIR, type TestServer } from "./helpers/server.js";
 
@@ -134,6 +136,23 @@ describe("subscriptions", () => {
       expect(imports[0]!.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
     } finally {
       client.dispose();
+    }
+  });
+
+  it("holds one pending notice per subscriber, however many arrive while it does not read", async () => {
+    const [watched, marker] = [900_001, 900_002].map((id) => notices("order", id)[Symbol.asyncIterator]());
+    try {
+      // A client that stops reading while a large import reports every batch: the notices must not queue up.
+      await Promise.all(Array.from({ length: 2_000 }, () => engine().publish("order:900001")));
+      await engine().publish("order:900002");
+      await marker!.next(); // relayed after every notice above (in commit order on PostgreSQL)
+      expect(await watched!.next()).toEqual({ value: undefined, done: false });
+      // The 2,000 were one notice: nothing else is due (a queued one would resolve before the next macrotask).
+      const again = await Promise.race([watched!.next().then(() => "due"), new Promise((resolve) => setImmediate(() => resolve("none")))]);
+      expect(again).toBe("none");
+    } finally {
+      await watched!.return!();
+      await marker!.return!();
     }
   });
 });

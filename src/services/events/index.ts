@@ -1,4 +1,3 @@
-import { createPubSub } from "graphql-yoga";
 import { engine } from "../../db/index.js";
 import type { Logger } from "../../lib/logger.js";
 
@@ -14,7 +13,10 @@ import type { Logger } from "../../lib/logger.js";
  */
 export type Topic = "order" | "bulkJob";
 
-const local = createPubSub<Record<`${Topic}:${number}`, []>>();
+type Key = `${Topic}:${number}`;
+
+/** Each record's subscribers in this process: a function that marks the subscriber's notice as due. */
+const subscribers = new Map<Key, Set<() => void>>();
 
 let stopListening: (() => Promise<void>) | undefined;
 let logger: Logger | undefined;
@@ -29,16 +31,62 @@ export function publish(topic: Topic, id: number): void {
 
 const open = new Set<AsyncIterator<unknown>>();
 
-/** The notices for one record, as an async iterable (ends when the consumer returns, or at shutdown). */
+/**
+ * The notices for one record, as an async iterable (ends when the consumer
+ * returns, or at shutdown). Notices that arrive while the consumer is busy
+ * (a client reading slowly) are one notice, not a queue: each says only
+ * "changed", so the subscriber's memory stays the same however many arrive.
+ */
 export function notices(topic: Topic, id: number): AsyncIterable<unknown> {
-  const iterator = local.subscribe(`${topic}:${id}`)[Symbol.asyncIterator]();
-  open.add(iterator);
-  const end = iterator.return!.bind(iterator);
-  iterator.return = (value?: unknown) => {
-    open.delete(iterator);
-    return end(value);
+  const key: Key = `${topic}:${id}`;
+  let due = false;
+  let ended = false;
+  let waiting: { promise: Promise<IteratorResult<unknown>>; resolve: (result: IteratorResult<unknown>) => void } | undefined;
+  const wake = (done: boolean) => {
+    const current = waiting;
+    waiting = undefined;
+    current?.resolve({ value: undefined, done });
   };
+  const notify = () => {
+    if (waiting) wake(false);
+    else due = true;
+  };
+  let listeners = subscribers.get(key);
+  if (!listeners) subscribers.set(key, (listeners = new Set()));
+  listeners.add(notify);
+  const iterator: AsyncIterator<unknown> = {
+    next() {
+      if (ended) return Promise.resolve({ value: undefined, done: true });
+      if (due) {
+        due = false;
+        return Promise.resolve({ value: undefined, done: false });
+      }
+      if (!waiting) {
+        let resolve!: (result: IteratorResult<unknown>) => void;
+        const promise = new Promise<IteratorResult<unknown>>((r) => (resolve = r));
+        waiting = { promise, resolve };
+      }
+      return waiting.promise;
+    },
+    return() {
+      if (!ended) {
+        ended = true;
+        open.delete(iterator);
+        const set = subscribers.get(key);
+        set?.delete(notify);
+        if (set?.size === 0) subscribers.delete(key);
+        wake(true);
+      }
+      return Promise.resolve({ value: undefined, done: true });
+    },
+  };
+  open.add(iterator);
   return { [Symbol.asyncIterator]: () => iterator };
+}
+
+/** Marks the notice due for every subscriber of the record in this process. */
+function relay(key: Key): void {
+  for (const notify of subscribers.get(key) ?? []) notify();
 }
 
 /** Ends every subscriber's notices: their subscriptions complete (a graceful shutdown, before it waits for requests). */
@@ -52,7 +100,7 @@ export async function startChangeNotices(log: Logger): Promise<void> {
   if (stopListening) return;
   stopListening = await engine().listen((payload) => {
     const [topic, id] = payload.split(":");
-    if ((topic === "order" || topic === "bulkJob") && /^\d+$/.test(id ?? "")) local.publish(`${topic}:${Number(id)}`);
+    if ((topic === "order" || topic === "bulkJob") && /^\d+$/.test(id ?? "")) relay(`${topic}:${Number(id)}`);
   }, log);
 }
 
