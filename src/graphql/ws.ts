@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server } from "node:http";
 import { GraphQLError, getOperationAST, type ExecutionArgs } from "graphql";
+import type { SubscribePayload } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { GraphQLParams, YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer, type WebSocket } from "ws";
@@ -91,6 +92,46 @@ export function attachGraphqlWs(server: Server, { yoga, authenticator, persisted
     };
   }
 
+  /** An operation's execution arguments, or why it is refused: the envelope an HTTP request gets (persisted documents, limits, rules). */
+  async function prepare(state: SocketState, address: string | undefined, payload: SubscribePayload): Promise<readonly GraphQLError[] | ExecutionArgs> {
+    let params: GraphQLParams = {
+      query: payload.query,
+      operationName: payload.operationName ?? undefined,
+      variables: payload.variables ?? undefined,
+      extensions: payload.extensions ?? undefined,
+    };
+    let register: (() => void) | undefined;
+    if (persisted) {
+      try {
+        ({ params, register } = await persisted.resolve(params, address));
+      } catch (error) {
+        return [error as GraphQLError];
+      }
+    }
+    if (typeof params.query !== "string") return [refusal("Must provide query string.", "VALIDATION_FAILED")];
+    const requestId = randomUUID();
+    const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal: state.principal, requestId, params });
+    let document;
+    try {
+      document = parse(params.query);
+    } catch (error) {
+      return [withErrorCode(error as GraphQLError)];
+    }
+    const errors = validate(schema, document).map(withErrorCode);
+    const operation = getOperationAST(document, params.operationName)?.name?.value ?? "anonymous";
+    log.info({ requestId, principal: principalKey(state.principal), operation: `graphql:${operation}`, refused: errors.length > 0 }, "graphql-ws operation");
+    if (errors.length > 0) return errors;
+    register?.();
+    return {
+      schema,
+      operationName: params.operationName,
+      document,
+      variableValues: params.variables,
+      contextValue: await contextFactory(),
+      rootValue: { execute, subscribe },
+    };
+  }
+
   useServer<Record<string, unknown>, Extra>(
     {
       onConnect: async (ctx) => {
@@ -131,43 +172,16 @@ export function attachGraphqlWs(server: Server, { yoga, authenticator, persisted
         if (state.running.size >= config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET) {
           return [refusal(`Too many operations on this socket: at most ${config.WS_MAX_SUBSCRIPTIONS_PER_SOCKET} at once`, "TOO_MANY_SUBSCRIPTIONS")];
         }
-        let params: GraphQLParams = {
-          query: payload.query,
-          operationName: payload.operationName ?? undefined,
-          variables: payload.variables ?? undefined,
-          extensions: payload.extensions ?? undefined,
-        };
-        let register: (() => void) | undefined;
-        if (persisted) {
-          try {
-            ({ params, register } = await persisted.resolve(params, ctx.extra.request.socket.remoteAddress));
-          } catch (error) {
-            return [error as GraphQLError];
-          }
-        }
-        if (typeof params.query !== "string") return [refusal("Must provide query string.", "VALIDATION_FAILED")];
-        const requestId = randomUUID();
-        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({ principal: state.principal, requestId, params });
-        let document;
-        try {
-          document = parse(params.query);
-        } catch (error) {
-          return [withErrorCode(error as GraphQLError)];
-        }
-        const errors = validate(schema, document).map(withErrorCode);
-        const operation = getOperationAST(document, params.operationName)?.name?.value ?? "anonymous";
-        log.info({ requestId, principal: principalKey(state.principal), operation: `graphql:${operation}`, refused: errors.length > 0 }, "graphql-ws operation");
-        if (errors.length > 0) return errors;
-        register?.();
+        // Taken before anything is awaited: operations sent together all count against the cap; given back if refused.
         state.running.add(id);
-        return {
-          schema,
-          operationName: params.operationName,
-          document,
-          variableValues: params.variables,
-          contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
-        };
+        try {
+          const prepared = await prepare(state, ctx.extra.request.socket.remoteAddress, payload);
+          if (Array.isArray(prepared)) state.running.delete(id);
+          return prepared;
+        } catch (error) {
+          state.running.delete(id);
+          throw error;
+        }
       },
       onComplete: (ctx, id) => void ctx.extra.state?.running.delete(id),
       onError: (ctx, id, _payload, errors) => {

@@ -138,6 +138,18 @@ describe("row 3: WebSocket sockets are signed in and bounded", () => {
     ws.socket.close();
   });
 
+  it("counts operations sent together against the cap: 200 at once run 50, the rest TOO_MANY_SUBSCRIPTIONS", async () => {
+    const { order, token } = await customerWithOrder();
+    const ws = await rawSocket(server.url);
+    expect(await ws.init({ Authorization: `Bearer ${token}` })).toBe(true);
+    const watch = `subscription W($id: ID!) { orderStatusChanged(orderId: $id) { id status } }`;
+    // Sent back to back, without waiting for answers: each is checked before the ones before it have run.
+    const answers = await Promise.all(Array.from({ length: 200 }, (_, i) => ws.subscribe(String(i + 1), watch, { id: String(order.id) })));
+    expect(answers.filter((a) => a.type === "next")).toHaveLength(50);
+    expect(answers.filter((a) => a.type === "error" && a.payload[0].extensions.code === "TOO_MANY_SUBSCRIPTIONS")).toHaveLength(150);
+    ws.socket.close();
+  });
+
   it("drops a socket that does not answer pings", async () => {
     const { token } = await customerWithOrder();
     const ws = await rawSocket(server.url, { autoPong: false });
