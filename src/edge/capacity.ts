@@ -37,20 +37,28 @@ export function capacity(limits: CapacityLimits, lifecycle: Lifecycle): RequestH
   const perAddress = new Map<string, number>();
   return (req, res, next) => {
     const unshed = UNSHED.has(req.path);
+    // A refused request's body is drained, not read, within the body deadline; then its connection is cut.
+    const refuse = (error: DomainError, closeConnection = false) => {
+      if (hasBody(req)) watchBody(req, res, limits.bodyTimeoutMs);
+      refuseNow(req, res, error, closeConnection);
+    };
     if ((lifecycle.draining || inFlight >= limits.maxInFlight) && !unshed) {
       const reason = lifecycle.draining ? "The gateway is shutting down; retry" : "The gateway is at capacity; retry shortly";
-      return refuse(req, res, new TransientError("OVERLOADED", reason, 1), lifecycle.draining);
+      return refuse(new TransientError("OVERLOADED", reason, 1), lifecycle.draining);
     }
-    // An event stream lasts as long as its subscription: it has its own budget, per caller (graphql/streams.ts).
-    if (isEventStream(req)) return next();
+    // An event stream lasts as long as its subscription: it has its own budget, per caller (graphql/streams.ts). Its body has the same deadline.
+    if (isEventStream(req)) {
+      if (hasBody(req)) watchBody(req, res, limits.bodyTimeoutMs);
+      return next();
+    }
     const address = req.socket.remoteAddress ?? "unknown";
     const fromAddress = perAddress.get(address) ?? 0;
     if (fromAddress >= limits.maxInFlightPerAddress && !unshed) {
-      return refuse(req, res, new TransientError("RATE_LIMITED", `Too many requests in flight from your address: at most ${limits.maxInFlightPerAddress} at once`, 1));
+      return refuse(new TransientError("RATE_LIMITED", `Too many requests in flight from your address: at most ${limits.maxInFlightPerAddress} at once`, 1));
     }
     const upload = hasBody(req) && isUpload(req);
     if (upload && uploads >= limits.maxUploads) {
-      return refuse(req, res, new TransientError("OVERLOADED", `The gateway is receiving ${limits.maxUploads} uploads already; retry shortly`, 5));
+      return refuse(new TransientError("OVERLOADED", `The gateway is receiving ${limits.maxUploads} uploads already; retry shortly`, 5));
     }
     inFlight++;
     perAddress.set(address, fromAddress + 1);
@@ -68,19 +76,30 @@ export function capacity(limits: CapacityLimits, lifecycle: Lifecycle): RequestH
 }
 
 /** Refused before any work: the body is drained, not read; while draining, the connection closes. */
-function refuse(req: Request, res: Response, error: DomainError, closeConnection = false): void {
+function refuseNow(req: Request, res: Response, error: DomainError, closeConnection: boolean): void {
   req.resume();
   if (closeConnection) res.setHeader("Connection", "close");
   answer(req, res, error);
 }
 
-/** A GraphQL request over Server-Sent Events (graphql-sse's distinct connections, Yoga's SSE). */
-export const isEventStream = (req: Request) => req.path === "/graphql" && (req.headers.accept ?? "").includes("text/event-stream");
+const EVENT_STREAM = /text\/event-stream/i;
+
+/**
+ * A GraphQL request over Server-Sent Events (graphql-sse's distinct
+ * connections, Yoga's SSE): one that asks for an event stream by name. Yoga
+ * would also stream a subscription for `*\/*`, `text/*` or no Accept at all;
+ * graphql/streams.ts refuses a subscription on any request not taken for a
+ * stream here, so none holds a request slot for its lifetime. An upload is
+ * never a stream: it counts as one.
+ */
+export const isEventStream = (req: Request) => (req.path === "/graphql" || req.path === "/graphql/") && EVENT_STREAM.test(req.headers.accept ?? "") && !isUpload(req);
 
 /**
  * Past the deadline with the body still arriving (a client dribbling a byte a
  * second), the request is answered 408 and its connection closed; whatever
- * was reading the body then fails, and its late answer is dropped.
+ * was reading the body then fails, and its late answer is dropped. A request
+ * answered without its body being read (a refusal, a route that needs none)
+ * keeps the deadline: its connection is cut then.
  */
 function watchBody(req: Request, res: Response, ms: number): void {
   const timer = setTimeout(() => {
@@ -89,13 +108,13 @@ function watchBody(req: Request, res: Response, ms: number): void {
       res.setHeader("Connection", "close");
       answer(req, res, new DomainError("REQUEST_TIMEOUT", `The request body did not arrive within ${Math.round(ms / 1000)} s`));
     }
-    res.once("finish", () => req.socket.destroy());
+    if (res.writableFinished) req.socket.destroy();
+    else res.once("finish", () => req.socket.destroy());
   }, ms);
   timer.unref();
   const clear = () => clearTimeout(timer);
   req.once("end", clear);
   req.once("close", clear);
-  res.once("close", clear);
 }
 
 const hasBody = (req: Request) => {

@@ -35,7 +35,7 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
         res.setHeader("WWW-Authenticate", error.challenge);
         refuse(res, error.status, error.code, error.message);
       }),
-    streamBudget(config, (res, refusal) => refuse(res, refusal.status, refusal.code, refusal.message)),
+    streamBudget(config, authenticator, (res, refusal) => refuse(res, refusal.status, refusal.code, refusal.message)),
     multipartUploads(config),
     (req, res, next) =>
       json(req, res, (error?: unknown) => {

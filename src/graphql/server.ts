@@ -29,6 +29,7 @@ import { toDomainError } from "../edge/errors.js";
 import { schema } from "../schema/index.js";
 import { createLoaders } from "../schema/loaders.js";
 import type { GraphQLContext } from "../schema/builder.js";
+import { useSubscriptionsOnlyAsStreams } from "./streams.js";
 
 
 /**
@@ -142,6 +143,7 @@ export function createGraphQLServer(
       ...(config.GRAPHQL_FIELD_SUGGESTIONS ? [] : [blockFieldSuggestionsPlugin()]),
       ...(config.GRAPHQL_INTROSPECTION ? [] : [useNoIntrospection()]),
       useErrorCodes(),
+      useSubscriptionsOnlyAsStreams(),
       // Executes each distinct operation through a compiled function (cached per
       // document): far cheaper than graphql-js's generic executor on large order
       // pages (bench/README.md). Its cache is keyed by the document alone, so only

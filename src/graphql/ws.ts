@@ -5,7 +5,8 @@ import type { SubscribePayload } from "graphql-ws";
 import { useServer } from "graphql-ws/use/ws";
 import type { GraphQLParams, YogaServerInstance } from "graphql-yoga";
 import { WebSocketServer, type WebSocket } from "ws";
-import { InvalidTokenError, type Authenticator, type Principal } from "../auth/index.js";
+import type { Authenticator, Principal } from "../auth/index.js";
+import { watchSession } from "../auth/session-watch.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../lib/logger.js";
 import type { GraphQLContext } from "../schema/builder.js";
@@ -30,7 +31,6 @@ const MAX_MESSAGE_BYTES = 64 * 1024;
 const UNAUTHORIZED = 4401;
 const TOO_MANY_SOCKETS = 4429;
 /** setTimeout's longest delay; a later expiry is caught by the periodic re-check. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 type Run = (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]["execute"]>>;
 interface Enveloped {
@@ -71,23 +71,15 @@ export function attachGraphqlWs(server: Server, { yoga, authenticator, persisted
     let alive = true;
     socket.on("pong", () => (alive = true));
     const refuse = (reason: string) => socket.readyState === socket.OPEN && socket.close(UNAUTHORIZED, reason);
-    const expiry = setTimeout(() => refuse("Token expired"), Math.min(MAX_TIMER_MS, Math.max(0, validUntil - Date.now())));
-    const keepalive = setInterval(async () => {
+    const stopWatching = watchSession(authenticator, state.authorization, validUntil, config.WS_KEEPALIVE_MS, refuse);
+    const keepalive = setInterval(() => {
       if (!alive) return socket.terminate();
       alive = false;
       socket.ping();
-      try {
-        const { validUntil: until } = await authenticator.session(state.authorization);
-        if (until <= Date.now()) refuse("Token expired");
-      } catch (error) {
-        // A database that is briefly away is not a revoked right: the next re-check decides.
-        if (error instanceof InvalidTokenError) refuse("Token no longer valid");
-      }
     }, config.WS_KEEPALIVE_MS);
-    expiry.unref();
     keepalive.unref();
     return () => {
-      clearTimeout(expiry);
+      stopWatching();
       clearInterval(keepalive);
     };
   }

@@ -20,6 +20,8 @@ export interface RequestContext {
   replayed?: boolean;
   /** The request's SERVER span, while tracing is on. */
   span?: Span;
+  /** Taken for an event stream (graphql/streams.ts): only such a request may run a subscription over HTTP. */
+  eventStream?: boolean;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();

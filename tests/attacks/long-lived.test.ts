@@ -188,6 +188,41 @@ describe("row 4: event streams have their own budget", () => {
   });
 });
 
+describe("row 4b: a subscription over HTTP is an event stream, or refused", () => {
+  it("refuses a subscription asked for as anything but an event stream at once, 400, holding no request slot", async () => {
+    const { order, token } = await customerWithOrder();
+    const subscribe = (accept: string | undefined, path = "/graphql") =>
+      server.request(path, {
+        method: "POST",
+        as: token,
+        headers: accept === undefined ? {} : { accept },
+        json: { query: `subscription W($id: ID!) { orderStatusChanged(orderId: $id) { status } }`, variables: { id: String(order.id) } },
+      });
+    // More of them than this address's share of the requests in flight (8): each was answered, so none is held.
+    for (const accept of ["*/*", "text/*", undefined, "multipart/mixed", "application/json", "*/*", "text/*", undefined, "*/*", "text/*"]) {
+      const res = await subscribe(accept);
+      // Whole and ended: 400 VALIDATION_FAILED (in the format the Accept chose: JSON, or one event for */*),
+      // or Yoga's own 406 for an Accept that names no streaming format at all.
+      const [status, body] = [res.status, await res.text()];
+      if (status === 400) expect(body, String(accept)).toContain("VALIDATION_FAILED");
+      else expect(status, String(accept)).toBe(406);
+    }
+    // Asked for by name, in any case and on /graphql/ too, it is a stream (and counts against the streams' budget).
+    const controller = new AbortController();
+    const stream = await server.request("/graphql/", {
+      method: "POST",
+      as: token,
+      signal: controller.signal,
+      headers: { accept: "TEXT/EVENT-STREAM" },
+      json: { query: `subscription W($id: ID!) { orderStatusChanged(orderId: $id) { status } }`, variables: { id: String(order.id) } },
+    });
+    expect(stream.status).toBe(200);
+    expect(stream.headers.get("content-type")).toMatch(/text\/event-stream/);
+    controller.abort();
+    expect((await server.request("/api/products?limit=1", { as: "anonymous" })).status).toBe(200);
+  });
+});
+
 describe("row 5: uploads and slow bodies", () => {
   it("answers anonymous multipart uploads 401 from their headers, before any body, and keeps serving others", async () => {
     const { result: lines, slowestMs, attackMs } = await slowestHealthDuring(server, async () => {
@@ -229,6 +264,39 @@ describe("row 7: a socket keeps only the rights its token still gives", () => {
     expect(closed.code).toBe(4401);
     expect(closed.at - started).toBeGreaterThan(1_000); // not before the token expired (3 s, exp in whole seconds)
     report("expiring token", { "closed after (ms)": closed.at - started });
+  });
+
+  it("cuts an event stream when its token expires, and a deleted user's at the next re-check", async () => {
+    const { user, order } = await customerWithOrder();
+    const other = await customerWithOrder();
+    const follow = async (token: string, orderId: number) => {
+      const res = await server.request("/graphql", {
+        method: "POST",
+        as: token,
+        headers: { accept: "text/event-stream" },
+        json: { query: `subscription W($id: ID!) { orderStatusChanged(orderId: $id) { status } }`, variables: { id: String(orderId) } },
+      });
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const opened = performance.now();
+      // Read until the gateway ends the stream (its order is PENDING: nothing else would end it).
+      try {
+        while (!(await reader.read()).done);
+      } catch {
+        // a cut connection
+      }
+      return performance.now() - opened;
+    };
+    const expiring = follow(await signToken(TEST_AUTH_SECRET, { sub: String(user.id) }, "3s"), order.id);
+    const deleting = follow(other.token, other.order.id);
+    await new Promise((r) => setTimeout(r, 200));
+    // The user goes, with the order its stream follows.
+    await db().orderItem.deleteMany({ where: { orderId: other.order.id } });
+    await db().order.delete({ where: { id: other.order.id } });
+    await db().user.delete({ where: { id: other.user.id } });
+    const [expiredAfter, deletedAfter] = await Promise.all([expiring, deleting]);
+    expect(expiredAfter).toBeGreaterThan(1_000); // not before the token expired (3 s, exp in whole seconds)
+    report("event stream rights", { "expired token cut after (ms)": expiredAfter, "deleted user cut after (ms)": deletedAfter });
   });
 
   it("closes a deleted user's socket with 4401 at the next re-check", async () => {

@@ -7,14 +7,14 @@ import { expectServedThroughout, slowestHealthDuring, unchangedServer } from "./
 const server = unchangedServer({ HTTP_REQUEST_TIMEOUT_MS: 1_000, HTTP_MAX_IN_FLIGHT: 3, HTTP_MAX_IN_FLIGHT_PER_ADDRESS: 3, HTTP_MAX_CONNECTIONS: 12 });
 
 /** A client that sends its headers and then one byte of body every `everyMs`; resolves with what the server answered and when. */
-function dribbler(path: string, everyMs: number): { socket: Socket; answer: Promise<{ text: string; ms: number }>; closed: () => boolean } {
+function dribbler(path: string, everyMs: number, headers = ""): { socket: Socket; answer: Promise<{ text: string; ms: number }>; closed: () => boolean } {
   const { hostname, port } = new URL(server().url);
   const socket = connect(Number(port), hostname);
   const started = performance.now();
   let text = "";
   socket.on("data", (d) => (text += d.toString()));
   socket.on("error", () => {});
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{`);
+  socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n${headers}Content-Length: 1000\r\n\r\n{`);
   const timer = setInterval(() => socket.writable && socket.write(" "), everyMs);
   let closed = false;
   const answer = new Promise<{ text: string; ms: number }>((resolve) =>
@@ -36,6 +36,22 @@ describe("slow and many clients", () => {
     expect(result.ms).toBeGreaterThan(900);
     expect(result.ms).toBeLessThan(20_000);
     expectServedThroughout(served);
+  });
+
+  it("keeps the body deadline for an event stream's request: a dribbled subscription body is 408 at it", async () => {
+    const { text, ms } = await dribbler("/graphql", 100, "Accept: text/event-stream\r\n").answer;
+    expect(text).toMatch(/^HTTP\/1\.1 408/);
+    expect(ms).toBeLessThan(20_000); // the dribble would take 100 s
+  });
+
+  it("cuts a refused request's connection at the body deadline, though its body is still arriving", async () => {
+    const slow = [dribbler("/api/checkout/coupons", 100), dribbler("/graphql", 100), dribbler("/api/checkout", 100)];
+    await new Promise((r) => setTimeout(r, 200));
+    // A fourth is refused 503 at once; its body keeps coming, a byte every 100 ms, and would for 100 s.
+    const refused = await dribbler("/api/checkout", 100).answer;
+    expect(refused.text).toMatch(/^HTTP\/1\.1 503/);
+    expect(refused.ms).toBeLessThan(20_000); // before: open until the server's fallback timeout, 10 minutes by default
+    await Promise.all(slow.map((s) => s.answer));
   });
 
   it("answers 503 OVERLOADED at once past the requests in flight, and serves again when they end", async () => {
