@@ -163,6 +163,14 @@ const envSchema = z.object({
   OTEL_BSP_MAX_QUEUE_SIZE: int(1, 1_000_000).default(2_048),
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: int(1, 1_000_000).default(512),
   /**
+   * The longest attribute value a span keeps (longer ones are cut; the span's
+   * takes precedence over the general one). The spec's default is no limit;
+   * here it is 4,096 characters, so a client's text quoted in an error (a
+   * 1 MB query's parse error) cannot make each queued span that large.
+   */
+  OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: int(1, 1_000_000).optional(),
+  OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT: int(1, 1_000_000).optional(),
+  /**
    * What a request's incoming `traceparent` becomes: `continue` (its trace goes on here)
    * or `link` (a new trace, linked to the caller's: for an edge facing clients that must
    * not choose trace ids or sampling).

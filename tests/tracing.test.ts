@@ -223,6 +223,24 @@ describe("a GraphQL read's trace (OTLP/JSON)", () => {
     expect(receiver.requests.some((r) => r.contentType.startsWith("application/json"))).toBe(true);
   });
 
+  it("cuts what an error quotes of a client's text: attribute values at 4,096 characters, a status message at 1,024", async () => {
+    const caller = traceparentOf();
+    // A parse error quotes the token it stopped at: here a 50,000-character name.
+    await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json", traceparent: caller.header },
+      body: JSON.stringify({ query: `query Q ${"a".repeat(50_000)}` }),
+    });
+    const spans = inTrace(caller.traceId)(await receiver.waitFor((all) => named(inTrace(caller.traceId)(all), "graphql.parse").length === 1));
+    const parse = named(spans, "graphql.parse")[0]!;
+    expect(parse.status.code).toBe("ERROR");
+    expect(parse.status.message).toMatch(/^Syntax Error: .*aaaa/);
+    expect(parse.status.message!.length).toBeLessThanOrEqual(1_024 + 3);
+    const exception = parse.events.find((e) => e.name === "exception")!;
+    expect(String(exception.attributes["exception.message"])).toMatch(/^Syntax Error/);
+    for (const value of Object.values(exception.attributes)) expect(String(value).length).toBeLessThanOrEqual(4_096);
+  });
+
   it("ORM reads are spans under execute too, and resolvers are spans when GRAPHQL_TRACE_RESOLVERS asks", async () => {
     const caller = traceparentOf();
     const res = await fetch(`${server.url}/graphql`, {

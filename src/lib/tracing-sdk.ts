@@ -4,6 +4,9 @@ import type { Config } from "../config.js";
 import type { Logger } from "./logger.js";
 import { disableTracing, enableTracing } from "./tracing.js";
 
+/** Attribute values past this many characters are cut, unless OTEL_*ATTRIBUTE_VALUE_LENGTH_LIMIT says otherwise (src/config.ts). */
+const DEFAULT_VALUE_LENGTH_LIMIT = 4_096;
+
 export interface Tracing {
   /** Exports what is still queued, then stops tracing. */
   shutdown(): Promise<void>;
@@ -31,6 +34,7 @@ export async function startTracing(config: Config, logger: Logger): Promise<Trac
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ ...resourceAttributes(config), "service.name": config.OTEL_SERVICE_NAME }),
     sampler: await sampler(config),
+    spanLimits: { attributeValueLengthLimit: config.OTEL_SPAN_ATTRIBUTE_VALUE_LENGTH_LIMIT ?? config.OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT ?? DEFAULT_VALUE_LENGTH_LIMIT },
     spanProcessors: [
       new BatchSpanProcessor({
         exporter: await exporter(config),

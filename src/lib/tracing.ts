@@ -127,8 +127,12 @@ export function failSpan(span: Span, error: unknown): void {
     return;
   }
   span.recordException(error instanceof Error ? error : String(error));
-  span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+  // The SDK cuts attribute values (the exception's message and stack), not a status message: an error may quote a client's text.
+  const message = error instanceof Error ? error.message : String(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message: message.length > MAX_STATUS_MESSAGE ? `${message.slice(0, MAX_STATUS_MESSAGE)}...` : message });
 }
+
+const MAX_STATUS_MESSAGE = 1_024;
 
 /** The active span's ids, for log lines and exemplars; undefined outside a span or while off. */
 export function activeTraceIds(): { trace_id: string; span_id: string } | undefined {
