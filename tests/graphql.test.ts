@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, startTestServer, usingPostgres, type TestServer } from "./helpers/server.js";
 import { createOrder, createProduct, createUser } from "./helpers/factories.js";
@@ -219,6 +220,31 @@ describe("batching", () => {
     const seen = page.data.users.edges.map(({ node }: any) => ({ id: node.id, orders: node.orders.edges.map((e: any) => e.node.id) }));
     // Newest first: each user's two newest orders, whichever statement read them.
     expect(seen).toEqual(buyers.reverse().map((b) => ({ id: b.id, orders: b.orders.slice(0, 2) })));
+  });
+
+  it("answers each field of a mutation after the writes of the fields before it, never from what they read", async () => {
+    const user = await createUser();
+    const product = await createProduct({ stockQuantity: 10, priceCents: 1000 });
+    const token = await server.tokenFor(user.id);
+    const input = { userId: String(user.id), items: [{ productId: String(product.id), quantity: 1 }], paymentMethod: "credit_card", cardLast4: "4242" };
+    const seen = `order { id user { orderCount orders(first: 10) { edges { node { id } } } } items { product { stockQuantity } } }`;
+    const res = await server.request("/graphql", {
+      method: "POST",
+      as: token,
+      json: {
+        query: `mutation Twice($input: CheckoutInput!, $a: String!, $b: String!) { a: checkout(input: $input, idempotencyKey: $a) { ${seen} } b: checkout(input: $input, idempotencyKey: $b) { ${seen} } }`,
+        variables: { input, a: randomUUID(), b: randomUUID() },
+      },
+    });
+    const { data, errors } = await res.json();
+    expect(errors).toBeUndefined();
+    const [a, b] = [data.a.order, data.b.order];
+    expect(a.user.orderCount).toBe(1);
+    expect(a.items[0].product.stockQuantity).toBe(9);
+    // The second checkout's answer shows its own order, counted, and the stock both took.
+    expect(b.user.orderCount).toBe(2);
+    expect(b.user.orders.edges.map((e: any) => e.node.id)).toEqual([b.id, a.id]);
+    expect(b.items[0].product.stockQuantity).toBe(8);
   });
 
   it("answers every Order field through a user's order page as order(id) does, alone and all together", async () => {

@@ -1,4 +1,5 @@
-import { builder } from "./builder.js";
+import { builder, type GraphQLContext } from "./builder.js";
+import { withFreshLoaders } from "./loaders.js";
 import "./user.js";
 import "./product.js";
 import "./order.js";
@@ -10,3 +11,9 @@ import "./subscription.js";
 import "./audit.js";
 
 export const schema = builder.toSchema({ sortSchema: true });
+
+// Mutation fields run in order, each reading after the writes before it: each with loaders of its own.
+for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+  const resolve = field.resolve;
+  if (resolve) field.resolve = (root, args, ctx: GraphQLContext, info) => resolve(root, args, withFreshLoaders(ctx), info);
+}

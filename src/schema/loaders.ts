@@ -100,6 +100,15 @@ export function freshEvent<T>(ctx: { loaders: Loaders }, event: T): T {
   return event;
 }
 
+/**
+ * Each root field of a mutation starts with fresh loaders (./index.ts): the
+ * fields run one after another, each after the writes of those before it, so
+ * none may be answered from what an earlier field's loaders read before then.
+ */
+export function withFreshLoaders<C extends { loaders: Loaders }>(ctx: C): C {
+  return freshEvent(ctx, ctx);
+}
+
 /** A page of orders' lines, and their products when asked for, read before the page is resolved (`Loader.prefetch`). */
 export async function prefetchOrderLines(loaders: Loaders, orders: readonly Order[], withProducts: boolean): Promise<void> {
   await loaders.itemsByOrder.prefetch(orders.map((order) => order.id));
