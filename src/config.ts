@@ -137,6 +137,7 @@ const envSchema = z.object({
   RATE_LIMIT_PAYMENT_PER_MIN: int(0, 1_000_000).default(30),
   RATE_LIMIT_APPLY_COUPON_PER_MIN: int(0, 1_000_000).default(30),
   RATE_LIMIT_UPLOAD_PER_MIN: int(0, 1_000_000).default(10),
+  RATE_LIMIT_CANCEL_PER_MIN: int(0, 1_000_000).default(30),
   /** Admins (staff tools, imports, load tests) are exempt unless this is true. */
   RATE_LIMIT_ADMINS: bool.default(false),
   /**

@@ -48,7 +48,7 @@ export function orderRoutes(config: Config, logger: Logger): RestRoute[] {
       idempotencyKey: "optional",
       body: { ...jsonRequest(accepts(cancelInputSchema)), required: false },
       success: { status: 200, description: "The order as it is now, CANCELLED, with its refund when it was paid.", schema: shapes.Order },
-      errors: [400, 404, 409, 422, 502],
+      errors: [400, 404, 409, 422, 429, 502],
       before: [json],
       handler: async (req, res) => {
         const orderId = parseInput(id, req.params.orderId, "orderId");

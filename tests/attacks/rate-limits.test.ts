@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db, startTestServer, type TestServer } from "../helpers/server.js";
-import { createProduct, createUser } from "../helpers/factories.js";
+import { createOrder, createProduct, createUser } from "../helpers/factories.js";
 
 /** Checkout, payments and coupon application are rate-limited per principal, on both doors. */
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ RATE_LIMIT_CHECKOUT_PER_MIN: 3, RATE_LIMIT_APPLY_COUPON_PER_MIN: 2, CARD_GATEWAY_LATENCY_MS: 1 });
+  server = await startTestServer({ RATE_LIMIT_CHECKOUT_PER_MIN: 3, RATE_LIMIT_APPLY_COUPON_PER_MIN: 2, RATE_LIMIT_CANCEL_PER_MIN: 2, CARD_GATEWAY_LATENCY_MS: 1 });
 });
 afterAll(() => server.stop());
 
@@ -47,6 +47,20 @@ describe("rate limits", () => {
       const res = await server.request("/api/checkout", { method: "POST", json: { userId: b.user.id, items: [{ productId: product.id, quantity: 1 }] }, headers: { "Idempotency-Key": randomUUID() } });
       expect(res.status).toBe(201);
     }
+  });
+
+  it("limits cancellations too: each new key is stored for a day, even for an order already cancelled", async () => {
+    const product = await createProduct({ stockQuantity: 100 });
+    const a = await customer();
+    const order = await createOrder(a.user.id, [{ productId: product.id, quantity: 1, unitPriceCents: product.priceCents }]);
+    const cancel = () => server.request(`/api/orders/${order.id}/cancel`, { method: "POST", as: a.token, json: {}, headers: { "Idempotency-Key": randomUUID() } });
+    expect((await cancel()).status).toBe(200);
+    expect((await cancel()).status).toBe(200); // already cancelled: the same answer, under a key of its own
+    const keys = await db().idempotencyKey.count();
+    const limited = await cancel();
+    expect(limited.status).toBe(429);
+    expect(await limited.json()).toMatchObject({ code: "RATE_LIMITED" });
+    expect(await db().idempotencyKey.count()).toBe(keys);
   });
 
   it("limits coupon application too", async () => {

@@ -9,6 +9,7 @@ import { finish, fingerprint, requireIdempotencyKey, runFlow, type Finish, type 
 import { gatewayRefundStep, reason, refundablePayment, refundById, settleRefundStep, type Refund, type RefundFlowState } from "../refunds/index.js";
 import { cancelOrder, refundRemaining, type Cancellation } from "./lifecycle.js";
 import { completedPaymentOf, findOrderTotals, orderOwnerAndStatus } from "./sql.js";
+import { consumeRateLimit } from "../rate-limits/index.js";
 
 export const cancelInputSchema = z.strictObject({ reason });
 
@@ -103,6 +104,8 @@ const cancelFlow: Flow<CancelState, CancelResult> = {
  */
 export async function requestCancellation(principal: Principal, orderId: number, rawInput: unknown, idempotencyKey: string | null | undefined): Promise<IdempotentResult<CancelResult>> {
   requireSignedIn(principal);
+  // Each call with a new key stores one, for a day, even when the order is already cancelled: so they are counted.
+  await consumeRateLimit(principal, "cancel");
   const order = await orderOwnerAndStatus(orderId);
   const owner = order?.userId;
   requireOwnOrNotFound(principal, owner, "Order", orderId);

@@ -15,7 +15,7 @@ import { purgeExpiredCounters } from "./sql.js";
  * insurance rather than refusing every customer; on SQLite, the one-process
  * engine, in memory.
  */
-export type LimitedOperation = "checkout" | "payment" | "apply_coupon" | "upload";
+export type LimitedOperation = "checkout" | "payment" | "apply_coupon" | "upload" | "cancel";
 
 const WINDOW_S = 60;
 
@@ -28,6 +28,7 @@ export function configureRateLimits(config: Config): void {
     payment: config.RATE_LIMIT_PAYMENT_PER_MIN,
     apply_coupon: config.RATE_LIMIT_APPLY_COUPON_PER_MIN,
     upload: config.RATE_LIMIT_UPLOAD_PER_MIN,
+    cancel: config.RATE_LIMIT_CANCEL_PER_MIN,
   };
   limitAdmins = config.RATE_LIMIT_ADMINS;
   limiters = new Map();
