@@ -101,6 +101,8 @@ const envSchema = z.object({
   /** The same for file uploads (CSV imports), which are large by nature. */
   HTTP_UPLOAD_TIMEOUT_MS: int(1_000, 3_600_000).default(600_000),
   HTTP_MAX_CONNECTIONS: int(1, 1_000_000).default(2_000),
+  /** One client address's share of HTTP_MAX_CONNECTIONS; 0: half of it. Behind a proxy set it to HTTP_MAX_CONNECTIONS. */
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS: int(0, 1_000_000).default(0),
   /** Requests served at once; past it new ones get 503 OVERLOADED with Retry-After (not /health, /metrics). */
   HTTP_MAX_IN_FLIGHT: int(1, 100_000).default(512),
   HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),

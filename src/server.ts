@@ -15,6 +15,7 @@ import { settleWork } from "./lib/in-flight.js";
 import { attachGraphqlWs } from "./graphql/ws.js";
 import { configureServices } from "./services/index.js";
 import { startTracing } from "./lib/tracing-sdk.js";
+import { connectionsPerAddress } from "./edge/capacity.js";
 
 export interface RunningServer {
   server: Server;
@@ -74,6 +75,7 @@ export async function startServer(config: Config, logger = createLogger(config.L
   // Below load balancers' idle timeouts (60 s on the common ones); past the cap, new connections are refused.
   server.keepAliveTimeout = config.HTTP_KEEP_ALIVE_TIMEOUT_MS;
   server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+  server.on("connection", connectionsPerAddress(config.HTTP_MAX_CONNECTIONS_PER_ADDRESS || Math.ceil(config.HTTP_MAX_CONNECTIONS / 2)));
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.PORT, config.HOST, () => resolve());

@@ -1,3 +1,4 @@
+import type { Socket } from "node:net";
 import type { Request, RequestHandler, Response } from "express";
 import { DomainError, TransientError } from "../errors.js";
 import { requestContext } from "../lib/request-context.js";
@@ -131,4 +132,27 @@ function answer(req: Request, res: Response, error: DomainError): void {
   res.status(error.status);
   if (req.path === "/graphql") res.json({ errors: [{ message: error.message, extensions: { code: error.code, requestId } }] });
   else res.json({ error: error.message, code: error.code, requestId });
+}
+
+/**
+ * One client address's share of the connections (the HTTP server's
+ * `connection` listener): past it, its new connections are closed at once,
+ * before a byte is read, while other addresses still connect.
+ */
+export function connectionsPerAddress(max: number): (socket: Socket) => void {
+  const open = new Map<string, number>();
+  return (socket) => {
+    const address = socket.remoteAddress ?? "unknown";
+    const count = open.get(address) ?? 0;
+    if (count >= max) {
+      socket.destroy();
+      return;
+    }
+    open.set(address, count + 1);
+    socket.once("close", () => {
+      const left = open.get(address)! - 1;
+      if (left > 0) open.set(address, left);
+      else open.delete(address);
+    });
+  };
 }

@@ -69,21 +69,30 @@ describe("slow and many clients", () => {
     expect((await server().request("/api/products", { as: "anonymous" })).status).toBe(200);
   });
 
-  it("refuses connections past the cap and accepts again once they close", async () => {
+  it("refuses connections past one address's share and past the cap, and accepts again once they close", async () => {
     const { hostname, port } = new URL(server().url);
-    const open = await Promise.all(
-      Array.from({ length: 12 }, () => new Promise<Socket>((resolve) => { const s = connect(Number(port), hostname, () => resolve(s)); s.on("error", () => {}); })),
-    );
+    const connectFrom = (localAddress: string) =>
+      new Promise<Socket>((resolve) => {
+        const s = connect({ port: Number(port), host: hostname, localAddress }, () => resolve(s));
+        s.on("error", () => {});
+      });
+    /** A GET on the socket: "served" when an answer comes, "closed" when the server closes it first. */
+    const outcome = (s: Socket) =>
+      new Promise<"served" | "closed">((resolve) => {
+        s.once("data", () => resolve("served"));
+        s.once("close", () => resolve("closed"));
+        s.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+      });
+    // One address holds its share (half of the 12), and its next connection is closed; another address is served.
+    const first = await Promise.all(Array.from({ length: 6 }, () => connectFrom("127.0.0.1")));
     await new Promise((r) => setTimeout(r, 100));
-    const extra = connect(Number(port), hostname);
-    extra.on("error", () => {});
-    const closed = await new Promise<boolean>((resolve) => {
-      extra.on("close", () => resolve(true));
-      extra.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
-      setTimeout(() => resolve(false), 1_000);
-    });
-    expect(closed).toBe(true);
-    for (const s of open) s.destroy();
+    expect(await outcome(await connectFrom("127.0.0.1"))).toBe("closed");
+    const second = await Promise.all(Array.from({ length: 6 }, () => connectFrom("127.0.0.2")));
+    expect(await outcome(second[0]!)).toBe("served");
+    // Twelve in all: a third address's connection is closed too.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await outcome(await connectFrom("127.0.0.3"))).toBe("closed");
+    for (const s of [...first, ...second]) s.destroy();
     await new Promise((r) => setTimeout(r, 100));
     expect((await server().request("/health", { as: "anonymous" })).status).toBe(200);
   });
