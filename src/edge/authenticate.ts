@@ -20,7 +20,12 @@ export function authenticate(authenticator: Authenticator): RequestHandler {
         if (context) context.principal = principal;
         next();
       },
-      (error: unknown) => next(error instanceof InvalidTokenError ? new UnauthenticatedError(`The bearer token is not valid: ${error.reason}`, true) : error),
+      (error: unknown) => next(asUnauthenticated(error)),
     );
   };
+}
+
+/** A token that cannot be trusted is 401 UNAUTHENTICATED (with its challenge); any other error stays what it is. */
+export function asUnauthenticated(error: unknown): unknown {
+  return error instanceof InvalidTokenError ? new UnauthenticatedError(`The bearer token is not valid: ${error.reason}`, true) : error;
 }

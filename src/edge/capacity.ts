@@ -38,9 +38,9 @@ export function capacity(limits: CapacityLimits, lifecycle: Lifecycle): RequestH
   const perAddress = new Map<string, number>();
   return (req, res, next) => {
     const unshed = UNSHED.has(req.path);
-    // A refused request's body is drained, not read, within the body deadline; then its connection is cut.
+    // A refused request's body is drained, not read, within its deadline (an upload's is longer); then its connection is cut.
     const refuse = (error: DomainError, closeConnection = false) => {
-      if (hasBody(req)) watchBody(req, res, limits.bodyTimeoutMs);
+      if (hasBody(req)) watchBody(req, res, isUpload(req) ? limits.uploadTimeoutMs : limits.bodyTimeoutMs);
       refuseNow(req, res, error, closeConnection);
     };
     if ((lifecycle.draining || inFlight >= limits.maxInFlight) && !unshed) {
@@ -93,7 +93,8 @@ const EVENT_STREAM = /text\/event-stream/i;
  * stream here, so none holds a request slot for its lifetime. An upload is
  * never a stream: it counts as one.
  */
-export const isEventStream = (req: Request) => (req.path === "/graphql" || req.path === "/graphql/") && EVENT_STREAM.test(req.headers.accept ?? "") && !isUpload(req);
+export const isEventStream = (req: Request) =>
+  (req.path === "/graphql" || req.path === "/graphql/") && EVENT_STREAM.test(req.headers.accept ?? "") && !(hasBody(req) && isUpload(req));
 
 /**
  * Past the deadline with the body still arriving (a client dribbling a byte a
@@ -113,9 +114,14 @@ function watchBody(req: Request, res: Response, ms: number): void {
     else res.once("finish", () => req.socket.destroy());
   }, ms);
   timer.unref();
-  const clear = () => clearTimeout(timer);
+  // A client that hangs up after an early answer ends neither the request nor its body: the socket's close clears it too.
+  const clear = () => {
+    clearTimeout(timer);
+    req.socket.off("close", clear);
+  };
   req.once("end", clear);
   req.once("close", clear);
+  req.socket.once("close", clear);
 }
 
 const hasBody = (req: Request) => {

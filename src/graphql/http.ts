@@ -26,16 +26,12 @@ import { trackWork } from "../lib/in-flight.js";
 export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object, GraphQLContext>, authenticator: Authenticator): RequestHandler[] {
   const json = parseJsonBody(config.GRAPHQL_MAX_BODY_BYTES);
   const auth = authenticate(authenticator);
+  const streams = streamBudget(config, authenticator, (res, refusal) => refuse(res, refusal.status, refusal.code, refusal.message));
   return [
     ...(config.GRAPHIQL_ENABLED ? [graphiqlPageHeaders] : [graphiqlIsOff]),
     requirePreflightUnlessJson,
-    (req, res, next) =>
-      auth(req, res, (error?: unknown) => {
-        if (!(error instanceof UnauthenticatedError)) return next(error);
-        res.setHeader("WWW-Authenticate", error.challenge);
-        refuse(res, error.status, error.code, error.message);
-      }),
-    streamBudget(config, authenticator, (res, refusal) => refuse(res, refusal.status, refusal.code, refusal.message)),
+    (req, res, next) => auth(req, res, unauthenticatedAsGraphql(res, next)),
+    (req, res, next) => streams(req, res, unauthenticatedAsGraphql(res, next)),
     multipartUploads(config),
     (req, res, next) =>
       json(req, res, (error?: unknown) => {
@@ -46,6 +42,15 @@ export function graphqlHandlers(config: Config, yoga: YogaServerInstance<object,
       }),
     (req, res) => trackWork(yoga.handle(req, res)),
   ];
+}
+
+/** A token refused (on reading it, or a stream's fresh check) is answered in GraphQL's shape, with its challenge; anything else goes on. */
+function unauthenticatedAsGraphql(res: Response, next: (error?: unknown) => void): (error?: unknown) => void {
+  return (error) => {
+    if (!(error instanceof UnauthenticatedError)) return next(error);
+    res.setHeader("WWW-Authenticate", error.challenge);
+    refuse(res, error.status, error.code, error.message);
+  };
 }
 
 /** A body the edge could not read (JSON or multipart), answered in GraphQL's shape; anything else goes on to the error handler. */

@@ -4,6 +4,7 @@ import type { Plugin } from "graphql-yoga";
 import type { Authenticator } from "../auth/index.js";
 import { watchSession } from "../auth/session-watch.js";
 import type { Config } from "../config.js";
+import { asUnauthenticated } from "../edge/authenticate.js";
 import { isEventStream } from "../edge/capacity.js";
 import { requestContext } from "../lib/request-context.js";
 
@@ -55,11 +56,11 @@ export function streamBudget(
     });
     const authorization = req.get("authorization");
     if (authorization === undefined) return next();
-    // The token was accepted a moment ago (edge/authenticate.ts); this asks when it stops being accepted.
+    // The token was accepted a moment ago (edge/authenticate.ts, maybe from its cache); this asks afresh when it stops being accepted.
     authenticator.session(authorization).then(({ validUntil }) => {
       if (!res.destroyed) stopWatching = watchSession(authenticator, authorization, validUntil, config.WS_KEEPALIVE_MS, () => res.destroy());
       next();
-    }, next);
+    }, (error: unknown) => next(asUnauthenticated(error)));
   };
 }
 

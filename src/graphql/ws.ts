@@ -30,7 +30,6 @@ import { withErrorCode } from "./limits.js";
 const MAX_MESSAGE_BYTES = 64 * 1024;
 const UNAUTHORIZED = 4401;
 const TOO_MANY_SOCKETS = 4429;
-/** setTimeout's longest delay; a later expiry is caught by the periodic re-check. */
 
 type Run = (args: ExecutionArgs) => ReturnType<NonNullable<Parameters<typeof useServer>[0]["execute"]>>;
 interface Enveloped {

@@ -218,6 +218,11 @@ describe("row 4b: a subscription over HTTP is an event stream, or refused", () =
     });
     expect(stream.status).toBe(200);
     expect(stream.headers.get("content-type")).toMatch(/text\/event-stream/);
+    // By GET too, as GraphiQL and EventSource clients ask.
+    const query = encodeURIComponent(`subscription W { orderStatusChanged(orderId: "${order.id}") { status } }`);
+    const byGet = await server.request(`/graphql?query=${query}`, { as: token, signal: controller.signal, headers: { accept: "text/event-stream" } });
+    expect(byGet.status).toBe(200);
+    expect(byGet.headers.get("content-type")).toMatch(/text\/event-stream/);
     controller.abort();
     expect((await server.request("/api/products?limit=1", { as: "anonymous" })).status).toBe(200);
   });
@@ -297,6 +302,24 @@ describe("row 7: a socket keeps only the rights its token still gives", () => {
     const [expiredAfter, deletedAfter] = await Promise.all([expiring, deleting]);
     expect(expiredAfter).toBeGreaterThan(1_000); // not before the token expired (3 s, exp in whole seconds)
     report("event stream rights", { "expired token cut after (ms)": expiredAfter, "deleted user cut after (ms)": deletedAfter });
+  });
+
+  it("answers a stream opened with a token that is no longer good 401, though the token's principal was remembered", async () => {
+    const { user, order, token } = await customerWithOrder();
+    // A request remembers the token's principal (for 60 s); then its user is deleted.
+    expect((await server.request("/graphql", { method: "POST", as: token, json: { query: "{ __typename }" } })).status).toBe(200);
+    await db().orderItem.deleteMany({ where: { orderId: order.id } });
+    await db().order.delete({ where: { id: order.id } });
+    await db().user.delete({ where: { id: user.id } });
+    const res = await server.request("/graphql", {
+      method: "POST",
+      as: token,
+      headers: { accept: "text/event-stream" },
+      json: { query: `subscription W($id: ID!) { orderStatusChanged(orderId: $id) { status } }`, variables: { id: String(order.id) } },
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer/);
+    expect((await res.json()).errors[0].extensions.code).toBe("UNAUTHENTICATED");
   });
 
   it("closes a deleted user's socket with 4401 at the next re-check", async () => {
