@@ -1,4 +1,4 @@
-import type { ServerResponse } from "node:http";
+import type { Response } from "express";
 import type { Plugin } from "graphql-yoga";
 import { cachePolicy, entityTag, noneMatch, validator, type PublicCacheSettings } from "../edge/http-cache.js";
 import { isPlainResult, isPublicCatalogueQuery } from "./response-cache.js";
@@ -32,8 +32,9 @@ export function useHttpCaching(settings: PublicCacheSettings): Plugin {
     onResponse({ request, response, setResponse, fetchAPI, serverContext }) {
       if (request.method !== "GET") return undefined;
       // The same URL is answered as JSON, an event stream or multipart by `Accept`: a shared cache must tell them apart.
-      // What the HTTP app already varies on (Origin, with a CORS allowlist) is kept: this answer's headers replace the app's.
-      response.headers.set("Vary", varyOn((serverContext as { res?: ServerResponse }).res?.getHeader("Vary")));
+      // This answer's headers replace the HTTP app's: Express's `vary` adds these names to what the app varies on (Origin, with a CORS allowlist).
+      const app = (serverContext as { res?: Response }).res;
+      response.headers.set("Vary", app ? String(app.vary("Accept").vary("Authorization").vary("Accept-Encoding").getHeader("Vary")) : "Accept, Authorization, Accept-Encoding");
       const type = response.headers.get("content-type") ?? "";
       if (!publicAnswers.has(request) || response.status !== 200 || !JSON_TYPES.test(type)) {
         response.headers.set("Cache-Control", "private, no-store");
@@ -51,16 +52,4 @@ export function useHttpCaching(settings: PublicCacheSettings): Plugin {
       });
     },
   };
-}
-
-const VARY = ["Accept", "Authorization", "Accept-Encoding"];
-
-/** This answer's `Vary`, with the names the app set before it (each once). */
-function varyOn(appVary: number | string | string[] | undefined): string {
-  const names = [...VARY];
-  for (const name of String(appVary ?? "").split(",")) {
-    const trimmed = name.trim();
-    if (trimmed && !names.some((n) => n.toLowerCase() === trimmed.toLowerCase())) names.push(trimmed);
-  }
-  return names.join(", ");
 }
